@@ -1,0 +1,109 @@
+//! Command line of the supervisor. xtask's directive lint parses directives
+//! with this same definition, so the book cannot hold an option we ignore.
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Run one snippet crate and print its output as a Markdown block.
+///
+/// Used from chapters as `<!-- cmdrun cargo run -q -p supervisor -- SLUG [OPTIONS] [-- ARGS] -->`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "supervisor", version)]
+pub struct Args {
+    /// The snippet crate, `snippets/<SLUG>`; also the chapter's file name.
+    pub slug: String,
+
+    /// Which binary of the crate to run (default: the one named like the crate).
+    #[arg(long)]
+    pub bin: Option<String>,
+
+    /// Seconds before the snippet and everything it started are killed.
+    #[arg(long, default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+
+    /// The point of the chapter is this exit code (e.g. 101 for a panic).
+    #[arg(long, conflicts_with_all = ["expect_signal", "expect_compile_error"])]
+    pub expect_exit: Option<i32>,
+
+    /// The point of the chapter is death by this signal (e.g. SIGABRT).
+    #[arg(long, value_parser = parse_signal, conflicts_with = "expect_compile_error")]
+    pub expect_signal: Option<nix::sys::signal::Signal>,
+
+    /// Compile `compile_fail/<SOURCE>.rs` with rustc and expect this error code.
+    #[arg(long, requires = "source", value_parser = parse_error_code)]
+    pub expect_compile_error: Option<String>,
+
+    /// The file under the crate's `compile_fail/` (without `.rs`) for --expect-compile-error.
+    #[arg(long, requires = "expect_compile_error")]
+    pub source: Option<String>,
+
+    /// Run this executable instead of building the crate (for the supervisor's own tests).
+    #[arg(long, hide = true)]
+    pub exe: Option<std::path::PathBuf>,
+
+    /// Arguments passed to the snippet.
+    #[arg(last = true)]
+    pub snippet_args: Vec<String>,
+}
+
+impl Args {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout)
+    }
+
+    /// The binary run for this directive.
+    pub fn bin_name(&self) -> &str {
+        self.bin.as_deref().unwrap_or(&self.slug)
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t > 0.0 && t <= 600.0 => Ok(t),
+        _ => Err(format!("`{s}` is not a number of seconds in (0, 600]")),
+    }
+}
+
+fn parse_signal(s: &str) -> Result<nix::sys::signal::Signal, String> {
+    let name = if s.starts_with("SIG") { s.to_string() } else { format!("SIG{s}") };
+    name.parse().map_err(|_| format!("`{s}` is not a signal name like SIGABRT"))
+}
+
+fn parse_error_code(s: &str) -> Result<String, String> {
+    let ok = s.len() == 5 && s.starts_with('E') && s[1..].chars().all(|c| c.is_ascii_digit());
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not a rustc error code like E0046"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_directive() {
+        let a = Args::try_parse_from([
+            "supervisor", "zombie", "--timeout", "3", "--expect-signal", "ABRT", "--", "-x",
+        ])
+        .unwrap();
+        assert_eq!(a.slug, "zombie");
+        assert_eq!(a.timeout(), Duration::from_secs(3));
+        assert_eq!(a.expect_signal, Some(nix::sys::signal::Signal::SIGABRT));
+        assert_eq!(a.snippet_args, ["-x"]);
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for bad in [
+            vec!["supervisor", "z", "--timeout", "0"],
+            vec!["supervisor", "z", "--expect-signal", "SIGNOPE"],
+            vec!["supervisor", "z", "--expect-compile-error", "E46", "--source", "x"],
+            vec!["supervisor", "z", "--expect-compile-error", "E0046"],
+            vec!["supervisor", "z", "--expect-exit", "1", "--expect-signal", "SIGABRT"],
+        ] {
+            assert!(Args::try_parse_from(&bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+}

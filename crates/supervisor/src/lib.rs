@@ -1,0 +1,15 @@
+//! The snippet supervisor: the one program every `cmdrun` directive in the book
+//! calls. It builds a snippet crate if needed, runs it under a timeout in its own
+//! process group while being a child subreaper, kills and reaps everything the
+//! snippet started, and prints the captured output as a Markdown block.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+pub mod args;
+pub mod compile;
+pub mod locate;
+pub mod reap;
+pub mod render;
+pub mod supervise;
+
+pub use args::Args;
+pub use supervise::{supervise, Ending, Limits, Outcome};

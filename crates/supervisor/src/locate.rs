@@ -1,0 +1,65 @@
+//! Where things are: the workspace, a snippet crate, its chapter, its binary.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root: the nearest ancestor of `start` holding both a
+/// `Cargo.toml` and a `snippets/` folder (cmdrun runs us in a chapter's folder).
+pub fn workspace_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join("Cargo.toml").is_file() && d.join("snippets").is_dir())
+        .map(Path::to_path_buf)
+}
+
+/// The chapter that called us, for error messages: `<cwd>/<slug>.md`, shown
+/// relative to the workspace root.
+pub fn chapter(root: &Path, cwd: &Path, slug: &str) -> Option<PathBuf> {
+    let file = cwd.join(format!("{slug}.md"));
+    if !file.is_file() {
+        return None;
+    }
+    Some(file.strip_prefix(root).map(Path::to_path_buf).unwrap_or(file))
+}
+
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| if t.is_relative() { root.join(t) } else { t })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// `cargo xtask build` compiles every snippet first and sets this, so the
+/// book build does not pay for one `cargo build` per directive.
+pub const PREBUILT_ENV: &str = "RSP_SNIPPETS_PREBUILT";
+
+/// Builds the snippet's binary unless xtask already did; returns the path of the
+/// executable, or cargo's error output.
+pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, String> {
+    let exe = target_dir(root).join("debug").join(bin);
+    if std::env::var_os(PREBUILT_ENV).is_some() && exe.is_file() {
+        return Ok(exe);
+    }
+    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--quiet", "--color", "never", "--package", slug, "--bin", bin])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .output()
+        .map_err(|e| format!("could not run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(exe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_workspace_from_a_chapter_folder() {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = workspace_root(&here.join("src")).unwrap();
+        assert!(root.join("snippets").is_dir());
+        assert!(here.starts_with(&root));
+    }
+}

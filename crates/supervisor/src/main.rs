@@ -1,0 +1,162 @@
+//! `supervisor SLUG [OPTIONS] [-- ARGS]`: see the crate docs. Prints the
+//! Markdown block on stdout (what cmdrun splices in) and, on failure, a
+//! one-line reason on stderr too; exits 1 when the run failed, 2 on bad usage.
+#![deny(clippy::unwrap_used)]
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::Parser;
+use supervisor::render::{render, Block};
+use supervisor::{compile, locate, supervise, Args, Ending, Limits, Outcome};
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let root = locate::workspace_root(&cwd);
+    let place = match root.as_deref().and_then(|r| locate::chapter(r, &cwd, &args.slug)) {
+        Some(ch) => format!("snippet `{}` (chapter {})", args.slug, ch.display()),
+        None => format!("snippet `{}` (run from {})", args.slug, cwd.display()),
+    };
+    let mut block = match root {
+        Some(root) => run(&args, &root),
+        None => block(&args, "not run", String::new(), Err("no workspace (Cargo.toml and snippets/) above this folder".into())),
+    };
+    if let Some(why) = block.error.take() {
+        let why = format!("{place}: {why}");
+        eprintln!("supervisor: {}", why.lines().next().unwrap_or_default());
+        block.error = Some(why);
+    }
+    print!("{}", render(&block));
+    if block.error.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run(args: &Args, root: &Path) -> Block {
+    let snippet_dir = root.join("snippets").join(&args.slug);
+    if args.exe.is_none() && !snippet_dir.join("Cargo.toml").is_file() {
+        let why = format!("no snippet crate at snippets/{}/", args.slug);
+        return block(args, "not run", String::new(), Err(why));
+    }
+    let limits = Limits { timeout: args.timeout(), ..Limits::default() };
+    if let Some(code) = &args.expect_compile_error {
+        return run_rustc(args, root, &snippet_dir, code, &limits);
+    }
+    let exe = match &args.exe {
+        Some(exe) => exe.clone(),
+        None => match locate::build_snippet(root, &args.slug, args.bin_name()) {
+            Ok(exe) => exe,
+            Err(e) => return block(args, "does not build", e, Err("does not build (cargo's errors below)".into())),
+        },
+    };
+    let mut cmd = Command::new(&exe);
+    cmd.arg0(args.bin_name())
+        .args(&args.snippet_args)
+        .current_dir(if snippet_dir.is_dir() { &snippet_dir } else { root })
+        .env("RUST_BACKTRACE", "0")
+        .env("RSP_SNIPPET", &args.slug);
+    match supervise(cmd, &limits) {
+        Ok(outcome) => {
+            let (status, verdict) = judge(args, &outcome);
+            block(args, &status, text(&outcome), verdict)
+        }
+        Err(e) => block(args, "not run", String::new(), Err(format!("cannot run {}: {e}", exe.display()))),
+    }
+}
+
+fn run_rustc(args: &Args, root: &Path, snippet_dir: &Path, code: &str, limits: &Limits) -> Block {
+    let source = args.source.as_deref().unwrap_or_default();
+    let out_dir = locate::target_dir(root).join("supervisor").join(&args.slug);
+    if let Err(e) = std::fs::create_dir_all(&out_dir) {
+        return block(args, "not run", String::new(), Err(format!("cannot create {}: {e}", out_dir.display())));
+    }
+    let cmd = compile::rustc_command(snippet_dir, source, &out_dir);
+    match supervise(cmd, limits) {
+        Ok(o) => {
+            let output = text(&o);
+            let verdict = match o.ending {
+                Ending::Exited(c) => compile::check(Some(c), &output, code),
+                Ending::TimedOut => Err(format!("rustc timed out after {} s", args.timeout)),
+                Ending::Signaled(s) => Err(format!("rustc was killed by {s}")),
+            };
+            block(args, &format!("rustc: error[{code}] (expected)"), output, verdict)
+        }
+        Err(e) => block(args, "not run", String::new(), Err(format!("cannot run rustc: {e}"))),
+    }
+}
+
+fn block(args: &Args, status: &str, output: String, verdict: Result<(), String>) -> Block {
+    // An empty block tells the reader nothing; treat it as a failure.
+    let verdict = verdict.and_then(|()| match output.trim().is_empty() {
+        true => Err("printed nothing".to_string()),
+        false => Ok(()),
+    });
+    Block {
+        slug: args.slug.clone(),
+        command: shown_command(args),
+        status: status.to_string(),
+        output,
+        error: verdict.err(),
+    }
+}
+
+/// Status words for the page, and whether the run shows what the chapter says.
+fn judge(args: &Args, o: &Outcome) -> (String, Result<(), String>) {
+    let left = if o.leftovers.is_empty() {
+        String::new()
+    } else {
+        let list: Vec<String> = o.leftovers.iter().map(|l| format!("{} ({})", l.pid, l.comm)).collect();
+        format!("; killed {} left running: {}", o.leftovers.len(), list.join(", "))
+    };
+    let (status, verdict) = match (o.ending, args.expect_exit, args.expect_signal) {
+        (Ending::TimedOut, _, _) => {
+            ("timed out".to_string(), Err(format!("timed out after {} s{left}", args.timeout)))
+        }
+        (Ending::Exited(c), Some(want), _) if c == want => (format!("exit status {c} (expected)"), Ok(())),
+        (Ending::Signaled(s), _, Some(want)) if s == want => (format!("killed by {s} (expected)"), Ok(())),
+        (Ending::Exited(0), None, None) => ("exit status 0".to_string(), Ok(())),
+        (Ending::Exited(c), _, _) => (format!("exit status {c}"), Err(format!("exited with status {c}{}", expected(args)))),
+        (Ending::Signaled(s), _, _) => (format!("killed by {s}"), Err(format!("killed by {s}{}", expected(args)))),
+    };
+    match verdict {
+        Ok(()) if !o.leftovers.is_empty() => (status, Err(format!("left processes running after it ended{left}"))),
+        v => (status, v),
+    }
+}
+
+fn expected(args: &Args) -> String {
+    match (args.expect_exit, args.expect_signal) {
+        (Some(c), _) => format!(", expected exit status {c}"),
+        (_, Some(s)) => format!(", expected death by {s}"),
+        _ => String::new(),
+    }
+}
+
+fn text(o: &Outcome) -> String {
+    let mut s = String::from_utf8_lossy(&o.output).into_owned();
+    if o.dropped > 0 {
+        let kept = o.output.len();
+        s.push_str(&format!("\n[supervisor: output cut at {kept} bytes; {} more bytes dropped]", o.dropped));
+    }
+    s
+}
+
+/// What a reader can type at the repository root to see the same thing.
+fn shown_command(args: &Args) -> String {
+    if let Some(src) = &args.source {
+        return format!("rustc --edition 2021 snippets/{}/compile_fail/{src}.rs", args.slug);
+    }
+    let mut c = format!("cargo run -q -p {}", args.slug);
+    if let Some(bin) = &args.bin {
+        c.push_str(&format!(" --bin {bin}"));
+    }
+    if !args.snippet_args.is_empty() {
+        c.push_str(" -- ");
+        c.push_str(&args.snippet_args.join(" "));
+    }
+    c
+}

@@ -37,6 +37,11 @@ pub struct Args {
     #[arg(long, requires = "expect_compile_error")]
     pub source: Option<String>,
 
+    /// A regex matching output that differs from run to run (pids, addresses,
+    /// timings); the drift check masks it before comparing two builds.
+    #[arg(long, value_parser = parse_regex)]
+    pub vary: Vec<String>,
+
     /// Run this executable instead of building the crate (for the supervisor's own tests).
     #[arg(long, hide = true)]
     pub exe: Option<std::path::PathBuf>,
@@ -65,8 +70,19 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 }
 
 fn parse_signal(s: &str) -> Result<nix::sys::signal::Signal, String> {
-    let name = if s.starts_with("SIG") { s.to_string() } else { format!("SIG{s}") };
-    name.parse().map_err(|_| format!("`{s}` is not a signal name like SIGABRT"))
+    let name = if s.starts_with("SIG") {
+        s.to_string()
+    } else {
+        format!("SIG{s}")
+    };
+    name.parse()
+        .map_err(|_| format!("`{s}` is not a signal name like SIGABRT"))
+}
+
+fn parse_regex(s: &str) -> Result<String, String> {
+    regex::Regex::new(s)
+        .map(|_| s.to_string())
+        .map_err(|e| format!("`{s}` is not a regex: {e}"))
 }
 
 fn parse_error_code(s: &str) -> Result<String, String> {
@@ -85,7 +101,14 @@ mod tests {
     #[test]
     fn parses_a_full_directive() {
         let a = Args::try_parse_from([
-            "supervisor", "zombie", "--timeout", "3", "--expect-signal", "ABRT", "--", "-x",
+            "supervisor",
+            "zombie",
+            "--timeout",
+            "3",
+            "--expect-signal",
+            "ABRT",
+            "--",
+            "-x",
         ])
         .unwrap();
         assert_eq!(a.slug, "zombie");
@@ -99,9 +122,23 @@ mod tests {
         for bad in [
             vec!["supervisor", "z", "--timeout", "0"],
             vec!["supervisor", "z", "--expect-signal", "SIGNOPE"],
-            vec!["supervisor", "z", "--expect-compile-error", "E46", "--source", "x"],
+            vec![
+                "supervisor",
+                "z",
+                "--expect-compile-error",
+                "E46",
+                "--source",
+                "x",
+            ],
             vec!["supervisor", "z", "--expect-compile-error", "E0046"],
-            vec!["supervisor", "z", "--expect-exit", "1", "--expect-signal", "SIGABRT"],
+            vec![
+                "supervisor",
+                "z",
+                "--expect-exit",
+                "1",
+                "--expect-signal",
+                "SIGABRT",
+            ],
         ] {
             assert!(Args::try_parse_from(&bad).is_err(), "{bad:?} was accepted");
         }

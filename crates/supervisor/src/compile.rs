@@ -10,7 +10,14 @@ use std::process::Command;
 pub fn rustc_command(snippet_dir: &Path, source: &str, out_dir: &Path) -> Command {
     let mut cmd = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
     cmd.current_dir(snippet_dir)
-        .args(["--edition", "2021", "--color", "never", "--crate-type", "bin"])
+        .args([
+            "--edition",
+            "2021",
+            "--color",
+            "never",
+            "--crate-type",
+            "bin",
+        ])
         .args(["--emit", "metadata", "--out-dir"])
         .arg(out_dir)
         .arg(format!("compile_fail/{source}.rs"));
@@ -20,10 +27,14 @@ pub fn rustc_command(snippet_dir: &Path, source: &str, out_dir: &Path) -> Comman
 /// Why a compile-fail run does not show what the chapter says, if it does not.
 pub fn check(exit_code: Option<i32>, output: &str, code: &str) -> Result<(), String> {
     if exit_code == Some(0) {
-        return Err(format!("expected rustc error {code}, but the code compiled"));
+        return Err(format!(
+            "expected rustc error {code}, but the code compiled"
+        ));
     }
     if !output.contains(&format!("error[{code}]")) {
-        return Err(format!("expected rustc error {code}, rustc reported other errors"));
+        return Err(format!(
+            "expected rustc error {code}, rustc reported other errors"
+        ));
     }
     Ok(())
 }

@@ -18,7 +18,11 @@ pub fn chapter(root: &Path, cwd: &Path, slug: &str) -> Option<PathBuf> {
     if !file.is_file() {
         return None;
     }
-    Some(file.strip_prefix(root).map(Path::to_path_buf).unwrap_or(file))
+    Some(
+        file.strip_prefix(root)
+            .map(Path::to_path_buf)
+            .unwrap_or(file),
+    )
 }
 
 pub fn target_dir(root: &Path) -> PathBuf {
@@ -40,7 +44,16 @@ pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, Stri
         return Ok(exe);
     }
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--quiet", "--color", "never", "--package", slug, "--bin", bin])
+        .args([
+            "build",
+            "--quiet",
+            "--color",
+            "never",
+            "--package",
+            slug,
+            "--bin",
+            bin,
+        ])
         .arg("--manifest-path")
         .arg(root.join("Cargo.toml"))
         .output()

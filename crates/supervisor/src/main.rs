@@ -15,13 +15,21 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = locate::workspace_root(&cwd);
-    let place = match root.as_deref().and_then(|r| locate::chapter(r, &cwd, &args.slug)) {
+    let place = match root
+        .as_deref()
+        .and_then(|r| locate::chapter(r, &cwd, &args.slug))
+    {
         Some(ch) => format!("snippet `{}` (chapter {})", args.slug, ch.display()),
         None => format!("snippet `{}` (run from {})", args.slug, cwd.display()),
     };
     let mut block = match root {
         Some(root) => run(&args, &root),
-        None => block(&args, "not run", String::new(), Err("no workspace (Cargo.toml and snippets/) above this folder".into())),
+        None => block(
+            &args,
+            "not run",
+            String::new(),
+            Err("no workspace (Cargo.toml and snippets/) above this folder".into()),
+        ),
     };
     if let Some(why) = block.error.take() {
         let why = format!("{place}: {why}");
@@ -42,7 +50,10 @@ fn run(args: &Args, root: &Path) -> Block {
         let why = format!("no snippet crate at snippets/{}/", args.slug);
         return block(args, "not run", String::new(), Err(why));
     }
-    let limits = Limits { timeout: args.timeout(), ..Limits::default() };
+    let limits = Limits {
+        timeout: args.timeout(),
+        ..Limits::default()
+    };
     if let Some(code) = &args.expect_compile_error {
         return run_rustc(args, root, &snippet_dir, code, &limits);
     }
@@ -50,13 +61,24 @@ fn run(args: &Args, root: &Path) -> Block {
         Some(exe) => exe.clone(),
         None => match locate::build_snippet(root, &args.slug, args.bin_name()) {
             Ok(exe) => exe,
-            Err(e) => return block(args, "does not build", e, Err("does not build (cargo's errors below)".into())),
+            Err(e) => {
+                return block(
+                    args,
+                    "does not build",
+                    e,
+                    Err("does not build (cargo's errors below)".into()),
+                )
+            }
         },
     };
     let mut cmd = Command::new(&exe);
     cmd.arg0(args.bin_name())
         .args(&args.snippet_args)
-        .current_dir(if snippet_dir.is_dir() { &snippet_dir } else { root })
+        .current_dir(if snippet_dir.is_dir() {
+            &snippet_dir
+        } else {
+            root
+        })
         .env("RUST_BACKTRACE", "0")
         .env("RSP_SNIPPET", &args.slug);
     match supervise(cmd, &limits) {
@@ -64,7 +86,12 @@ fn run(args: &Args, root: &Path) -> Block {
             let (status, verdict) = judge(args, &outcome);
             block(args, &status, text(&outcome), verdict)
         }
-        Err(e) => block(args, "not run", String::new(), Err(format!("cannot run {}: {e}", exe.display()))),
+        Err(e) => block(
+            args,
+            "not run",
+            String::new(),
+            Err(format!("cannot run {}: {e}", exe.display())),
+        ),
     }
 }
 
@@ -72,7 +99,12 @@ fn run_rustc(args: &Args, root: &Path, snippet_dir: &Path, code: &str, limits: &
     let source = args.source.as_deref().unwrap_or_default();
     let out_dir = locate::target_dir(root).join("supervisor").join(&args.slug);
     if let Err(e) = std::fs::create_dir_all(&out_dir) {
-        return block(args, "not run", String::new(), Err(format!("cannot create {}: {e}", out_dir.display())));
+        return block(
+            args,
+            "not run",
+            String::new(),
+            Err(format!("cannot create {}: {e}", out_dir.display())),
+        );
     }
     let cmd = compile::rustc_command(snippet_dir, source, &out_dir);
     match supervise(cmd, limits) {
@@ -83,9 +115,19 @@ fn run_rustc(args: &Args, root: &Path, snippet_dir: &Path, code: &str, limits: &
                 Ending::TimedOut => Err(format!("rustc timed out after {} s", args.timeout)),
                 Ending::Signaled(s) => Err(format!("rustc was killed by {s}")),
             };
-            block(args, &format!("rustc: error[{code}] (expected)"), output, verdict)
+            block(
+                args,
+                &format!("rustc: error[{code}] (expected)"),
+                output,
+                verdict,
+            )
         }
-        Err(e) => block(args, "not run", String::new(), Err(format!("cannot run rustc: {e}"))),
+        Err(e) => block(
+            args,
+            "not run",
+            String::new(),
+            Err(format!("cannot run rustc: {e}")),
+        ),
     }
 }
 
@@ -109,21 +151,43 @@ fn judge(args: &Args, o: &Outcome) -> (String, Result<(), String>) {
     let left = if o.leftovers.is_empty() {
         String::new()
     } else {
-        let list: Vec<String> = o.leftovers.iter().map(|l| format!("{} ({})", l.pid, l.comm)).collect();
-        format!("; killed {} left running: {}", o.leftovers.len(), list.join(", "))
+        let list: Vec<String> = o
+            .leftovers
+            .iter()
+            .map(|l| format!("{} ({})", l.pid, l.comm))
+            .collect();
+        format!(
+            "; killed {} left running: {}",
+            o.leftovers.len(),
+            list.join(", ")
+        )
     };
     let (status, verdict) = match (o.ending, args.expect_exit, args.expect_signal) {
-        (Ending::TimedOut, _, _) => {
-            ("timed out".to_string(), Err(format!("timed out after {} s{left}", args.timeout)))
+        (Ending::TimedOut, _, _) => (
+            "timed out".to_string(),
+            Err(format!("timed out after {} s{left}", args.timeout)),
+        ),
+        (Ending::Exited(c), Some(want), _) if c == want => {
+            (format!("exit status {c} (expected)"), Ok(()))
         }
-        (Ending::Exited(c), Some(want), _) if c == want => (format!("exit status {c} (expected)"), Ok(())),
-        (Ending::Signaled(s), _, Some(want)) if s == want => (format!("killed by {s} (expected)"), Ok(())),
+        (Ending::Signaled(s), _, Some(want)) if s == want => {
+            (format!("killed by {s} (expected)"), Ok(()))
+        }
         (Ending::Exited(0), None, None) => ("exit status 0".to_string(), Ok(())),
-        (Ending::Exited(c), _, _) => (format!("exit status {c}"), Err(format!("exited with status {c}{}", expected(args)))),
-        (Ending::Signaled(s), _, _) => (format!("killed by {s}"), Err(format!("killed by {s}{}", expected(args)))),
+        (Ending::Exited(c), _, _) => (
+            format!("exit status {c}"),
+            Err(format!("exited with status {c}{}", expected(args))),
+        ),
+        (Ending::Signaled(s), _, _) => (
+            format!("killed by {s}"),
+            Err(format!("killed by {s}{}", expected(args))),
+        ),
     };
     match verdict {
-        Ok(()) if !o.leftovers.is_empty() => (status, Err(format!("left processes running after it ended{left}"))),
+        Ok(()) if !o.leftovers.is_empty() => (
+            status,
+            Err(format!("left processes running after it ended{left}")),
+        ),
         v => (status, v),
     }
 }
@@ -140,7 +204,10 @@ fn text(o: &Outcome) -> String {
     let mut s = String::from_utf8_lossy(&o.output).into_owned();
     if o.dropped > 0 {
         let kept = o.output.len();
-        s.push_str(&format!("\n[supervisor: output cut at {kept} bytes; {} more bytes dropped]", o.dropped));
+        s.push_str(&format!(
+            "\n[supervisor: output cut at {kept} bytes; {} more bytes dropped]",
+            o.dropped
+        ));
     }
     s
 }
@@ -148,7 +215,10 @@ fn text(o: &Outcome) -> String {
 /// What a reader can type at the repository root to see the same thing.
 fn shown_command(args: &Args) -> String {
     if let Some(src) = &args.source {
-        return format!("rustc --edition 2021 snippets/{}/compile_fail/{src}.rs", args.slug);
+        return format!(
+            "rustc --edition 2021 snippets/{}/compile_fail/{src}.rs",
+            args.slug
+        );
     }
     let mut c = format!("cargo run -q -p {}", args.slug);
     if let Some(bin) = &args.bin {

@@ -18,7 +18,9 @@ pub struct Leftover {
 /// Our direct children with their state letter from /proc/<pid>/stat.
 fn children() -> Vec<(i32, char, String)> {
     let me = std::process::id().to_string();
-    let Ok(dir) = fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter_map(|pid| {
             let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

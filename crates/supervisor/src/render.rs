@@ -18,7 +18,11 @@ pub struct Block {
 }
 
 pub fn render(b: &Block) -> String {
-    let class = if b.error.is_some() { "rsp-run rsp-run-failed" } else { "rsp-run" };
+    let class = if b.error.is_some() {
+        "rsp-run rsp-run-failed"
+    } else {
+        "rsp-run"
+    };
     let mut md = String::new();
     // One HTML line, a blank line, then Markdown: CommonMark ends an HTML block
     // at a blank line, so the fence below is still parsed as code.
@@ -35,7 +39,11 @@ pub fn render(b: &Block) -> String {
         let _ = writeln!(md, "**{ERROR_MARKER}**: {}\n", escape(err));
     }
     let fence = "`".repeat(longest_backtick_run(&b.output).max(2) + 1);
-    let _ = writeln!(md, "{fence}text\n{}\n{fence}\n\n</div>", b.output.trim_end());
+    let _ = writeln!(
+        md,
+        "{fence}text\n{}\n{fence}\n\n</div>",
+        b.output.trim_end()
+    );
     md
 }
 
@@ -44,7 +52,10 @@ fn longest_backtick_run(s: &str) -> usize {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -70,7 +81,10 @@ mod tests {
     #[test]
     fn errors_carry_the_marker_and_escape_html() {
         let md = block("x", Some("snippet `zombie`: <boom>"));
-        assert!(md.contains("**supervisor error**: snippet `zombie`: &lt;boom&gt;"), "{md}");
+        assert!(
+            md.contains("**supervisor error**: snippet `zombie`: &lt;boom&gt;"),
+            "{md}"
+        );
         assert!(md.starts_with("<div class=\"rsp-run rsp-run-failed\""));
     }
 }

@@ -23,7 +23,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { timeout: Duration::from_secs(10), output_cap: 64 * 1024 }
+        Limits {
+            timeout: Duration::from_secs(10),
+            output_cap: 64 * 1024,
+        }
     }
 }
 
@@ -80,13 +83,21 @@ pub fn supervise(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     let ending = match (finished, status.code(), status.signal()) {
         (false, _, _) => Ending::TimedOut,
         (true, Some(code), _) => Ending::Exited(code),
-        (true, None, Some(sig)) => Ending::Signaled(Signal::try_from(sig).unwrap_or(Signal::SIGKILL)),
+        (true, None, Some(sig)) => {
+            Ending::Signaled(Signal::try_from(sig).unwrap_or(Signal::SIGKILL))
+        }
         (true, None, None) => Ending::Exited(-1),
     };
     // Every writer is dead now; the reader ends at EOF. The bound is only a
     // guard against a pipe end smuggled out of the tree.
     let (output, dropped) = rx.recv_timeout(Duration::from_secs(2)).unwrap_or_default();
-    Ok(Outcome { ending, output, dropped, leftovers, elapsed })
+    Ok(Outcome {
+        ending,
+        output,
+        dropped,
+        leftovers,
+        elapsed,
+    })
 }
 
 /// Waits until `pid` exits (true) or the timeout passes (false), on a pidfd.

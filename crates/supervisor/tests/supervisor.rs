@@ -9,7 +9,13 @@ fn run(mode: &str, extra: &[&str]) -> (Output, Duration, Vec<String>) {
     let token = format!("rsp-test-{mode}-{}", std::process::id());
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_supervisor"))
-        .args(["fixture", "--exe", env!("CARGO_BIN_EXE_misbehave"), "--timeout", "1"])
+        .args([
+            "fixture",
+            "--exe",
+            env!("CARGO_BIN_EXE_misbehave"),
+            "--timeout",
+            "1",
+        ])
         .args(extra)
         .args(["--", mode, &token])
         .output()
@@ -23,7 +29,9 @@ fn survivors(token: &str) -> Vec<String> {
         .filter_map(|e| {
             let pid = e.ok()?.file_name().into_string().ok()?;
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            String::from_utf8_lossy(&cmdline).contains(token).then_some(pid)
+            String::from_utf8_lossy(&cmdline)
+                .contains(token)
+                .then_some(pid)
         })
         .collect()
 }
@@ -37,7 +45,10 @@ fn a_good_run_keeps_stdout_and_stderr_in_order() {
     let (out, _, left) = run("ok", &[]);
     let md = stdout(&out);
     assert!(out.status.success(), "{md}");
-    assert!(md.contains("misbehave: ok\nto stderr, after stdout\n"), "{md}");
+    assert!(
+        md.contains("misbehave: ok\nto stderr, after stdout\n"),
+        "{md}"
+    );
     assert!(md.contains("exit status 0"), "{md}");
     assert!(left.is_empty());
 }
@@ -47,9 +58,15 @@ fn a_hanging_snippet_is_killed_at_its_timeout() {
     let (out, took, left) = run("hang", &[]);
     let md = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{md}");
-    assert!(md.contains("**supervisor error**: snippet `fixture`"), "{md}");
+    assert!(
+        md.contains("**supervisor error**: snippet `fixture`"),
+        "{md}"
+    );
     assert!(md.contains("timed out after 1 s"), "{md}");
-    assert!(md.contains("misbehave: hang"), "output before the hang is kept: {md}");
+    assert!(
+        md.contains("misbehave: hang"),
+        "output before the hang is kept: {md}"
+    );
     assert!(took < Duration::from_secs(6), "took {took:?}");
     assert!(left.is_empty(), "left running: {left:?}");
 }
@@ -59,7 +76,10 @@ fn a_daemon_that_escaped_with_setsid_is_found_and_killed() {
     let (out, took, left) = run("daemonize", &[]);
     let md = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{md}");
-    assert!(md.contains("left processes running after it ended; killed 1 left running"), "{md}");
+    assert!(
+        md.contains("left processes running after it ended; killed 1 left running"),
+        "{md}"
+    );
     assert!(took < Duration::from_secs(6), "took {took:?}");
     assert!(left.is_empty(), "left running: {left:?}");
 }
@@ -104,17 +124,30 @@ fn a_stack_overflow_is_sigabrt_with_rusts_message() {
 fn ten_megabytes_of_output_are_cut_with_a_note() {
     let (out, took, _) = run("flood", &[]);
     let md = stdout(&out);
-    assert!(out.status.success(), "{}", &md[md.len().saturating_sub(300)..]);
-    assert!(md.contains("[supervisor: output cut at 65536 bytes;"), "{}", &md[md.len() - 300..]);
+    assert!(
+        out.status.success(),
+        "{}",
+        &md[md.len().saturating_sub(300)..]
+    );
+    assert!(
+        md.contains("[supervisor: output cut at 65536 bytes;"),
+        "{}",
+        &md[md.len() - 300..]
+    );
     assert!(md.len() < 70 * 1024, "page block is {} bytes", md.len());
     assert!(took < Duration::from_secs(6), "took {took:?}");
 }
 
 #[test]
 fn an_unknown_snippet_names_itself() {
-    let out = Command::new(env!("CARGO_BIN_EXE_supervisor")).arg("no-such-snippet").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_supervisor"))
+        .arg("no-such-snippet")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("snippet `no-such-snippet`"));
     assert!(stdout(&out).contains("no snippet crate at snippets/no-such-snippet/"));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("supervisor: snippet `no-such-snippet`"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("supervisor: snippet `no-such-snippet`")
+    );
 }

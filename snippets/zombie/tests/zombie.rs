@@ -1,0 +1,29 @@
+//! The zombie snippet must show Z before wait, Z after drop, gone after wait,
+//! and ECHILD with SIGCHLD ignored.
+use std::process::Command;
+
+#[test]
+fn shows_the_zombie_then_reaps_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_zombie")).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 6, "{text}");
+    assert!(lines[1].ends_with("state Some('Z')"), "{}", lines[1]);
+    assert!(lines[2].starts_with("after drop(child)") && lines[2].ends_with("Some('Z')"));
+    assert!(
+        lines[3].contains("-> Exited(Pid(") && lines[3].ends_with(", 0)"),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[4].ends_with("state None"), "{}", lines[4]);
+    assert!(
+        lines[5].contains("-> Err(ECHILD), state None"),
+        "{}",
+        lines[5]
+    );
+}

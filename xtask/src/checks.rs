@@ -1,0 +1,65 @@
+//! Checks of the built pages: mdbook build exits 0 even when cmdrun or a
+//! snippet failed, so the pages themselves are inspected.
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use regex::Regex;
+
+use crate::chapters::Chapter;
+
+pub fn pages(root: &Path, chapters: &[Chapter]) -> Result<()> {
+    let book = root.join("book");
+    let block =
+        Regex::new(r#"(?s)<div class="rsp-run[^"]*"[^>]*>.*?<code[^>]*>(.*?)</code></pre>"#)?;
+    let error = Regex::new(r"(?s)<strong>(supervisor error|cmdrun error)</strong>:(.*?)</p>")?;
+    let tags = Regex::new(r"<[^>]+>")?;
+    let mut problems = Vec::new();
+    for ch in chapters.iter().filter(|c| !c.directives.is_empty()) {
+        let page = ch.html(&book);
+        let Ok(html) = std::fs::read_to_string(&page) else {
+            problems.push(format!(
+                "{}: no page {} was built",
+                ch.shown(),
+                page.display()
+            ));
+            continue;
+        };
+        for e in error.captures_iter(&html) {
+            let text = tags.replace_all(&e[2], "");
+            let first = text.trim().lines().next().unwrap_or_default().to_string();
+            problems.push(format!("{}: {}: {}", ch.shown(), &e[1], unescape(&first)));
+        }
+        let outputs: Vec<_> = block
+            .captures_iter(&html)
+            .map(|c| c[1].trim().to_string())
+            .collect();
+        if outputs.len() != ch.directives.len() {
+            problems.push(format!(
+                "{}: {} directive(s) but {} output block(s) on the page (did the supervisor fail to build?)",
+                ch.shown(),
+                ch.directives.len(),
+                outputs.len()
+            ));
+        }
+        if outputs.iter().any(String::is_empty) {
+            problems.push(format!("{}: an output block is empty", ch.shown()));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        eprintln!("  {p}");
+    }
+    bail!(
+        "{} problem(s) in the built book, listed above",
+        problems.len()
+    )
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}

@@ -1,0 +1,80 @@
+//! `cargo xtask <command>`: everything a contributor or CI runs.
+#![deny(clippy::unwrap_used)]
+
+mod bench;
+mod book;
+mod chapters;
+mod checks;
+mod lint;
+mod new;
+mod procs;
+mod root;
+mod test;
+mod tools;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, serve and test the Rust Systems Playground book"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the pinned tools if missing, build, and serve on http://127.0.0.1:3000.
+    Serve {
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Build every snippet and the book; fail on any failed or empty output, or leftover process.
+    Build,
+    /// Everything CI checks: fmt, clippy, tests, directive lint, build, mdbook test.
+    Test,
+    /// Scaffold a chapter, its snippet crate with a test, and its SUMMARY entry.
+    New(new::NewArgs),
+    /// Time warm builds (target: median <= 5 s) and check none leaves a process behind.
+    Bench {
+        /// How many warm builds to time.
+        #[arg(long, default_value_t = 20)]
+        builds: usize,
+    },
+    /// Check the cmdrun directives and chapter structure only.
+    Lint,
+    /// Install the pinned mdbook and mdbook-cmdrun if needed and print their folder,
+    /// e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain `mdbook` use.
+    Tools,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cmd: Command) -> anyhow::Result<()> {
+    let root = root::workspace_root()?;
+    match cmd {
+        Command::Serve { port } => book::serve(&root, port),
+        Command::Build => book::build(&root).map(|_| ()),
+        Command::Test => test::run(&root),
+        Command::New(args) => new::run(&root, &args),
+        Command::Bench { builds } => bench::run(&root, builds),
+        Command::Lint => lint::run(&root),
+        Command::Tools => {
+            let tools = tools::ensure(&root)?;
+            println!("{}", tools.bin_dir.display());
+            Ok(())
+        }
+    }
+}

@@ -63,3 +63,58 @@ fn unescape(s: &str) -> String {
         .replace("&quot;", "\"")
         .replace("&amp;", "&")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chapters::Directive;
+
+    fn chapter(directives: usize) -> Chapter {
+        Chapter {
+            rel: "processes/zombie.md".into(),
+            text: String::new(),
+            directives: (0..directives)
+                .map(|i| Directive {
+                    line: i + 1,
+                    command: String::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Writes `html` as the built page of processes/zombie.md and checks it.
+    fn check(html: &str, directives: usize) -> Result<()> {
+        let root = std::env::temp_dir().join(format!(
+            "xtask-checks-{}-{}",
+            std::process::id(),
+            html.len()
+        ));
+        std::fs::create_dir_all(root.join("book/processes")).unwrap();
+        std::fs::write(root.join("book/processes/zombie.html"), html).unwrap();
+        let r = pages(&root, &[chapter(directives)]);
+        std::fs::remove_dir_all(&root).unwrap();
+        r
+    }
+
+    const GOOD: &str = r#"<div class="rsp-run" data-snippet="zombie"><div class="rsp-run-head">x</div>
+<pre><code class="language-text">spawned
+</code></pre>
+</div>"#;
+
+    #[test]
+    fn a_good_page_passes() {
+        check(GOOD, 1).unwrap();
+    }
+
+    #[test]
+    fn a_missing_block_an_empty_block_and_an_error_are_reported() {
+        assert!(check(GOOD, 2).is_err(), "two directives, one block");
+        let empty = GOOD.replace("spawned\n", "");
+        assert!(check(&empty, 1).is_err(), "empty block");
+        let failed =
+            format!("{GOOD}<p><strong>supervisor error</strong>: snippet `zombie`: timed out</p>");
+        assert!(check(&failed, 1).is_err(), "supervisor error");
+        let cmdrun = format!("{GOOD}<p><strong>cmdrun error</strong>: Command was ended</p>");
+        assert!(check(&cmdrun, 1).is_err(), "cmdrun error");
+    }
+}

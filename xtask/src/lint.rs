@@ -179,3 +179,69 @@ fn check_snippets(root: &Path, chapters: &[Chapter]) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chapters::Directive;
+
+    fn chapter(rel: &str, text: &str, command: &str) -> Chapter {
+        Chapter {
+            rel: rel.into(),
+            text: text.into(),
+            directives: vec![Directive {
+                line: 3,
+                command: command.into(),
+            }],
+        }
+    }
+
+    fn root() -> &'static Path {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    }
+
+    #[test]
+    fn the_model_chapter_form_is_accepted() {
+        let ch = chapter(
+            "processes/zombie.md",
+            "",
+            "cargo run -q -p supervisor -- zombie --vary \"\\d+\"",
+        );
+        let args = chapters::parse_args(&ch.directives[0]).unwrap();
+        assert!(check_args(root(), &ch, &args).is_empty());
+    }
+
+    #[test]
+    fn other_forms_and_mismatched_names_are_rejected() {
+        let raw = chapter("processes/zombie.md", "", "cargo run -p zombie");
+        assert!(chapters::parse_args(&raw.directives[0])
+            .unwrap_err()
+            .contains("must start"));
+        let bad_opt = chapter(
+            "processes/zombie.md",
+            "",
+            "cargo run -q -p supervisor -- zombie --timeout never",
+        );
+        assert!(chapters::parse_args(&bad_opt.directives[0]).is_err());
+        let other = chapter(
+            "processes/other.md",
+            "",
+            "cargo run -q -p supervisor -- zombie",
+        );
+        let args = chapters::parse_args(&other.directives[0]).unwrap();
+        assert!(check_args(root(), &other, &args)[0].contains("names match across layers"));
+    }
+
+    #[test]
+    fn pasted_code_and_missing_sections_are_found() {
+        let text = "# T\n## The note\n```rust\n# extern crate nix;\n{{#rustdoc_include a.rs:x}}\n```\n```rust\nfn main() {}\n```\n```text\nfree text\n```\n";
+        let ch = chapter("processes/zombie.md", text, "");
+        let pasted = check_code_blocks(&ch);
+        assert_eq!(pasted.len(), 1, "{pasted:?}");
+        assert!(
+            pasted[0].starts_with("src/processes/zombie.md:8:"),
+            "{pasted:?}"
+        );
+        assert_eq!(check_sections(&ch).len(), 1);
+    }
+}

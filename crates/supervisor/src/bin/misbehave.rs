@@ -38,7 +38,7 @@ fn main() {
 }
 
 /// setsid + double fork: the classic daemon, which escapes its process group
-/// and its parent. The main process returns at once.
+/// and its parent. The main process returns once the daemon is detached.
 fn daemonize() {
     // SAFETY: single-threaded program; the children only call setsid/fork/pause.
     match unsafe { fork() } {
@@ -51,7 +51,10 @@ fn daemonize() {
             }
             std::process::exit(0);
         }
-        Ok(ForkResult::Parent { .. }) => {}
+        // Reap the middle process so exactly one daemon is left.
+        Ok(ForkResult::Parent { child }) => {
+            let _ = nix::sys::wait::waitpid(child, None);
+        }
         Err(e) => panic!("fork: {e}"),
     }
 }

@@ -8,7 +8,8 @@ const LONG_NAME: &str = "my_rust_process_title";
 
 // ANCHOR: read
 fn comm(path: &str) -> Result<String, String> {
-    let raw = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let raw =
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     Ok(raw.trim_end_matches('\n').to_string())
 }
 
@@ -41,12 +42,14 @@ fn run() -> Result<(), String> {
     // ANCHOR: set_name
     println!("comm before:  {:?}", comm("/proc/self/comm")?);
     let name = CString::new(LONG_NAME).map_err(|e| e.to_string())?;
-    nix::sys::prctl::set_name(&name).map_err(|e| format!("prctl(PR_SET_NAME): {e}"))?;
+    nix::sys::prctl::set_name(&name)
+        .map_err(|e| format!("prctl(PR_SET_NAME): {e}"))?;
     println!("PR_SET_NAME:  {LONG_NAME:?} ({} bytes)", LONG_NAME.len());
 
     let after = comm("/proc/self/comm")?;
     println!("comm after:   {after:?} ({} bytes + NUL = 16)", after.len());
-    let got = nix::sys::prctl::get_name().map_err(|e| format!("prctl(PR_GET_NAME): {e}"))?;
+    let got = nix::sys::prctl::get_name()
+        .map_err(|e| format!("prctl(PR_GET_NAME): {e}"))?;
     println!("PR_GET_NAME:  {got:?}");
     println!(
         "cmdline:      {:?} (untouched)",
@@ -87,12 +90,15 @@ fn run() -> Result<(), String> {
 
     // ANCHOR: argv0
     // Whoever calls exec chooses argv[0]; the kernel sets comm from the file name.
-    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    let out =
-        std::os::unix::process::CommandExt::arg0(&mut Command::new(&exe), "any-argv0-you-like")
-            .env("PROCESS_TITLE_CHILD", "1")
-            .output()
-            .map_err(|e| format!("spawn: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let out = std::os::unix::process::CommandExt::arg0(
+        &mut Command::new(&exe),
+        "any-argv0-you-like",
+    )
+    .env("PROCESS_TITLE_CHILD", "1")
+    .output()
+    .map_err(|e| format!("spawn: {e}"))?;
     print!("{}", String::from_utf8_lossy(&out.stdout));
     expect(out.status.success(), "the child should report its names")?;
     // ANCHOR_END: argv0
@@ -105,7 +111,8 @@ fn child() -> Result<(), String> {
     let args = cmdline("/proc/self/cmdline")?;
     println!("exec'd with argv[0] = \"any-argv0-you-like\": comm {comm:?}, cmdline {args:?}");
     // The kernel takes comm from the executable's file name, cut to 15 bytes.
-    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let file = exe
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

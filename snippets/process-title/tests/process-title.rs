@@ -49,7 +49,7 @@ fn threads_and_exec_name_themselves() {
     assert!(lines
         .iter()
         .any(|l| l.ends_with("its comm is \"worker-thread-w\"")));
-    assert!(lines
-        .iter()
-        .any(|l| l.ends_with("comm \"process-title\", cmdline [\"any-argv0-you-like\"]")));
+    assert!(lines.iter().any(|l| l.ends_with(
+        "comm \"process-title\", cmdline [\"any-argv0-you-like\"]"
+    )));
 }

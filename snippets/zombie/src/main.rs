@@ -38,7 +38,8 @@ fn run() -> Result<(), String> {
     // Block until the child has exited, but leave it unreaped (WNOWAIT):
     // no sleep, no race.
     let id = Id::Pid(Pid::from_raw(pid as i32));
-    waitid(id, WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT).map_err(|e| format!("waitid: {e}"))?;
+    waitid(id, WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
+        .map_err(|e| format!("waitid: {e}"))?;
     let state = proc_state(pid);
     println!("it has exited; /proc/{pid}/stat says state {state:?}");
     expect(
@@ -53,7 +54,8 @@ fn run() -> Result<(), String> {
     println!("after drop(child):            state {state:?}");
     expect(state == Some('Z'), "dropping Child should not reap it")?;
 
-    let status = waitpid(Pid::from_raw(pid as i32), None).map_err(|e| format!("waitpid: {e}"))?;
+    let status = waitpid(Pid::from_raw(pid as i32), None)
+        .map_err(|e| format!("waitpid: {e}"))?;
     println!("waitpid({pid}) -> {status:?}");
     let state = proc_state(pid);
     println!("after waitpid:                state {state:?}");
@@ -64,7 +66,8 @@ fn run() -> Result<(), String> {
     // With SIGCHLD ignored, the kernel reaps children itself (POSIX.1-2001):
     // wait blocks until they are gone, then fails with ECHILD.
     // SAFETY: no handler is installed, only the disposition SIG_IGN.
-    unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }.map_err(|e| format!("signal: {e}"))?;
+    unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }
+        .map_err(|e| format!("signal: {e}"))?;
     let child = Command::new("true")
         .spawn()
         .map_err(|e| format!("spawn: {e}"))?;

@@ -14,7 +14,10 @@ fn shows_the_zombie_then_reaps_it() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 6, "{text}");
     assert!(lines[1].ends_with("state Some('Z')"), "{}", lines[1]);
-    assert!(lines[2].starts_with("after drop(child)") && lines[2].ends_with("Some('Z')"));
+    assert!(
+        lines[2].starts_with("after drop(child)")
+            && lines[2].ends_with("Some('Z')")
+    );
     assert!(
         lines[3].contains("-> Exited(Pid(") && lines[3].ends_with(", 0)"),
         "{}",

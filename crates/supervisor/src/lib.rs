@@ -12,4 +12,4 @@ pub mod render;
 pub mod supervise;
 
 pub use args::Args;
-pub use supervise::{supervise, Ending, Limits, Outcome};
+pub use supervise::{supervise, supervise_streaming, Ending, Limits, Outcome};

@@ -52,7 +52,20 @@ pub struct Outcome {
 /// Runs `cmd` to completion or deadline and leaves no descendant behind.
 /// Makes the calling process a child subreaper for good: call it from a
 /// process of its own (the supervisor binary), never from a threaded test.
-pub fn supervise(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
+pub fn supervise(cmd: Command, limits: &Limits) -> io::Result<Outcome> {
+    supervise_streaming(cmd, limits, |_| {})
+}
+
+/// [`supervise`], also handing each piece of output to `on_output` as soon as
+/// it is read (from another thread), up to the cap: what the local runner
+/// (crates/runner) streams to the page while the snippet runs. The last call
+/// has returned when this function returns (unless a pipe end escaped the
+/// snippet's tree: then output after the 2 s grace is not waited for).
+pub fn supervise_streaming(
+    mut cmd: Command,
+    limits: &Limits,
+    on_output: impl FnMut(&[u8]) + Send + 'static,
+) -> io::Result<Outcome> {
     nix::sys::prctl::set_child_subreaper(true)?;
     let (reader, writer) = io::pipe()?;
     cmd.stdin(Stdio::null())
@@ -68,7 +81,7 @@ pub fn supervise(mut cmd: Command, limits: &Limits) -> io::Result<Outcome> {
     let cap = limits.output_cap;
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        let _ = tx.send(collect(reader, cap));
+        let _ = tx.send(collect(reader, cap, on_output));
     });
 
     let pid = child.id() as i32;
@@ -125,7 +138,7 @@ fn wait_exit(pid: i32, timeout: Duration) -> io::Result<bool> {
     }
 }
 
-fn collect(mut r: impl Read, cap: usize) -> (Vec<u8>, u64) {
+fn collect(mut r: impl Read, cap: usize, mut on_output: impl FnMut(&[u8])) -> (Vec<u8>, u64) {
     let mut kept = Vec::new();
     let mut dropped = 0u64;
     let mut buf = [0u8; 16 * 1024];
@@ -135,6 +148,9 @@ fn collect(mut r: impl Read, cap: usize) -> (Vec<u8>, u64) {
             Ok(n) => {
                 let room = cap.saturating_sub(kept.len()).min(n);
                 kept.extend_from_slice(&buf[..room]);
+                if room > 0 {
+                    on_output(&buf[..room]);
+                }
                 dropped += (n - room) as u64;
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -48,8 +48,10 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
                 ),
             }
         }
-        if !ch.directives.is_empty() {
+        if in_part(ch) {
             out.extend(check_sections(ch));
+        }
+        if !ch.directives.is_empty() {
             if let Some(s) = summary {
                 if !s.text.contains(&format!("]({})", ch.rel.display())) {
                     out.push(format!("{}: not linked from src/SUMMARY.md", ch.shown()));
@@ -57,6 +59,7 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
             }
         }
         out.extend(check_code_blocks(ch));
+        out.extend(check_compile_fail(ch));
     }
     out.extend(check_snippets(root, chapters));
     out
@@ -96,6 +99,13 @@ fn check_args(root: &Path, ch: &Chapter, a: &supervisor::Args) -> Vec<String> {
         out.push("--exe is for the supervisor's own tests, not for chapters".into());
     }
     out
+}
+
+/// The template is for the notes, which live in a part folder
+/// (`src/<part>/<slug>.md`); pages at the top of src/ (the introduction,
+/// "About this build") have their own shape, directive or not.
+fn in_part(ch: &Chapter) -> bool {
+    ch.rel.components().count() > 1
 }
 
 fn check_sections(ch: &Chapter) -> Vec<String> {
@@ -139,6 +149,53 @@ fn check_code_blocks(ch: &Chapter) -> Vec<String> {
                 i + 1
             ));
             fence = Some(false); // one message per block
+        }
+    }
+    out
+}
+
+/// Stable rustdoc checks only that a `compile_fail` block fails, not its
+/// error code. So each such block must name a code and include a file that a
+/// directive in the same chapter really compiles expecting that code.
+fn check_compile_fail(ch: &Chapter) -> Vec<String> {
+    let expected: Vec<(String, String)> = ch
+        .directives
+        .iter()
+        .filter_map(|d| chapters::parse_args(d).ok())
+        .filter_map(|a| Some((a.expect_compile_error?, a.source?)))
+        .collect();
+    let mut out = Vec::new();
+    let lines: Vec<&str> = ch.text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(info) = line.trim_start().strip_prefix("```rust") else {
+            continue;
+        };
+        let words: Vec<&str> = info.split(',').map(str::trim).collect();
+        if !words.contains(&"compile_fail") {
+            continue;
+        }
+        let at = format!("{}:{}", ch.shown(), i + 1);
+        let Some(code) = words
+            .iter()
+            .find(|w| w.len() == 5 && w.starts_with('E'))
+            .map(|w| w.to_string())
+        else {
+            out.push(format!(
+                "{at}: a compile_fail block must carry its error code, e.g. compile_fail,E0046"
+            ));
+            continue;
+        };
+        let source = lines.get(i + 1).and_then(|l| {
+            let file = l.trim().strip_prefix("{{#include ")?.strip_suffix("}}")?;
+            let name = file.rsplit_once("/compile_fail/")?.1.strip_suffix(".rs")?;
+            Some(name.to_string())
+        });
+        match source {
+            None => out.push(format!("{at}: a compile_fail block must include a file from snippets/<slug>/compile_fail/")),
+            Some(name) if !expected.contains(&(code.clone(), name.clone())) => out.push(format!(
+                "{at}: no directive in this chapter runs `--expect-compile-error {code} --source {name}`, so nothing checks the code"
+            )),
+            Some(_) => {}
         }
     }
     out
@@ -233,6 +290,23 @@ mod tests {
     }
 
     #[test]
+    fn compile_fail_blocks_need_a_code_and_a_directive_that_checks_it() {
+        let block = "```rust,compile_fail,E0046\n{{#include ../../snippets/zombie/compile_fail/missing.rs}}\n```\n";
+        let checked =
+            "cargo run -q -p supervisor -- zombie --expect-compile-error E0046 --source missing";
+        assert!(check_compile_fail(&chapter("processes/zombie.md", block, checked)).is_empty());
+        let wrong_code =
+            "cargo run -q -p supervisor -- zombie --expect-compile-error E0277 --source missing";
+        assert_eq!(
+            check_compile_fail(&chapter("processes/zombie.md", block, wrong_code)).len(),
+            1
+        );
+        let no_code = block.replace(",E0046", "");
+        let found = check_compile_fail(&chapter("processes/zombie.md", &no_code, checked));
+        assert!(found[0].contains("must carry its error code"), "{found:?}");
+    }
+
+    #[test]
     fn pasted_code_and_missing_sections_are_found() {
         let text = "# T\n## The note\n```rust\n# extern crate nix;\n{{#rustdoc_include a.rs:x}}\n```\n```rust\nfn main() {}\n```\n```text\nfree text\n```\n";
         let ch = chapter("processes/zombie.md", text, "");
@@ -243,5 +317,70 @@ mod tests {
             "{pasted:?}"
         );
         assert_eq!(check_sections(&ch).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::chapters::Directive;
+
+    fn chapter(rel: &str, text: &str) -> Chapter {
+        let directives = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("<!-- cmdrun "))
+            .map(|(i, l)| Directive {
+                line: i + 1,
+                command: l
+                    .trim_start_matches("<!-- cmdrun ")
+                    .trim_end_matches("-->")
+                    .trim()
+                    .to_string(),
+            })
+            .collect();
+        Chapter {
+            rel: PathBuf::from(rel),
+            text: text.to_string(),
+            directives,
+        }
+    }
+
+    const DIRECTIVE: &str = "<!-- cmdrun cargo run -q -p supervisor -- about -->";
+
+    #[test]
+    fn the_template_applies_to_chapters_in_a_part_folder() {
+        let text = format!("# Title\n\n{DIRECTIVE}\n");
+        let part = chapter("processes/about.md", &text);
+        let problems = check_sections(&part);
+        assert!(in_part(&part));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("## The note / ## The Rust program"));
+        // The same page at the top of src/ is not a note.
+        assert!(!in_part(&chapter("about.md", &text)));
+        assert!(!in_part(&chapter("introduction.md", "# Introduction\n")));
+    }
+
+    #[test]
+    fn a_top_level_page_with_a_directive_is_still_checked() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let summary = chapter("SUMMARY.md", "# Summary\n\n[Intro](introduction.md)\n");
+        let bad = chapter(
+            "about.md",
+            "# About\n\n<!-- cmdrun cargo run -q -p supervisor -- nope -->\n",
+        );
+        let problems = problems(root, &[summary, bad]);
+        let joined = problems.join("\n");
+        assert!(
+            joined.contains("src/about.md:3: runs snippet `nope`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("src/about.md: not linked from src/SUMMARY.md"),
+            "{joined}"
+        );
+        assert!(!joined.contains("sections must include"), "{joined}");
     }
 }

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{chapters, checks, lint, procs, tools};
+use crate::{chapters, checks, lint, procs, stamp, tools};
 
 /// `cargo xtask build`: lint, compile every snippet once, run mdbook build
 /// (which runs every directive through the supervisor), then check the pages
@@ -19,12 +19,14 @@ pub fn build(root: &Path) -> Result<Duration> {
             .current_dir(root)
             .args(["build", "--quiet", "--workspace", "--bins"]),
     )?;
+    let stamp = stamp::line(root)?;
     procs::become_subreaper()?;
     let out = tools
         .mdbook()
         .arg("build")
         .current_dir(root)
         .env(supervisor::locate::PREBUILT_ENV, "1")
+        .env(supervisor::render::STAMP_ENV, &stamp)
         .output()
         .context("running mdbook build")?;
     procs::fail_on_leftovers("mdbook build")?;

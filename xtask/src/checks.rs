@@ -8,14 +8,28 @@ use regex::Regex;
 use crate::chapters::Chapter;
 
 pub fn pages(root: &Path, chapters: &[Chapter]) -> Result<()> {
-    let book = root.join("book");
+    let problems = page_problems(&root.join("book"), chapters)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        eprintln!("  {p}");
+    }
+    bail!(
+        "{} problem(s) in the built book, listed above",
+        problems.len()
+    )
+}
+
+pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
+    // The output is the block's <pre><code>, not the command's <code> in its head.
     let block =
-        Regex::new(r#"(?s)<div class="rsp-run[^"]*"[^>]*>.*?<code[^>]*>(.*?)</code></pre>"#)?;
+        Regex::new(r#"(?s)<div class="rsp-run[^"]*"[^>]*>.*?<pre><code[^>]*>(.*?)</code></pre>"#)?;
     let error = Regex::new(r"(?s)<strong>(supervisor error|cmdrun error)</strong>:(.*?)</p>")?;
     let tags = Regex::new(r"<[^>]+>")?;
     let mut problems = Vec::new();
     for ch in chapters.iter().filter(|c| !c.directives.is_empty()) {
-        let page = ch.html(&book);
+        let page = ch.html(book);
         let Ok(html) = std::fs::read_to_string(&page) else {
             problems.push(format!(
                 "{}: no page {} was built",
@@ -45,16 +59,7 @@ pub fn pages(root: &Path, chapters: &[Chapter]) -> Result<()> {
             problems.push(format!("{}: an output block is empty", ch.shown()));
         }
     }
-    if problems.is_empty() {
-        return Ok(());
-    }
-    for p in &problems {
-        eprintln!("  {p}");
-    }
-    bail!(
-        "{} problem(s) in the built book, listed above",
-        problems.len()
-    )
+    Ok(problems)
 }
 
 fn unescape(s: &str) -> String {
@@ -84,10 +89,12 @@ mod tests {
 
     /// Writes `html` as the built page of processes/zombie.md and checks it.
     fn check(html: &str, directives: usize) -> Result<()> {
+        // Tests run in parallel: one folder per call.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let root = std::env::temp_dir().join(format!(
             "xtask-checks-{}-{}",
             std::process::id(),
-            html.len()
+            CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         ));
         std::fs::create_dir_all(root.join("book/processes")).unwrap();
         std::fs::write(root.join("book/processes/zombie.html"), html).unwrap();

@@ -3,12 +3,18 @@
 
 mod bench;
 mod book;
+mod browser;
 mod chapters;
 mod checks;
+mod drift;
+#[cfg(test)]
+mod fixture_tests;
+mod links;
 mod lint;
 mod new;
 mod procs;
 mod root;
+mod stamp;
 mod test;
 mod tools;
 
@@ -35,7 +41,8 @@ enum Command {
     },
     /// Build every snippet and the book; fail on any failed or empty output, or leftover process.
     Build,
-    /// Everything CI checks: fmt, clippy, tests, directive lint, build, mdbook test.
+    /// Everything CI checks: fmt, clippy, tests, directive lint, build, link
+    /// check, drift check, browser tests, mdbook test.
     Test,
     /// Scaffold a chapter, its snippet crate with a test, and its SUMMARY entry.
     New(new::NewArgs),
@@ -47,6 +54,16 @@ enum Command {
     },
     /// Check the cmdrun directives and chapter structure only.
     Lint,
+    /// Check every internal link and #anchor in book/ (as built); list the
+    /// external ones in target/external-links.txt.
+    Links,
+    /// Build twice and compare the outputs (apart from `--vary` parts).
+    Drift,
+    /// Check book/ (as built) in headless Chromium; screenshots in target/browser/.
+    /// Installs Debian's chromium and chromium-driver if missing.
+    Browser,
+    /// Build, run the browser tests, and copy the light-theme screenshot to docs/screenshot.png.
+    Screenshot,
     /// Install the pinned mdbook and mdbook-cmdrun if needed and print their folder,
     /// e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain `mdbook` use.
     Tools,
@@ -71,6 +88,10 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::New(args) => new::run(&root, &args),
         Command::Bench { builds } => bench::run(&root, builds),
         Command::Lint => lint::run(&root),
+        Command::Links => links::run(&root.join("book"), &links::external_list(&root)),
+        Command::Drift => drift::run(&root, false),
+        Command::Browser => browser::run(&root),
+        Command::Screenshot => browser::screenshot(&root),
         Command::Tools => {
             let tools = tools::ensure(&root)?;
             println!("{}", tools.bin_dir.display());

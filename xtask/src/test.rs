@@ -4,11 +4,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::{book, lint, procs, tools};
+use crate::{book, browser, drift, links, lint, procs, tools};
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();
-    let steps: [(&str, &dyn Fn() -> Result<()>); 6] = [
+    let steps: [(&str, &dyn Fn() -> Result<()>); 9] = [
         ("cargo fmt --check", &|| {
             procs::run(
                 "cargo fmt",
@@ -41,6 +41,11 @@ pub fn run(root: &Path) -> Result<()> {
         }),
         ("directive lint", &|| lint::run(root)),
         ("book build", &|| book::build(root).map(|_| ())),
+        ("link check", &|| {
+            links::run(&root.join("book"), &links::external_list(root))
+        }),
+        ("drift check (a second build)", &|| drift::run(root, true)),
+        ("browser tests (headless Chromium)", &|| browser::run(root)),
         ("mdbook test", &|| mdbook_test(root)),
     ];
     for (i, (name, step)) in steps.iter().enumerate() {

@@ -2,9 +2,15 @@
 //! theme/rsp.css; xtask checks built pages for `rsp-run` blocks and for
 //! `supervisor error`.
 use std::fmt::Write;
+use std::path::Path;
 
 /// Marker xtask looks for in built pages.
 pub const ERROR_MARKER: &str = "supervisor error";
+
+/// The one-line environment stamp (`about --line`) that `cargo xtask build`
+/// computes once per build and passes down; when it is unset (plain
+/// `mdbook build`), blocks get no footer.
+pub const STAMP_ENV: &str = "RSP_STAMP";
 
 pub struct Block {
     pub slug: String,
@@ -17,18 +23,60 @@ pub struct Block {
     pub error: Option<String>,
 }
 
+/// The footer under a block: where it ran, and a link to the page that
+/// explains the stamp, relative to the chapter (`../about.md`).
+pub struct Footer {
+    pub stamp: String,
+    pub about: Option<String>,
+}
+
+impl Footer {
+    /// The stamp (from [`STAMP_ENV`]), with the link computed from the
+    /// chapter folder cmdrun runs us in (`<root>/src/<part>`).
+    pub fn new(stamp: &str, root: Option<&Path>, cwd: &Path) -> Option<Footer> {
+        let stamp = stamp.trim();
+        if stamp.is_empty() {
+            return None;
+        }
+        let about = root
+            .and_then(|r| cwd.strip_prefix(r.join("src")).ok())
+            .map(|rel| "../".repeat(rel.components().count()) + "about.md");
+        Some(Footer {
+            stamp: stamp.to_string(),
+            about,
+        })
+    }
+}
+
+/// [`render_with`] and the footer from the environment.
 pub fn render(b: &Block) -> String {
-    let class = if b.error.is_some() {
-        "rsp-run rsp-run-failed"
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let root = crate::locate::workspace_root(&cwd);
+    let stamp = std::env::var(STAMP_ENV).unwrap_or_default();
+    render_with(b, Footer::new(&stamp, root.as_deref(), &cwd).as_ref())
+}
+
+/// How the run ended, for the theme: a plain success, the outcome the
+/// chapter is about (an expected exit code, signal or compiler error), or a
+/// failure.
+fn kind(b: &Block) -> &'static str {
+    if b.error.is_some() {
+        "rsp-run-failed"
+    } else if b.status.ends_with("(expected)") {
+        "rsp-run-expected"
     } else {
-        "rsp-run"
-    };
+        "rsp-run-ok"
+    }
+}
+
+pub fn render_with(b: &Block, footer: Option<&Footer>) -> String {
     let mut md = String::new();
     // One HTML line, a blank line, then Markdown: CommonMark ends an HTML block
     // at a blank line, so the fence below is still parsed as code.
     let _ = writeln!(
         md,
-        "<div class=\"{class}\" data-snippet=\"{}\" data-status=\"{}\"><div class=\"rsp-run-head\"><span class=\"rsp-run-label\">Output</span> <code class=\"rsp-run-cmd\">$ {}</code> <span class=\"rsp-run-status\">{}</span></div>",
+        "<div class=\"rsp-run {}\" data-snippet=\"{}\" data-status=\"{}\"><div class=\"rsp-run-head\"><span class=\"rsp-run-label\">Output</span> <code class=\"rsp-run-cmd\">$ {}</code> <span class=\"rsp-run-status\" title=\"how the program ended\">{}</span></div>",
+        kind(b),
         escape(&b.slug),
         escape(&b.status),
         escape(&b.command),
@@ -39,11 +87,21 @@ pub fn render(b: &Block) -> String {
         let _ = writeln!(md, "**{ERROR_MARKER}**: {}\n", escape(err));
     }
     let fence = "`".repeat(longest_backtick_run(&b.output).max(2) + 1);
-    let _ = writeln!(
-        md,
-        "{fence}text\n{}\n{fence}\n\n</div>",
-        b.output.trim_end()
-    );
+    let _ = writeln!(md, "{fence}text\n{}\n{fence}\n", b.output.trim_end());
+    if let Some(f) = footer {
+        // Markdown, not HTML, so mdbook rewrites the link for every page and
+        // for print.html.
+        let about = match &f.about {
+            Some(link) => format!(" ([about this build]({link}))"),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            md,
+            "<div class=\"rsp-stamp\">\n\nRan when the book was built: {}{about}\n\n</div>\n",
+            escape_markdown(f.stamp.lines().next().unwrap_or_default())
+        );
+    }
+    md.push_str("</div>\n");
     md
 }
 
@@ -56,6 +114,23 @@ fn escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// Text that Markdown must show as it is (the stamp comes from os-release,
+/// uname and rustc, which could hold `*` or `[`).
+fn escape_markdown(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '&' => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -86,5 +161,57 @@ mod tests {
             "{md}"
         );
         assert!(md.starts_with("<div class=\"rsp-run rsp-run-failed\""));
+    }
+
+    fn expected_signal() -> Block {
+        Block {
+            slug: "drop-recursion".into(),
+            command: "cargo run -q -p drop-recursion".into(),
+            status: "killed by SIGABRT (expected)".into(),
+            output: "thread 'main' has overflowed its stack".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_status_kind_is_a_class() {
+        let md = render_with(&expected_signal(), None);
+        assert!(
+            md.starts_with("<div class=\"rsp-run rsp-run-expected\" data-snippet=\"drop-recursion\" data-status=\"killed by SIGABRT (expected)\">"),
+            "{md}"
+        );
+        let ok = Block {
+            status: "exit status 0".into(),
+            ..expected_signal()
+        };
+        assert!(render_with(&ok, None).starts_with("<div class=\"rsp-run rsp-run-ok\""));
+    }
+
+    #[test]
+    fn the_footer_carries_the_stamp_and_a_relative_link() {
+        let footer = Footer {
+            stamp: "Linux 6.1 (x86_64) · Debian_12 · rustc 1.95.0".into(),
+            about: Some("../about.md".into()),
+        };
+        let md = render_with(&expected_signal(), Some(&footer));
+        assert!(
+            md.ends_with("```\n\n<div class=\"rsp-stamp\">\n\nRan when the book was built: Linux 6.1 (x86\\_64) · Debian\\_12 · rustc 1.95.0 ([about this build](../about.md))\n\n</div>\n\n</div>\n"),
+            "{md}"
+        );
+        assert!(!render_with(&expected_signal(), None).contains("rsp-stamp"));
+    }
+
+    #[test]
+    fn the_link_to_the_about_page_climbs_out_of_the_part_folder() {
+        let root = Path::new("/w");
+        let footer = |cwd: &str| Footer::new("Linux 6.1\n", Some(root), Path::new(cwd)).unwrap();
+        assert_eq!(
+            footer("/w/src/processes").about.as_deref(),
+            Some("../about.md")
+        );
+        assert_eq!(footer("/w/src").about.as_deref(), Some("about.md"));
+        assert_eq!(footer("/tmp").about, None);
+        assert_eq!(footer("/tmp").stamp, "Linux 6.1");
+        assert!(Footer::new(" ", Some(root), Path::new("/w/src")).is_none());
     }
 }

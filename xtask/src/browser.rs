@@ -1,0 +1,116 @@
+//! `cargo xtask browser`: the built book in headless Chromium (the
+//! `browser-test` crate), after installing Debian's chromium and
+//! chromium-driver if they are missing. Also runs the browser-test fixture
+//! test, which proves each browser check reports a broken chapter.
+//!
+//! `cargo xtask screenshot` runs the same and copies the light-theme
+//! screenshot to docs/screenshot.png, the picture in the README.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::{procs, tools};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The chapter every screenshot is of, and the one the README shows.
+pub const SHOT_PAGE: &str = "processes/zombie.html";
+
+/// Where the screenshots go.
+pub fn out_dir(root: &Path) -> PathBuf {
+    root.join("target").join("browser")
+}
+
+/// `apt-get install` chromium and chromium-driver when either is missing
+/// (the build machines run as root), saying what it does.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: {CHROMIUM} or {CHROMEDRIVER} is missing; running `apt-get update && apt-get install -y chromium chromium-driver`"
+    );
+    if !nix::unistd::geteuid().is_root() {
+        bail!("installing chromium needs root: run `sudo apt-get install -y chromium chromium-driver`");
+    }
+    procs::run(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-q"]),
+    )?;
+    procs::run(
+        "apt-get install chromium chromium-driver",
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    for exe in [CHROMIUM, CHROMEDRIVER] {
+        if !Path::new(exe).is_file() {
+            bail!("{exe} is still missing after apt-get install");
+        }
+    }
+    Ok(())
+}
+
+/// The browser checks on book/ (built already), then the fixture test that
+/// shows they catch a broken chapter. Nothing may be left running.
+pub fn run(root: &Path) -> Result<()> {
+    ensure_chromium()?;
+    procs::become_subreaper()?;
+    let out = out_dir(root);
+    let result = procs::run(
+        "browser tests of book/",
+        procs::cargo()
+            .current_dir(root)
+            .args(["run", "--quiet", "-p", "browser-test", "--", "--root"])
+            .arg(root)
+            .arg("--out")
+            .arg(&out)
+            .args(["--shot", SHOT_PAGE]),
+    );
+    procs::fail_on_leftovers("the browser tests")?;
+    result?;
+    fixture_test(root)
+}
+
+/// `cargo test -p browser-test -- --ignored`: builds the broken fixture book
+/// with the pinned mdbook and checks that every browser check reports it.
+pub fn fixture_test(root: &Path) -> Result<()> {
+    let tools = tools::ensure(root)?;
+    let result = procs::run(
+        "browser tests of the broken fixture book",
+        procs::cargo()
+            .current_dir(root)
+            .args([
+                "test",
+                "--quiet",
+                "-p",
+                "browser-test",
+                "--test",
+                "fixture",
+                "--",
+                "--ignored",
+            ])
+            .env("RSP_MDBOOK", &tools.mdbook),
+    );
+    procs::fail_on_leftovers("the browser fixture test")?;
+    result
+}
+
+/// `cargo xtask screenshot`: build, run the browser checks, and copy the
+/// light-theme screenshot of the model chapter to docs/screenshot.png.
+pub fn screenshot(root: &Path) -> Result<()> {
+    crate::book::build(root)?;
+    run(root)?;
+    let stem = Path::new(SHOT_PAGE)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("page");
+    let from = out_dir(root).join(format!("{stem}-light.png"));
+    let to = root.join("docs").join("screenshot.png");
+    std::fs::create_dir_all(root.join("docs")).context("creating docs/")?;
+    std::fs::copy(&from, &to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    eprintln!("xtask: copied {} to {}", from.display(), to.display());
+    Ok(())
+}

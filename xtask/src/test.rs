@@ -50,7 +50,14 @@ pub fn run(root: &Path) -> Result<()> {
     ];
     for (i, (name, step)) in steps.iter().enumerate() {
         eprintln!("\nxtask: [{}/{}] {name}", i + 1, steps.len());
+        let t = Instant::now();
         step().with_context(|| format!("step `{name}` failed"))?;
+        eprintln!(
+            "xtask: [{}/{}] {name}: ok in {:.1} s",
+            i + 1,
+            steps.len(),
+            t.elapsed().as_secs_f64()
+        );
     }
     eprintln!(
         "\nxtask: all {} checks passed in {:.0} s",

@@ -12,6 +12,10 @@ pub const ERROR_MARKER: &str = "supervisor error";
 /// `mdbook build`), blocks get no footer.
 pub const STAMP_ENV: &str = "RSP_STAMP";
 
+/// The snippet of the "About this build" page (`src/about.md`), which the
+/// footer links to.
+pub const ABOUT_SLUG: &str = "about";
+
 pub struct Block {
     pub slug: String,
     /// The command a reader can type from the repository root.
@@ -53,7 +57,11 @@ pub fn render(b: &Block) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
     let root = crate::locate::workspace_root(&cwd);
     let stamp = std::env::var(STAMP_ENV).unwrap_or_default();
-    render_with(b, Footer::new(&stamp, root.as_deref(), &cwd).as_ref())
+    let mut footer = Footer::new(&stamp, root.as_deref(), &cwd);
+    if let Some(f) = footer.as_mut().filter(|_| b.slug == ABOUT_SLUG) {
+        f.about = None; // the page would link to itself
+    }
+    render_with(b, footer.as_ref())
 }
 
 /// How the run ended, for the theme: a plain success, the outcome the

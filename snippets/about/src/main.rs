@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 // ANCHOR: stamp
 struct Stamp {
-    /// `Linux 6.1.0-18-amd64 (x86_64)`: /proc/sys/kernel/{ostype,osrelease}.
+    /// `<ostype> <osrelease> (<arch>)`, from /proc/sys/kernel/ and the
+    /// architecture this program was compiled for.
     kernel: String,
     /// PRETTY_NAME from os-release(5).
     distribution: String,
@@ -71,7 +72,7 @@ impl Stamp {
 
     /// The footer under each output block: short, one line.
     fn line(&self) -> String {
-        // `rustc 1.95.0 (59807616e 2026-04-14)` -> `rustc 1.95.0`
+        // `rustc <version> (<commit> <date>)` -> `rustc <version>`
         let rustc: Vec<&str> = self.rustc.split_whitespace().take(2).collect();
         format!(
             "{} · {} · {} · glibc {} · {} · {} CPU{} · {}",
@@ -127,8 +128,8 @@ fn kernel() -> Result<String, String> {
     Ok(format!("{ostype} {release} ({})", std::env::consts::ARCH))
 }
 
-/// PRETTY_NAME="Debian GNU/Linux 12 (bookworm)" in /etc/os-release, or in
-/// /usr/lib/os-release when the first is missing (os-release(5)).
+/// The PRETTY_NAME="..." line of /etc/os-release, or of /usr/lib/os-release
+/// when the first is missing (os-release(5)).
 fn distribution() -> Result<String, String> {
     let text = std::fs::read_to_string("/etc/os-release")
         .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))

@@ -215,18 +215,35 @@ async fn check_all(
     }
     set_theme(client, server, "light").await?;
     if let Some(page) = &shot {
-        // As printed: print.html with print styles.
+        // As printed: print.html with print styles, every block on it, in
+        // the light theme (a printer drops the dark themes' backgrounds).
+        // The screenshot shows the chosen chapter's first block.
+        client.goto(&server.url(page)).await?;
+        let snippet = client
+            .execute(
+                "const b = document.querySelector('#content .rsp-run'); return b ? b.dataset.snippet : '';",
+                vec![],
+            )
+            .await?;
         driver::cdp(
             client,
             "Emulation.setEmulatedMedia",
             json!({ "media": "print" }),
         )
         .await?;
-        client.goto(&server.url(page)).await?;
-        scroll_to_first_block(client).await?;
+        client.goto(&server.url("print.html")).await?;
         for c in contrast(client).await? {
-            report.problems.push(format!("{page} (print): {c}"));
+            report.problems.push(format!("print.html (print): {c}"));
         }
+        client
+            .execute(
+                "const b = document.querySelector(`#content .rsp-run[data-snippet=\"${arguments[0]}\"]`) \
+                    || document.querySelector('#content .rsp-run'); \
+                 if (b) b.scrollIntoView({block: 'center'});",
+                vec![snippet],
+            )
+            .await
+            .context("scrolling print.html")?;
         let path = cfg.out.join(format!("{}-print.png", stem(page)));
         save_screenshot(client, &path).await?;
         report.screenshots.push(path);

@@ -33,10 +33,15 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The pinned mdbook, installed once even though the tests run in parallel.
+fn mdbook() -> &'static Path {
+    static MDBOOK: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    MDBOOK.get_or_init(|| tools::ensure(&workspace()).unwrap().mdbook)
+}
+
 /// `mdbook build <root> -d <dest>` with the pinned mdbook.
 fn build(root: &Path, dest: &Path) {
-    let tools = tools::ensure(&workspace()).unwrap();
-    let out = Command::new(&tools.mdbook)
+    let out = Command::new(mdbook())
         .arg("build")
         .arg(root)
         .arg("-d")

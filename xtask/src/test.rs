@@ -8,6 +8,8 @@ use crate::{book, browser, drift, links, lint, procs, tools};
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();
+    // Before `cargo test`, whose fixture tests build a book with the pinned mdbook.
+    tools::ensure(root)?;
     let steps: [(&str, &dyn Fn() -> Result<()>); 9] = [
         ("cargo fmt --check", &|| {
             procs::run(

@@ -369,7 +369,7 @@ fn bench() -> Result<(), String> {
     // ANCHOR_END: bench
 
     println!(
-        "{:<24} {:>9} {:>9} {:>9} {:>11}  pages cached after",
+        "{:<24} {:>9} {:>9} {:>9} {:>11}  in page cache after",
         "way of reading", "best", "median", "worst", "best rate"
     );
     let names = ["buffered, cold", "buffered, warm", "O_DIRECT"];
@@ -377,16 +377,19 @@ fn bench() -> Result<(), String> {
         t.sort();
         let rate = BENCH_MIB as f64 / t[0].as_secs_f64().max(1e-9);
         println!(
-            "{name:<24} {:>6} ms {:>6} ms {:>6} ms {:>5.0} MiB/s  {pages}",
+            "{name:<24} {:>6} ms {:>6} ms {:>6} ms {:>5.0} MiB/s  {pages} pages",
             ms(t[0]),
             ms(t[REPS / 2]),
             ms(t[REPS - 1]),
             rate
         );
     }
-    let pages = (BENCH_MIB * MIB / 4096).to_string();
+    // Other processes' memory pressure may evict a few pages at once, so a
+    // buffered read must leave at least 90% of the file cached, not all.
+    let pages = (BENCH_MIB * MIB / 4096) as u64;
+    let buffered = cached[0].parse::<u64>().unwrap_or(0);
     expect(
-        cached[0] == pages && cached[2] == "0",
+        buffered * 10 >= pages * 9 && cached[2] == "0",
         "a buffered read fills the page cache, an O_DIRECT read does not",
     )
 }

@@ -132,10 +132,14 @@ fn bench_measures_cold_warm_and_direct_reads() {
     );
     let pages = |name: &str| {
         let line = lines.iter().find(|l| l.starts_with(name)).unwrap();
-        line.split_whitespace().last().unwrap().to_string()
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(words.last(), Some(&"pages"), "{line}");
+        words[words.len() - 2].parse::<u64>().unwrap()
     };
-    // 64 MiB = 16384 pages of 4 KiB.
-    assert_eq!(pages("buffered, cold"), "16384");
-    assert_eq!(pages("buffered, warm"), "16384");
-    assert_eq!(pages("O_DIRECT"), "0");
+    // 64 MiB = 16384 pages of 4 KiB; memory pressure from other processes
+    // may evict a few, which the snippet allows (at least 90% cached).
+    assert!(pages("buffered, cold") >= 16384 * 9 / 10);
+    assert!(pages("buffered, warm") >= 16384 * 9 / 10);
+    assert!(pages("buffered, cold") <= 16384);
+    assert_eq!(pages("O_DIRECT"), 0);
 }

@@ -43,25 +43,60 @@ pub fn build(root: &Path) -> Result<Duration> {
     Ok(took)
 }
 
-/// `cargo xtask serve`: build once (so errors show up front), then serve on
-/// localhost. The supervisor rebuilds a snippet that changed while serving.
+/// `cargo xtask serve`: build once (so errors show up front), then serve
+/// book/ on 127.0.0.1 through the local runner (crates/runner), which also
+/// compiles and runs the code a reader edits on a page. `mdbook watch`
+/// rebuilds book/ when a chapter, snippet or theme file changes (the
+/// supervisor rebuilds a changed snippet), and the runner reloads open pages.
 pub fn serve(root: &Path, port: u16) -> Result<()> {
     if let Err(e) = build(root) {
         eprintln!("xtask: the first build failed; serving anyway so you can see the page: {e:#}");
     }
     let tools = tools::ensure(root)?;
-    eprintln!("xtask: serving on http://127.0.0.1:{port}/ (Ctrl-C to stop)");
-    let port = port.to_string();
-    let result = procs::run(
-        "mdbook serve",
-        tools.mdbook().current_dir(root).args([
-            "serve",
-            "--hostname",
-            "127.0.0.1",
-            "--port",
-            &port,
-        ]),
+    procs::run(
+        "building the runner",
+        procs::cargo()
+            .current_dir(root)
+            .args(["build", "--quiet", "-p", "runner"]),
+    )?;
+    procs::become_subreaper()?;
+    let mut watch = tools.mdbook();
+    watch.current_dir(root).arg("watch");
+    // Rebuilt pages keep the environment stamp under each output block.
+    if let Ok(stamp) = stamp::line(root) {
+        watch.env(supervisor::render::STAMP_ENV, stamp);
+    }
+    let mut watch = die_with_us(&mut watch)
+        .spawn()
+        .context("starting mdbook watch")?;
+    let mut runner = std::process::Command::new(
+        supervisor::locate::target_dir(root)
+            .join("debug")
+            .join("runner"),
     );
-    procs::fail_on_leftovers("mdbook serve")?;
+    runner
+        .current_dir(root)
+        .arg("serve")
+        .arg("--root")
+        .arg(root)
+        .args(["--port", &port.to_string()]);
+    let result = procs::run("the runner", die_with_us(&mut runner));
+    let _ = watch.kill();
+    let _ = watch.wait();
+    procs::fail_on_leftovers("cargo xtask serve")?;
     result
+}
+
+/// Makes `cmd`'s process get SIGTERM when xtask dies, however it dies
+/// (Ctrl-C reaches the whole group anyway; a `kill` of xtask alone does not).
+fn die_with_us(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
+                .map_err(std::io::Error::from)
+        });
+    }
+    cmd
 }

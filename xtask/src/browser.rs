@@ -70,7 +70,29 @@ pub fn run(root: &Path) -> Result<()> {
     );
     procs::fail_on_leftovers("the browser tests")?;
     result?;
-    fixture_test(root)
+    fixture_test(root)?;
+    runner_test(root)
+}
+
+/// Edit-and-run in the browser (crates/runner/tests/browser.rs): book/
+/// served by the local runner, a snippet edited on the page and run, once
+/// with a changed string, once with a compile error.
+pub fn runner_test(root: &Path) -> Result<()> {
+    let result = procs::run(
+        "browser tests of edit-and-run",
+        procs::cargo().current_dir(root).args([
+            "test",
+            "--quiet",
+            "-p",
+            "runner",
+            "--test",
+            "browser",
+            "--",
+            "--ignored",
+        ]),
+    );
+    procs::fail_on_leftovers("the edit-and-run browser tests")?;
+    result
 }
 
 /// `cargo test -p browser-test -- --ignored`: builds the broken fixture book

@@ -46,11 +46,19 @@ enum Command {
     Test,
     /// Scaffold a chapter, its snippet crate with a test, and its SUMMARY entry.
     New(new::NewArgs),
-    /// Time warm builds (target: median <= 5 s) and check none leaves a process behind.
+    /// Time warm builds (target: median <= 5 s) and check none leaves a process behind;
+    /// `bench runner`: time an edit run through the local runner (target: median <= 0.3 s).
     Bench {
-        /// How many warm builds to time.
+        /// `book`: warm builds of the whole book; `runner`: edit -> compile -> first
+        /// output through the runner's HTTP endpoint, beside cargo build and a direct run.
+        #[arg(value_enum, default_value_t = bench::What::Book)]
+        what: bench::What,
+        /// How many warm builds to time (book).
         #[arg(long, default_value_t = 20)]
         builds: usize,
+        /// How many edit runs to time (runner; at least 10).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
     },
     /// Check the cmdrun directives and chapter structure only.
     Lint,
@@ -86,7 +94,10 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Build => book::build(&root).map(|_| ()),
         Command::Test => test::run(&root),
         Command::New(args) => new::run(&root, &args),
-        Command::Bench { builds } => bench::run(&root, builds),
+        Command::Bench { what, builds, runs } => match what {
+            bench::What::Book => bench::run(&root, builds),
+            bench::What::Runner => bench::runner(&root, runs),
+        },
         Command::Lint => lint::run(&root),
         Command::Links => links::run(&root.join("book"), &links::external_list(&root)),
         Command::Drift => drift::run(&root, false),

@@ -1,0 +1,303 @@
+//! `runner bench` (`cargo xtask bench runner`): a warm edit of a nix-using
+//! snippet, sent through the HTTP endpoint as a page sends it, timed from the
+//! request to the first output; beside it, `cargo build` of the same edit in
+//! the prebuilt workspace, and the built program run directly.
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+
+use crate::client::{run_body, Client};
+use crate::events::Event;
+use crate::prepare::Layout;
+
+/// Edit -> compile -> first output through the runner, median.
+pub const TARGET: Duration = Duration::from_millis(300);
+
+pub struct Stats {
+    pub median: Duration,
+    pub min: Duration,
+    pub max: Duration,
+    pub q1: Duration,
+    pub q3: Duration,
+    pub n: usize,
+}
+
+impl Stats {
+    pub fn of(mut v: Vec<Duration>) -> Stats {
+        v.sort();
+        let at = |f: f64| v[((v.len() - 1) as f64 * f).round() as usize];
+        Stats {
+            median: at(0.5),
+            min: v[0],
+            max: v[v.len() - 1],
+            q1: at(0.25),
+            q3: at(0.75),
+            n: v.len(),
+        }
+    }
+}
+
+impl std::fmt::Display for Stats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = |d: Duration| d.as_secs_f64();
+        write!(
+            f,
+            "median {:.3} s  (min {:.3}, quartiles {:.3}-{:.3}, max {:.3}; {} runs)",
+            s(self.median),
+            s(self.min),
+            s(self.q1),
+            s(self.q3),
+            s(self.max),
+            self.n
+        )
+    }
+}
+
+/// The snippet's program with one printed string changed, as a page sends it
+/// (with the chapter's hidden `extern crate nix;` line first).
+pub fn edited(source: &str, i: usize) -> Result<String> {
+    let key = "println!(\"";
+    let at = source
+        .match_indices(key)
+        .map(|(i, _)| i)
+        .find(|&i| !source[..i].ends_with('e'))
+        .context("the snippet prints nothing with println!")?
+        + key.len();
+    Ok(format!(
+        "extern crate nix;\n{}[edit {i}] {}",
+        &source[..at],
+        &source[at..]
+    ))
+}
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `runner serve` on a free port and reads the port it printed.
+fn start_server(exe: &Path, root: &Path, book: &Path) -> Result<Server> {
+    let mut child = Command::new(exe)
+        .arg("serve")
+        .arg("--root")
+        .arg(root)
+        .arg("--book")
+        .arg(book)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .context("starting runner serve")?;
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        BufReader::new(out).read_line(&mut line)?;
+    }
+    let port: u16 = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .with_context(|| format!("no port in the server's first line {line:?}"))?;
+    Ok(Server {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+    })
+}
+
+fn wait_ready(c: &Client) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(900) {
+        if let Ok(r) = c.request("GET", crate::server::HEALTH_PATH, &[], b"") {
+            if r.text().contains("\"ready\":true") {
+                return Ok(());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bail!("the runner was not ready after 15 minutes")
+}
+
+pub fn run(root: &Path, slug: &str, runs: usize) -> Result<()> {
+    ensure!(
+        runs >= 10,
+        "--runs must be at least 10 for a median and a spread"
+    );
+    let layout = Layout::new(root);
+    let source = std::fs::read_to_string(root.join("snippets").join(slug).join("src/main.rs"))
+        .with_context(|| format!("reading snippets/{slug}/src/main.rs"))?;
+    edited(&source, 0)?;
+    let book = layout.dir.join("bench-book");
+    std::fs::create_dir_all(&book)?;
+    std::fs::write(
+        book.join("index.html"),
+        "<!DOCTYPE html><html><head><title>bench</title></head><body></body></html>\n",
+    )?;
+    let exe = std::env::current_exe()?;
+    eprintln!("runner bench: starting the runner (prepares and warms the workspace)");
+    let server = start_server(&exe, root, &book)?;
+    let client = Client::new(server.addr);
+    wait_ready(&client)?;
+    let token = client.token()?;
+    let origin = format!("http://127.0.0.1:{}", server.addr.port());
+
+    // The same edits with cargo build in the prebuilt workspace's package.
+    let pkg = layout.ws().join(slug);
+    let main = pkg.join("src/main.rs");
+    let stub = std::fs::read_to_string(&main).unwrap_or_else(|_| "fn main() {}\n".into());
+    let cargo_build = |code: &str| -> Result<Duration> {
+        std::fs::write(&main, code)?;
+        let t = Instant::now();
+        let st = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "build",
+                "--offline",
+                "--quiet",
+                "-p",
+                slug,
+                "--manifest-path",
+            ])
+            .arg(layout.ws().join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(layout.target())
+            .status()?;
+        ensure!(st.success(), "cargo build failed ({st})");
+        Ok(t.elapsed())
+    };
+    // What cargo built, run directly: to its first output byte.
+    let built: PathBuf = layout.target().join("debug").join(slug);
+    let direct_run = || -> Result<Duration> {
+        let t = Instant::now();
+        let mut child = Command::new(&built)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("running {}", built.display()))?;
+        let mut byte = [0u8; 1];
+        if let Some(out) = child.stdout.as_mut() {
+            out.read_exact(&mut byte)?;
+        }
+        let at = t.elapsed();
+        if let Some(mut out) = child.stdout.take() {
+            std::io::copy(&mut out, &mut std::io::sink())?;
+        }
+        child.wait()?;
+        Ok(at)
+    };
+
+    // Interleaved, so that load from elsewhere on the machine weighs on all
+    // three alike: the runner (request -> rustc -> run -> first output),
+    // cargo build of the same edit, the built program run directly.
+    let (mut first, mut total, mut compile, mut cargo, mut direct) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let result = (|| -> Result<()> {
+        for i in 0..runs + 2 {
+            let code = edited(&source, 1000 + i)?;
+            let (status, events) =
+                client.run(Some(&token), Some(&origin), &run_body(slug, &code, "bench"))?;
+            ensure!(status == 200, "run {i}: HTTP {status}");
+            let out = events.iter().find_map(|t| match &t.event {
+                Event::Output { text } => Some((t.at, text.clone())),
+                _ => None,
+            });
+            let Some((at, text)) = out else {
+                let all: Vec<String> = events.iter().map(|t| format!("{:?}", t.event)).collect();
+                bail!("run {i} printed nothing: {}", all.join("; "));
+            };
+            ensure!(
+                text.contains(&format!("[edit {}]", 1000 + i)),
+                "run {i} did not print the edited string: {text:?}"
+            );
+            let end = events.last().map(|t| t.at).unwrap_or(at);
+            let ms = events.iter().find_map(|t| match t.event {
+                Event::Compiled { ms, .. } => Some(ms),
+                _ => None,
+            });
+            let c = cargo_build(&code)?;
+            let d = direct_run()?;
+            // The first two warm up the runner's and cargo's caches.
+            if i >= 2 {
+                first.push(at);
+                total.push(end);
+                compile.push(Duration::from_millis(ms.unwrap_or(0)));
+                cargo.push(c);
+                direct.push(d);
+            }
+        }
+        Ok(())
+    })();
+    drop(server);
+    std::fs::write(&main, stub)?;
+    result?;
+
+    let f = Stats::of(first);
+    println!("runner bench: snippet `{slug}`, a printed string edited each run, warm");
+    println!("  edit -> first output, through the runner:  {f}");
+    println!(
+        "  ... of which rustc (in the job):           {}",
+        Stats::of(compile)
+    );
+    println!(
+        "  edit -> run finished, through the runner:  {}",
+        Stats::of(total)
+    );
+    println!(
+        "  cargo build of the same edit:              {}",
+        Stats::of(cargo)
+    );
+    println!(
+        "  the built program run directly (1st byte): {}",
+        Stats::of(direct)
+    );
+    if f.median > TARGET {
+        bail!(
+            "median edit -> first output {:.3} s is over the {:.1} s target",
+            f.median.as_secs_f64(),
+            TARGET.as_secs_f64()
+        );
+    }
+    println!(
+        "runner bench: median {:.3} s is within the {:.1} s target",
+        f.median.as_secs_f64(),
+        TARGET.as_secs_f64()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_change_the_first_printed_string() {
+        let e = edited(
+            "fn main() {\n    eprintln!(\"e\");\n    println!(\"hi {x}\");\n}\n",
+            3,
+        )
+        .unwrap();
+        assert_eq!(
+            e,
+            "extern crate nix;\nfn main() {\n    eprintln!(\"e\");\n    println!(\"[edit 3] hi {x}\");\n}\n"
+        );
+    }
+
+    #[test]
+    fn stats_have_a_median_and_a_spread() {
+        let s = Stats::of((1..=11).map(Duration::from_millis).collect());
+        assert_eq!(s.median, Duration::from_millis(6));
+        assert_eq!(
+            (s.min, s.max),
+            (Duration::from_millis(1), Duration::from_millis(11))
+        );
+    }
+}

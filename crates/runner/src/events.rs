@@ -1,0 +1,87 @@
+//! What a run sends back to the page: one JSON object per line
+//! (`application/x-ndjson`), written as it happens. The job process prints
+//! the compile and run events; the server adds the queue and error events
+//! and passes the job's lines through unchanged.
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Waiting behind `ahead` other runs (one run at a time on the machine).
+    Queued {
+        ahead: usize,
+    },
+    /// The prebuilt workspace is being built or refreshed.
+    Preparing {
+        message: String,
+    },
+    Compiling,
+    /// rustc finished. `output` is what it printed, as rustc prints it.
+    Compiled {
+        ok: bool,
+        output: String,
+        ms: u64,
+    },
+    /// A piece of the program's stdout and stderr, in the order written.
+    Output {
+        text: String,
+    },
+    /// The program ended. `status` is in the supervisor's words
+    /// ("exit status 0", "killed by SIGSEGV", "timed out").
+    Exit {
+        status: String,
+        code: Option<i32>,
+        signal: Option<String>,
+        timed_out: bool,
+        /// Output bytes beyond the cap, counted and dropped.
+        dropped: u64,
+        /// Processes still running when the program's main process ended,
+        /// killed by the supervisor ("pid (comm)").
+        killed: Vec<String>,
+        ms: u64,
+    },
+    /// The run could not go on; `message` says why, for the page.
+    Error {
+        message: String,
+    },
+}
+
+impl Event {
+    /// The last event of a run.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            Event::Exit { .. } | Event::Error { .. } | Event::Compiled { ok: false, .. }
+        )
+    }
+
+    pub fn line(&self) -> String {
+        let mut s = serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"event":"error","message":"could not encode an event"}"#.to_string()
+        });
+        s.push('\n');
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_round_trip() {
+        let e = Event::Compiled {
+            ok: false,
+            output: "error[E0308]: mismatched types\n".into(),
+            ms: 12,
+        };
+        let line = e.line();
+        assert!(
+            line.starts_with(r#"{"event":"compiled","ok":false"#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<Event>(line.trim()).unwrap(), e);
+        assert!(e.is_final());
+        assert!(!Event::Compiling.is_final());
+    }
+}

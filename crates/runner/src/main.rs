@@ -1,0 +1,129 @@
+//! `runner serve | bench | prepare`, and `runner job` (started by the server).
+#![deny(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "runner",
+    about = "Edit and run the book's snippets on this machine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the built book on 127.0.0.1 and run the code its pages send.
+    Serve {
+        /// The book's workspace (default: found from the current folder).
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// The built book (default: <root>/book).
+        #[arg(long)]
+        book: Option<PathBuf>,
+        /// 0 picks a free port; the address is the first line printed.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Seconds a program may run before it and all it started are killed.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+        /// Runs that may wait for their turn before new ones are refused.
+        #[arg(long, default_value_t = 4)]
+        queue: usize,
+        /// Do not compile every snippet once at start.
+        #[arg(long)]
+        no_warm: bool,
+    },
+    /// Time edit -> first output through the runner, beside cargo build and a direct run.
+    Bench {
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// A snippet that uses nix.
+        #[arg(long, default_value = "zombie")]
+        slug: String,
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
+    /// Build the prebuilt workspace under target/runner/ and print what runs use.
+    Prepare {
+        #[arg(long)]
+        root: Option<PathBuf>,
+    },
+    /// One run (started by the server; reads its job on stdin).
+    #[command(hide = true)]
+    Job,
+}
+
+fn root(given: Option<PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(r) => Ok(r),
+        None => {
+            let cwd = std::env::current_dir()?;
+            supervisor::locate::workspace_root(&cwd)
+                .context("no workspace (Cargo.toml and snippets/) above this folder; pass --root")
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Cmd::Job = cli.command {
+        return runner::job::main();
+    }
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("runner: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cmd: Cmd) -> Result<()> {
+    match cmd {
+        Cmd::Serve {
+            root: r,
+            book,
+            port,
+            timeout,
+            queue,
+            no_warm,
+        } => {
+            let root = root(r)?;
+            let mut cfg = runner::server::Config::new(&root);
+            if let Some(b) = book {
+                cfg.book = b;
+            }
+            cfg.port = port;
+            cfg.run_timeout = Duration::from_secs(timeout.clamp(1, 600));
+            cfg.queue = queue;
+            cfg.warm = !no_warm;
+            runner::server::serve(cfg)
+        }
+        Cmd::Bench {
+            root: r,
+            slug,
+            runs,
+        } => runner::bench::run(&root(r)?, &slug, runs),
+        Cmd::Prepare { root: r } => {
+            let layout = runner::prepare::Layout::new(&root(r)?);
+            let plan = runner::prepare::prepare(&layout)?;
+            println!("rustc: {}", plan.rustc.display());
+            let mut slugs: Vec<_> = plan.externs.keys().collect();
+            slugs.sort();
+            for slug in slugs {
+                let names: Vec<&str> = plan.externs[slug].iter().map(|(n, _)| n.as_str()).collect();
+                println!("{slug}: --extern {}", names.join(", "));
+            }
+            Ok(())
+        }
+        Cmd::Job => Ok(()),
+    }
+}

@@ -1,0 +1,575 @@
+//! The prebuilt workspace under `target/runner/`: one scratch package per
+//! snippet with nix, libc, memmap2 and the snippet's own dependencies, built
+//! once by cargo. A run then calls rustc directly with `--extern` on those
+//! rlibs and an incremental folder per snippet, which skips cargo's own
+//! start-up and fingerprinting (about a third of a warm `cargo build`).
+//!
+//! ```text
+//! target/runner/ws/                 Cargo.toml, Cargo.lock (copied from the root)
+//! target/runner/ws/<slug>/          the scratch package (its main.rs is a stub)
+//! target/runner/target/             cargo's target dir for it: the rlibs
+//! target/runner/edit/<slug>/src/    the source of the last run (rustc says `src/main.rs`)
+//! target/runner/incr/<slug>/        rustc's incremental cache
+//! target/runner/out/, jobs/         one executable and one working folder per run
+//! ```
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::SystemTime;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// Crates every snippet can use from the page, whatever its Cargo.toml says.
+pub const ALWAYS: [&str; 3] = ["nix", "libc", "memmap2"];
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The book's workspace root (Cargo.toml, snippets/).
+    pub root: PathBuf,
+    /// `target/runner`.
+    pub dir: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: &Path) -> Layout {
+        Layout {
+            root: root.to_path_buf(),
+            dir: supervisor::locate::target_dir(root).join("runner"),
+        }
+    }
+    pub fn ws(&self) -> PathBuf {
+        self.dir.join("ws")
+    }
+    pub fn target(&self) -> PathBuf {
+        self.dir.join("target")
+    }
+    pub fn deps(&self) -> PathBuf {
+        self.target().join("debug").join("deps")
+    }
+    pub fn edit(&self, slug: &str) -> PathBuf {
+        self.dir.join("edit").join(slug)
+    }
+    pub fn incr(&self, slug: &str) -> PathBuf {
+        self.dir.join("incr").join(slug)
+    }
+    pub fn out(&self) -> PathBuf {
+        self.dir.join("out")
+    }
+    pub fn jobs(&self) -> PathBuf {
+        self.dir.join("jobs")
+    }
+
+    /// The snippet crates: folders of snippets/ with a Cargo.toml.
+    pub fn slugs(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.root.join("snippets"))
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                let e = e.ok()?;
+                e.path().join("Cargo.toml").is_file().then_some(())?;
+                e.file_name().to_str().map(String::from)
+            })
+            .filter(|s| valid_slug(s))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// A slug as the page may send it: lowercase letters, digits and `-`.
+pub fn valid_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
+/// What a run needs to call rustc for a snippet.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub rustc: PathBuf,
+    pub deps_dir: PathBuf,
+    /// slug -> (extern crate name, rlib or proc-macro .so)
+    pub externs: HashMap<String, Vec<(String, PathBuf)>>,
+    /// The inputs this plan was made from, to notice a changed Cargo.toml.
+    pub stamp: Stamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp(Vec<(PathBuf, Option<SystemTime>)>);
+
+impl Stamp {
+    pub fn now(l: &Layout) -> Stamp {
+        let mut files = vec![l.root.join("Cargo.toml"), l.root.join("Cargo.lock")];
+        files.extend(
+            l.slugs()
+                .iter()
+                .map(|s| l.root.join("snippets").join(s).join("Cargo.toml")),
+        );
+        Stamp(
+            files
+                .into_iter()
+                .map(|f| {
+                    let t = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
+                    (f, t)
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Plan {
+    pub fn is_current(&self, l: &Layout) -> bool {
+        self.stamp == Stamp::now(l)
+    }
+
+    /// rustc's arguments to build `src/main.rs` (relative: run it in
+    /// `Layout::edit(slug)`) into `exe`.
+    pub fn rustc_args(&self, l: &Layout, slug: &str, edition: &str, exe: &Path) -> Vec<OsString> {
+        let mut a: Vec<OsString> = [
+            "--crate-name",
+            &slug.replace('-', "_"),
+            "--edition",
+            edition,
+            "--crate-type",
+            "bin",
+            "--emit=link",
+            "--color",
+            "never",
+            // As cargo's dev profile with `debug = 0`: no debug info, and
+            // std's stripped at link time (a third faster to link).
+            "-C",
+            "debuginfo=0",
+            "-C",
+            "strip=debuginfo",
+            "-C",
+            "embed-bitcode=no",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let mut incr = OsString::from("incremental=");
+        incr.push(l.incr(slug));
+        a.extend(["-C".into(), incr]);
+        let mut dep = OsString::from("dependency=");
+        dep.push(&self.deps_dir);
+        a.extend(["-L".into(), dep]);
+        for (name, file) in self.externs.get(slug).into_iter().flatten() {
+            let mut e = OsString::from(format!("{name}="));
+            e.push(file);
+            a.extend(["--extern".into(), e]);
+        }
+        a.extend([
+            "-o".into(),
+            exe.as_os_str().to_owned(),
+            "src/main.rs".into(),
+        ]);
+        a
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// The real rustc of the toolchain, not rustup's proxy (saves ~15 ms a run).
+fn find_rustc() -> PathBuf {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
+                .join("bin")
+                .join("rustc")
+        })
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from(rustc))
+}
+
+/// Writes the scratch workspace, builds its dependencies and returns the plan.
+/// cargo prints its progress on our stderr (the first build compiles nix: about a
+/// minute on 2 cores; later ones take a fraction of a second).
+pub fn prepare(l: &Layout) -> Result<Plan> {
+    let stamp = Stamp::now(l);
+    let slugs = l.slugs();
+    anyhow::ensure!(
+        !slugs.is_empty(),
+        "no snippet crates in {}/snippets",
+        l.root.display()
+    );
+    let root_manifest: toml::Table = read_toml(&l.root.join("Cargo.toml"))?;
+    let ws_deps = root_manifest
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table())
+        .cloned()
+        .unwrap_or_default();
+    let ws = l.ws();
+    std::fs::create_dir_all(&ws)?;
+    for slug in &slugs {
+        let dir = l.root.join("snippets").join(slug);
+        let manifest: toml::Table = read_toml(&dir.join("Cargo.toml"))?;
+        let deps = scratch_deps(&manifest, &ws_deps, &l.root, &dir)?;
+        let mut package = toml::Table::new();
+        package.insert("name".into(), slug.clone().into());
+        package.insert("version".into(), "0.0.0".into());
+        package.insert("edition".into(), "2021".into());
+        package.insert("publish".into(), false.into());
+        let mut pkg = toml::Table::new();
+        pkg.insert("package".into(), toml::Value::Table(package));
+        pkg.insert("dependencies".into(), toml::Value::Table(deps));
+        let text = format!(
+            "# Written by the runner (crates/runner/src/prepare.rs) from snippets/{slug}/Cargo.toml.\n{}",
+            toml::to_string(&pkg)?
+        );
+        write_if_changed(&ws.join(slug).join("Cargo.toml"), &text)?;
+        // A stub: cargo only builds the dependencies; runs call rustc on the page's code.
+        write_if_changed(&ws.join(slug).join("src/main.rs"), "fn main() {}\n")?;
+    }
+    let members: Vec<String> = slugs.iter().map(|s| format!("{s:?}")).collect();
+    let ws_manifest = format!(
+        "# Written by the runner: the prebuilt workspace for edit-and-run.\n\
+         [workspace]\nresolver = \"2\"\nmembers = [{}]\n\n\
+         [profile.dev]\nopt-level = 0\ndebug = 0\n\n\
+         [profile.dev.package.\"*\"]\nopt-level = 1\n",
+        members.join(", ")
+    );
+    write_if_changed(&ws.join("Cargo.toml"), &ws_manifest)?;
+    // The same versions as the book's snippets.
+    if let Ok(lock) = std::fs::read_to_string(l.root.join("Cargo.lock")) {
+        write_if_changed(&ws.join("Cargo.lock"), &lock)?;
+    }
+
+    let artifacts = build_deps(l)?;
+    let meta = metadata(l)?;
+    let mut externs = HashMap::new();
+    for slug in &slugs {
+        let Some(id) = meta
+            .packages
+            .iter()
+            .find(|p| &p.name == slug && p.manifest_path.starts_with(&ws))
+            .map(|p| p.id.clone())
+        else {
+            bail!("cargo metadata does not list the scratch package {slug}");
+        };
+        let node = meta
+            .resolve
+            .nodes
+            .iter()
+            .find(|n| n.id == id)
+            .with_context(|| format!("no resolve node for {slug}"))?;
+        let mut list = Vec::new();
+        for d in &node.deps {
+            if !d.dep_kinds.iter().any(|k| k.kind.is_none()) {
+                continue; // dev and build dependencies
+            }
+            let file = artifacts
+                .get(&d.pkg)
+                .with_context(|| format!("cargo built no library for {} ({slug})", d.pkg))?;
+            list.push((d.name.clone(), file.clone()));
+        }
+        externs.insert(slug.clone(), list);
+    }
+    Ok(Plan {
+        rustc: find_rustc(),
+        deps_dir: l.deps(),
+        externs,
+        stamp,
+    })
+}
+
+fn read_toml(path: &Path) -> Result<toml::Table> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The scratch package's [dependencies]: the ALWAYS crates and the snippet's
+/// own, with `workspace = true` resolved and paths made absolute.
+fn scratch_deps(
+    manifest: &toml::Table,
+    ws_deps: &toml::Table,
+    root: &Path,
+    snippet_dir: &Path,
+) -> Result<toml::Table> {
+    let mut out = toml::Table::new();
+    for name in ALWAYS {
+        if let Some(base) = ws_deps.get(name) {
+            out.insert(name.into(), absolute(as_table(base), root));
+        }
+    }
+    let own = manifest
+        .get("dependencies")
+        .and_then(|d| d.as_table())
+        .cloned()
+        .unwrap_or_default();
+    for (name, spec) in own {
+        let spec = as_table(&spec);
+        let resolved = if spec.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
+            let base = ws_deps
+                .get(&name)
+                .with_context(|| format!("`{name}.workspace = true` but the root has no {name}"))?;
+            let mut t = match absolute(as_table(base), root) {
+                toml::Value::Table(t) => t,
+                _ => toml::Table::new(),
+            };
+            if let Some(toml::Value::Array(extra)) = spec.get("features") {
+                let mut f = t
+                    .get("features")
+                    .and_then(|f| f.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                for x in extra {
+                    if !f.contains(x) {
+                        f.push(x.clone());
+                    }
+                }
+                t.insert("features".into(), toml::Value::Array(f));
+            }
+            toml::Value::Table(t)
+        } else {
+            absolute(spec, snippet_dir)
+        };
+        // A snippet's own entry wins over the ALWAYS one, except that the
+        // ALWAYS features stay available.
+        out.insert(name, resolved);
+    }
+    for name in ALWAYS {
+        if let (Some(base), Some(toml::Value::Table(t))) = (ws_deps.get(name), out.get_mut(name)) {
+            if let Some(toml::Value::Array(bf)) = as_table(base).get("features") {
+                let f = t
+                    .entry("features")
+                    .or_insert_with(|| toml::Value::Array(Vec::new()));
+                if let toml::Value::Array(f) = f {
+                    for x in bf {
+                        if !f.contains(x) {
+                            f.push(x.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn as_table(v: &toml::Value) -> toml::Table {
+    match v {
+        toml::Value::String(version) => {
+            let mut t = toml::Table::new();
+            t.insert("version".into(), version.clone().into());
+            t
+        }
+        toml::Value::Table(t) => t.clone(),
+        _ => toml::Table::new(),
+    }
+}
+
+fn absolute(mut t: toml::Table, base: &Path) -> toml::Value {
+    t.remove("workspace");
+    t.remove("optional");
+    if let Some(toml::Value::String(p)) = t.get("path") {
+        let p = base.join(p);
+        t.insert("path".into(), p.to_string_lossy().into_owned().into());
+    }
+    toml::Value::Table(t)
+}
+
+#[derive(Deserialize)]
+struct Artifact {
+    reason: String,
+    #[serde(default)]
+    package_id: String,
+    #[serde(default)]
+    target: Option<ArtifactTarget>,
+    #[serde(default)]
+    filenames: Vec<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactTarget {
+    kind: Vec<String>,
+}
+
+/// `cargo build` of the scratch workspace; package id -> its library file.
+fn build_deps(l: &Layout) -> Result<BTreeMap<String, PathBuf>> {
+    let run = |offline: bool| -> Result<std::process::Output> {
+        let mut cmd = cargo();
+        cmd.args([
+            "build",
+            "--quiet",
+            "--workspace",
+            "--message-format=json-render-diagnostics",
+        ])
+        .arg("--manifest-path")
+        .arg(l.ws().join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(l.target())
+        .current_dir(l.ws())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+        if offline {
+            cmd.arg("--offline");
+        }
+        cmd.output()
+            .context("running cargo build for the runner's workspace")
+    };
+    eprintln!(
+        "runner: building the prebuilt workspace in {} (the first time: about a minute)",
+        l.ws().display()
+    );
+    // Everything is in the root's Cargo.lock, normally fetched already.
+    let mut out = run(true)?;
+    if !out.status.success() {
+        out = run(false)?;
+    }
+    if !out.status.success() {
+        bail!(
+            "cargo build of {} failed ({})",
+            l.ws().display(),
+            out.status
+        );
+    }
+    let mut libs = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(a) = serde_json::from_str::<Artifact>(line) else {
+            continue;
+        };
+        if a.reason != "compiler-artifact" {
+            continue;
+        }
+        let is_lib = a.target.as_ref().is_some_and(|t| {
+            t.kind
+                .iter()
+                .any(|k| k == "lib" || k == "rlib" || k == "proc-macro")
+        });
+        if !is_lib {
+            continue;
+        }
+        let file = a
+            .filenames
+            .iter()
+            .find(|f| f.extension().is_some_and(|e| e == "rlib" || e == "so"));
+        if let Some(file) = file {
+            libs.insert(a.package_id, file.clone());
+        }
+    }
+    Ok(libs)
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    packages: Vec<MetaPackage>,
+    resolve: Resolve,
+}
+
+#[derive(Deserialize)]
+struct MetaPackage {
+    id: String,
+    name: String,
+    manifest_path: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Resolve {
+    nodes: Vec<Node>,
+}
+
+#[derive(Deserialize)]
+struct Node {
+    id: String,
+    deps: Vec<NodeDep>,
+}
+
+#[derive(Deserialize)]
+struct NodeDep {
+    name: String,
+    pkg: String,
+    dep_kinds: Vec<DepKind>,
+}
+
+#[derive(Deserialize)]
+struct DepKind {
+    kind: Option<String>,
+}
+
+fn metadata(l: &Layout) -> Result<Metadata> {
+    let out = cargo()
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .arg("--manifest-path")
+        .arg(l.ws().join("Cargo.toml"))
+        .stdin(Stdio::null())
+        .output()
+        .context("running cargo metadata")?;
+    if !out.status.success() {
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout).context("parsing cargo metadata")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_checked() {
+        assert!(valid_slug("process-title"));
+        for bad in ["", "../etc", "Zombie", "a/b", "-x", "a b"] {
+            assert!(!valid_slug(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn workspace_deps_are_resolved_with_extra_features() {
+        let ws: toml::Table = toml::from_str(
+            r#"
+            nix = { version = "0.32", features = ["fs"] }
+            libc = "0.2"
+            helper = { path = "crates/helper" }
+            "#,
+        )
+        .unwrap();
+        let manifest: toml::Table = toml::from_str(
+            r#"
+            [dependencies]
+            nix = { workspace = true, features = ["mman"] }
+            helper.workspace = true
+            local = { path = "../local" }
+            "#,
+        )
+        .unwrap();
+        let d = scratch_deps(&manifest, &ws, Path::new("/r"), Path::new("/r/snippets/x")).unwrap();
+        let nix = d["nix"].as_table().unwrap();
+        assert_eq!(nix["version"].as_str(), Some("0.32"));
+        let f: Vec<_> = nix["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(f, ["fs", "mman"]);
+        assert_eq!(d["libc"]["version"].as_str(), Some("0.2"));
+        assert_eq!(d["helper"]["path"].as_str(), Some("/r/crates/helper"));
+        assert_eq!(d["local"]["path"].as_str(), Some("/r/snippets/x/../local"));
+        assert!(d.get("memmap2").is_none(), "not in this root");
+    }
+}

@@ -1,0 +1,244 @@
+//! Edit-and-run in a real browser: the built book (book/) served by the
+//! runner, a chapter opened in headless Chromium (the browser-test crate's
+//! driver), a snippet block edited by typing into it, and its Run button
+//! pressed. Ignored by plain `cargo test` (it needs chromium, chromedriver
+//! and a built book); `cargo xtask browser` (part of `cargo xtask test`)
+//! runs it with `--ignored` after building the book and installing them.
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use browser_test::driver::{self, Driver};
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const PAGE: &str = "processes/zombie.html";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+struct Runner(Child, u16);
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn runner() -> Runner {
+    let book = root().join("book");
+    assert!(
+        book.join(PAGE).is_file(),
+        "no {PAGE} in {}: build the book first (cargo xtask build)",
+        book.display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .arg("serve")
+        .arg("--root")
+        .arg(root())
+        .args(["--port", "0", "--timeout", "10"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    Runner(child, port)
+}
+
+/// Opens the chapter, selects `find` in the first snippet block's text (the
+/// way a reader would drag over it), types `replace` over it, and presses
+/// that block's Run button. Returns the result box's state, status line,
+/// compiler output and program output once the run has ended.
+async fn edit_and_run(
+    c: &Client,
+    url: &str,
+    find: &str,
+    replace: &str,
+) -> (String, String, String, String) {
+    c.goto(url).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("pre.rsp-editable .rsp-run-button"))
+        .await
+        .expect("no Run button on the page: is the runner's token in it?");
+    let selected = c
+        .execute(
+            r#"
+            const [find] = arguments;
+            const code = document.querySelector('pre.rsp-editable > code');
+            const at = code.textContent.indexOf(find);
+            if (at < 0) return false;
+            // highlight.js splits the text into many nodes: find the node
+            // and offset of a position in the whole text.
+            const point = (pos) => {
+                const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+                for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                    if (pos <= n.data.length) return [n, pos];
+                    pos -= n.data.length;
+                }
+                return null;
+            };
+            const [sn, so] = point(at);
+            const [en, eo] = point(at + find.length);
+            code.focus();
+            const r = document.createRange();
+            r.setStart(sn, so);
+            r.setEnd(en, eo);
+            const sel = window.getSelection();
+            sel.removeAllRanges();
+            sel.addRange(r);
+            return sel.toString() === find;
+            "#,
+            vec![json!(find)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(selected, json!(true), "`{find}` is not in the first block");
+    c.active_element()
+        .await
+        .unwrap()
+        .send_keys(replace)
+        .await
+        .unwrap();
+    let typed: Value = c
+        .execute(
+            "return document.querySelector('pre.rsp-editable > code').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        typed.as_str().unwrap_or("").contains(replace),
+        "typing did not reach the code: {typed}"
+    );
+    c.find(Locator::Css("pre.rsp-editable .rsp-run-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let v = c
+            .execute(
+                r#"
+                const box = document.querySelector('pre.rsp-editable + .rsp-result');
+                if (!box) return null;
+                return [box.getAttribute('data-state'),
+                        box.querySelector('.rsp-result-status').textContent,
+                        box.querySelector('.rsp-result-compile').textContent,
+                        box.querySelector('.rsp-result-out').textContent];
+                "#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(a) = v.as_array() {
+            let s = |i: usize| a[i].as_str().unwrap_or("").to_string();
+            if s(0) != "running" {
+                screenshot(c, &s(0)).await;
+                return (s(0), s(1), s(2), s(3));
+            }
+        }
+        assert!(Instant::now() < deadline, "the run never ended: {v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// For review: target/browser-runner/run-<state>.png, the block and its result.
+async fn screenshot(c: &Client, state: &str) {
+    let _ = c
+        .execute(
+            "document.querySelector('pre.rsp-editable + .rsp-result').scrollIntoView({block: 'end'});",
+            vec![],
+        )
+        .await;
+    if let Ok(png) = c.screenshot().await {
+        let dir = root().join("target").join("browser-runner");
+        let _ = std::fs::write(dir.join(format!("run-{state}.png")), png);
+    }
+}
+
+async fn console_errors(c: &Client) -> Vec<String> {
+    driver::browser_log(c)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|(level, _)| level == "SEVERE")
+        .map(|(_, m)| m)
+        .collect()
+}
+
+fn in_browser(check: impl AsyncFnOnce(&Client, String)) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let server = runner();
+    let work = root().join("target").join("browser-runner");
+    std::fs::create_dir_all(&work).unwrap();
+    let d = Driver::start(Path::new(driver::CHROMEDRIVER), &work).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = d.session(Path::new(driver::CHROMIUM)).await.unwrap();
+        let url = format!("http://127.0.0.1:{}/{PAGE}", server.1);
+        check(&c, url).await;
+        let errors = console_errors(&c).await;
+        let _ = c.close().await;
+        assert!(errors.is_empty(), "console errors: {errors:?}");
+    });
+    drop(d);
+}
+
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn an_edited_printed_string_shows_in_the_output() {
+    in_browser(async |c, url| {
+        let (state, status, compile, out) =
+            edit_and_run(c, &url, "spawned", "EDITED-IN-THE-BROWSER").await;
+        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        assert!(
+            out.starts_with("EDITED-IN-THE-BROWSER `true` as pid "),
+            "{out}"
+        );
+        assert!(out.contains("state Some('Z')"), "{out}");
+        assert!(status.starts_with("exit status 0"), "{status}");
+    });
+}
+
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn a_compile_error_shows_rustc_s_message() {
+    in_browser(async |c, url| {
+        let (state, status, compile, out) = edit_and_run(c, &url, "let pid", "let pid: bool").await;
+        assert_eq!(state, "compile-error", "{status}\n{out}");
+        assert!(
+            compile.contains("error[E0308]: mismatched types"),
+            "{compile}"
+        );
+        assert!(
+            compile.contains("expected `bool`, found `u32`"),
+            "{compile}"
+        );
+        assert!(compile.contains("--> src/main.rs:"), "{compile}");
+        assert!(out.is_empty(), "{out}");
+    });
+}

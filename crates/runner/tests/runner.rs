@@ -1,0 +1,395 @@
+//! The runner against misbehaving code and requests, through HTTP as a page
+//! would send them: every case gets its error, nothing is left running, and
+//! the server still answers.
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use runner::client::{run_body, Client, Timed};
+use runner::Event;
+
+/// One server at a time: each run takes a whole core or two.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+struct Server {
+    child: Child,
+    client: Client,
+    token: String,
+    origin: String,
+    book: PathBuf,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.book);
+    }
+}
+
+/// `runner serve` on a free port, with a one-page book and a 2 s timeout.
+fn server() -> Server {
+    let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let book = std::env::temp_dir().join(format!(
+        "rsp-runner-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&book).unwrap();
+    std::fs::write(
+        book.join("index.html"),
+        "<!DOCTYPE html><html><head><title>t</title></head><body>book</body></html>",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .arg("serve")
+        .arg("--root")
+        .arg(root())
+        .arg("--book")
+        .arg(&book)
+        .args(["--port", "0", "--timeout", "2", "--no-warm"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .split("http://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let client = Client::new(SocketAddr::from(([127, 0, 0, 1], port)));
+    let start = Instant::now();
+    loop {
+        let r = client.request("GET", "/__rsp/health", &[], b"");
+        if r.is_ok_and(|r| r.text().contains("\"ready\":true")) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "the runner never got ready"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let token = client.token().unwrap();
+    Server {
+        child,
+        client,
+        token,
+        origin: format!("http://127.0.0.1:{port}"),
+        book,
+        _serial: serial,
+    }
+}
+
+impl Server {
+    fn run(&self, slug: &str, code: &str) -> (u16, Vec<Timed>) {
+        self.client
+            .run(
+                Some(&self.token),
+                Some(&self.origin),
+                &run_body(slug, code, "test-page"),
+            )
+            .unwrap()
+    }
+
+    /// The server answers, and no process of a run is left.
+    fn assert_healthy(&self) {
+        let r = self
+            .client
+            .request("GET", "/__rsp/health", &[], b"")
+            .unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
+        let left = leftovers();
+        assert!(left.is_empty(), "left running: {left:?}");
+    }
+}
+
+/// Processes running a program built by the runner, or in a run's folder.
+fn leftovers() -> Vec<String> {
+    let dir = root().join("target").join("runner");
+    let (out, jobs) = (dir.join("out"), dir.join("jobs"));
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let p = e.path();
+        let exe = std::fs::read_link(p.join("exe")).unwrap_or_default();
+        let cwd = std::fs::read_link(p.join("cwd")).unwrap_or_default();
+        if exe.starts_with(&out) || cwd.starts_with(&jobs) {
+            found.push(format!("{} {}", p.display(), exe.display()));
+        }
+    }
+    found
+}
+
+fn output(events: &[Timed]) -> String {
+    events
+        .iter()
+        .filter_map(|t| match &t.event {
+            Event::Output { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn exit(events: &[Timed]) -> &Event {
+    let last = &events.last().expect("no events").event;
+    assert!(
+        matches!(last, Event::Exit { .. }),
+        "last event is not an exit: {:?}",
+        events.iter().map(|t| &t.event).collect::<Vec<_>>()
+    );
+    last
+}
+
+fn error(events: &[Timed]) -> String {
+    match &events.last().expect("no events").event {
+        Event::Error { message } => message.clone(),
+        e => panic!("expected an error, got {e:?}"),
+    }
+}
+
+#[test]
+fn an_edited_snippet_runs_with_nix_and_streams_its_output() {
+    let s = server();
+    let src = std::fs::read_to_string(root().join("snippets/zombie/src/main.rs")).unwrap();
+    let code = format!(
+        "extern crate nix;\n{}",
+        src.replacen("println!(\"spawned", "println!(\"EDITED spawned", 1)
+    );
+    let (status, events) = s.run("zombie", &code);
+    assert_eq!(status, 200);
+    assert!(
+        matches!(events[0].event, Event::Compiling),
+        "{:?}",
+        events[0].event
+    );
+    assert!(events
+        .iter()
+        .any(|t| matches!(t.event, Event::Compiled { ok: true, .. })));
+    let out = output(&events);
+    assert!(out.starts_with("EDITED spawned `true` as pid "), "{out}");
+    assert!(out.contains("state Some('Z')"), "{out}");
+    match exit(&events) {
+        Event::Exit { code, killed, .. } => {
+            assert_eq!(*code, Some(0));
+            assert!(killed.is_empty());
+        }
+        _ => unreachable!(),
+    }
+    s.assert_healthy();
+}
+
+#[test]
+fn a_compile_error_comes_back_as_rustc_prints_it() {
+    let s = server();
+    let code = "fn main() {\n    let n: u32 = \"four\";\n    println!(\"{n}\");\n}\n";
+    let (status, events) = s.run("zombie", code);
+    assert_eq!(status, 200);
+    let last = &events.last().unwrap().event;
+    let Event::Compiled {
+        ok: false, output, ..
+    } = last
+    else {
+        panic!("expected a failed compile, got {last:?}");
+    };
+    assert!(
+        output.contains("error[E0308]: mismatched types"),
+        "{output}"
+    );
+    assert!(output.contains("--> src/main.rs:2:18"), "{output}");
+    assert!(output.contains("expected `u32`, found `&str`"), "{output}");
+    s.assert_healthy();
+}
+
+#[test]
+fn an_infinite_loop_is_stopped_at_the_timeout_after_streaming() {
+    let s = server();
+    let code = "fn main() {\n    println!(\"looping\");\n    loop { std::hint::spin_loop(); }\n}\n";
+    let (status, events) = s.run("zombie", code);
+    assert_eq!(status, 200);
+    let first = events
+        .iter()
+        .find(|t| matches!(t.event, Event::Output { .. }))
+        .expect("no output");
+    let end = events.last().unwrap();
+    match exit(&events) {
+        Event::Exit {
+            timed_out, status, ..
+        } => {
+            assert!(timed_out, "{status}");
+            assert_eq!(status, "timed out after 2 s");
+        }
+        _ => unreachable!(),
+    }
+    // Streamed: the line arrived while the program was still running.
+    assert!(
+        end.at - first.at > Duration::from_millis(1500),
+        "output at {:?}, end at {:?}",
+        first.at,
+        end.at
+    );
+    assert_eq!(output(&events), "looping\n");
+    s.assert_healthy();
+}
+
+#[test]
+fn a_fork_bomb_is_contained_and_cleaned_up() {
+    let s = server();
+    let code = r#"extern crate nix;
+fn main() {
+    println!("forking");
+    loop {
+        // SAFETY: the child only loops and forks again.
+        let _ = unsafe { nix::unistd::fork() };
+    }
+}
+"#;
+    let started = Instant::now();
+    let (status, events) = s.run("zombie", code);
+    assert_eq!(status, 200);
+    assert!(output(&events).starts_with("forking"));
+    match exit(&events) {
+        Event::Exit { timed_out, .. } => assert!(*timed_out),
+        _ => unreachable!(),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    s.assert_healthy();
+}
+
+#[test]
+fn ten_megabytes_of_output_are_cut_at_the_cap() {
+    let s = server();
+    let code = "fn main() {\n    let line = \"x\".repeat(1023);\n    for _ in 0..10 * 1024 {\n        println!(\"{line}\");\n    }\n}\n";
+    let (status, events) = s.run("zombie", code);
+    assert_eq!(status, 200);
+    let out = output(&events);
+    assert_eq!(out.len(), 64 * 1024);
+    match exit(&events) {
+        Event::Exit { code, dropped, .. } => {
+            assert_eq!(*code, Some(0));
+            assert_eq!(*dropped, 10 * 1024 * 1024 - 64 * 1024);
+        }
+        _ => unreachable!(),
+    }
+    s.assert_healthy();
+}
+
+#[test]
+fn a_megabyte_of_source_is_refused() {
+    let s = server();
+    let code = format!("fn main() {{}}\n// {}\n", "x".repeat(1024 * 1024));
+    let (status, events) = s.run("zombie", &code);
+    assert_eq!(status, 413);
+    assert!(error(&events).contains("too large"), "{}", error(&events));
+    s.assert_healthy();
+}
+
+#[test]
+fn runs_need_the_token_of_this_start() {
+    let s = server();
+    let body = run_body("zombie", "fn main() {}", "p");
+    let (status, events) = s.client.run(None, Some(&s.origin), &body).unwrap();
+    assert_eq!(status, 403);
+    assert!(error(&events).contains("no token"), "{}", error(&events));
+    let wrong = "0".repeat(32);
+    let (status, events) = s.client.run(Some(&wrong), Some(&s.origin), &body).unwrap();
+    assert_eq!(status, 403);
+    assert!(error(&events).contains("wrong token"), "{}", error(&events));
+    s.assert_healthy();
+}
+
+#[test]
+fn foreign_origins_and_hosts_are_refused() {
+    let s = server();
+    let body = run_body("zombie", "fn main() {}", "p");
+    let (status, events) = s
+        .client
+        .run(Some(&s.token), Some("http://evil.example"), &body)
+        .unwrap();
+    assert_eq!(status, 403);
+    assert!(error(&events).contains("http://evil.example"));
+    // DNS rebinding: the right address under another name.
+    let rebound = Client {
+        addr: s.client.addr,
+        host: format!("evil.example:{}", s.client.addr.port()),
+    };
+    let page = rebound.request("GET", "/", &[], b"").unwrap();
+    assert_eq!(page.status, 403);
+    assert!(!page.text().contains(&s.token));
+    let (status, _) = rebound.run(Some(&s.token), None, &body).unwrap();
+    assert_eq!(status, 403);
+    s.assert_healthy();
+}
+
+#[test]
+fn bad_requests_get_clear_errors() {
+    let s = server();
+    let t = Some(s.token.as_str());
+    let o = Some(s.origin.as_str());
+    let (status, e) = s.client.run(t, o, "{not json").unwrap();
+    assert_eq!(status, 400);
+    assert!(error(&e).starts_with("bad request"), "{}", error(&e));
+    let (status, e) = s
+        .client
+        .run(t, o, &run_body("../../etc", "fn main() {}", "p"))
+        .unwrap();
+    assert_eq!(status, 400);
+    assert!(error(&e).contains("no snippet crate"), "{}", error(&e));
+    let (status, e) = s.client.run(t, o, &run_body("zombie", "  ", "p")).unwrap();
+    assert_eq!(status, 400);
+    assert!(error(&e).contains("no code"), "{}", error(&e));
+    let r = s.client.request("GET", "/__rsp/run", &[], b"").unwrap();
+    assert_eq!(r.status, 405);
+    s.assert_healthy();
+}
+
+#[test]
+fn one_run_at_a_time_per_page() {
+    let s = server();
+    let code = "fn main() {\n    println!(\"busy\");\n    loop { std::hint::spin_loop(); }\n}\n";
+    std::thread::scope(|scope| {
+        let long = scope.spawn(|| s.run("zombie", code));
+        // Let the first run take its slot, then try a second from the same page.
+        std::thread::sleep(Duration::from_millis(500));
+        let start = Instant::now();
+        loop {
+            let (status, events) = s.run("zombie", "fn main() {}");
+            if status == 409 {
+                assert!(error(&events).contains("already running"));
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "never got 409");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (status, events) = long.join().unwrap();
+        assert_eq!(status, 200);
+        assert!(matches!(
+            exit(&events),
+            Event::Exit {
+                timed_out: true,
+                ..
+            }
+        ));
+    });
+    s.assert_healthy();
+}

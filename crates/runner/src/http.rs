@@ -175,7 +175,8 @@ pub fn close(mut req: Request) {
         .set_read_timeout(Some(Duration::from_millis(500)));
     let mut sink = [0u8; 16 * 1024];
     let mut left: usize = 4 << 20;
-    while left > 0 {
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    while left > 0 && std::time::Instant::now() < until {
         match req.body.read(&mut sink) {
             Ok(0) | Err(_) => break,
             Ok(n) => left = left.saturating_sub(n),

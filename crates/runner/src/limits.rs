@@ -66,9 +66,18 @@ impl Sandbox {
             (libc::RLIMIT_CORE, 0, 0),
         ];
         // SAFETY: between fork and exec we only make async-signal-safe
-        // system calls (setrlimit, prctl) on values computed before the fork.
+        // system calls (signal, setrlimit, prctl) on values computed before
+        // the fork.
         unsafe {
             cmd.pre_exec(move || {
+                // The job ignores SIGINT, SIGTERM and SIGHUP (see job.rs), and
+                // ignored signals are inherited across exec: give the program
+                // the default dispositions a shell would.
+                for sig in 1..32 {
+                    if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                        libc::signal(sig, libc::SIG_DFL);
+                    }
+                }
                 for (resource, soft, hard) in limits {
                     if soft == u64::MAX {
                         continue;

@@ -196,6 +196,36 @@ fn an_edited_snippet_runs_with_nix_and_streams_its_output() {
 }
 
 #[test]
+fn the_program_gets_default_signal_dispositions_and_a_plain_user() {
+    let s = server();
+    // The job ignores SIGTERM so Ctrl-C cannot orphan a program; the program
+    // itself must not inherit that.
+    let code = r#"extern crate nix;
+use nix::sys::signal::{kill, Signal};
+fn main() {
+    println!("uid {}", nix::unistd::getuid());
+    kill(nix::unistd::getpid(), Signal::SIGTERM).unwrap();
+    println!("still alive");
+}
+"#;
+    let (status, events) = s.run("zombie", code);
+    assert_eq!(status, 200);
+    let out = output(&events);
+    assert!(!out.contains("still alive"), "{out}");
+    if nix::unistd::geteuid().is_root() {
+        assert!(
+            out.starts_with("uid 65534"),
+            "root runs programs as nobody: {out}"
+        );
+    }
+    match exit(&events) {
+        Event::Exit { signal, .. } => assert_eq!(signal.as_deref(), Some("SIGTERM")),
+        _ => unreachable!(),
+    }
+    s.assert_healthy();
+}
+
+#[test]
 fn a_compile_error_comes_back_as_rustc_prints_it() {
     let s = server();
     let code = "fn main() {\n    let n: u32 = \"four\";\n    println!(\"{n}\");\n}\n";

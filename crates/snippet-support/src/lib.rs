@@ -48,26 +48,18 @@ impl Rustc {
     }
 }
 
-/// Compiles `path` as a binary crate with
-/// `rustc --edition 2021 --crate-type bin --emit metadata --out-dir <tmp>`,
-/// like the supervisor, in a fresh temporary folder that is removed again.
+/// Compiles `path` exactly as the supervisor's `--expect-compile-error`
+/// does (`supervisor::compile::rustc_in`), in its own folder, with output
+/// into a fresh temporary folder that is removed again.
 pub fn rustc(path: impl AsRef<Path>) -> Rustc {
     let path = path.as_ref();
     assert!(path.is_file(), "no file {}", path.display());
+    let (dir, file) = match (path.parent(), path.file_name()) {
+        (Some(dir), Some(file)) => (dir, Path::new(file)),
+        _ => panic!("{} is not a file in a folder", path.display()),
+    };
     let out_dir = fresh_dir();
-    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
-        .args([
-            "--edition",
-            "2021",
-            "--color",
-            "never",
-            "--crate-type",
-            "bin",
-        ])
-        .args(["--emit", "metadata", "--out-dir"])
-        .arg(&out_dir)
-        .arg(path)
-        .output();
+    let out = supervisor::compile::rustc_in(dir, file, &out_dir).output();
     let _ = std::fs::remove_dir_all(&out_dir);
     let out = out.unwrap_or_else(|e| panic!("cannot run rustc: {e}"));
     Rustc {

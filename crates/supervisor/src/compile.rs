@@ -4,12 +4,23 @@
 use std::path::Path;
 use std::process::Command;
 
-/// The rustc command, run in the snippet's folder so messages name the file
-/// as `compile_fail/<source>.rs`. Only metadata is emitted, into `out_dir`:
-/// type errors are all found before code generation.
+/// The rustc command for `compile_fail/<source>.rs` of a snippet, run in the
+/// snippet's folder so messages name the file as `compile_fail/<source>.rs`.
 pub fn rustc_command(snippet_dir: &Path, source: &str, out_dir: &Path) -> Command {
+    rustc_in(
+        snippet_dir,
+        Path::new(&format!("compile_fail/{source}.rs")),
+        out_dir,
+    )
+}
+
+/// rustc on `file` (relative to `dir`, where it runs) as a binary crate of
+/// edition 2021. Only metadata is emitted, into `out_dir`: type errors are
+/// all found before code generation. The snippets' tests use this too
+/// (through snippet-support), so they check exactly what the book shows.
+pub fn rustc_in(dir: &Path, file: &Path, out_dir: &Path) -> Command {
     let mut cmd = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
-    cmd.current_dir(snippet_dir)
+    cmd.current_dir(dir)
         .args([
             "--edition",
             "2021",
@@ -20,7 +31,7 @@ pub fn rustc_command(snippet_dir: &Path, source: &str, out_dir: &Path) -> Comman
         ])
         .args(["--emit", "metadata", "--out-dir"])
         .arg(out_dir)
-        .arg(format!("compile_fail/{source}.rs"));
+        .arg(file);
     cmd
 }
 

@@ -262,7 +262,7 @@ mod tests {
         let ch = chapter(
             "processes/zombie.md",
             "",
-            "cargo run -q -p supervisor -- zombie --vary \"\\d+\"",
+            "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --vary \"\\d+\"",
         );
         let args = chapters::parse_args(&ch.directives[0]).unwrap();
         assert!(check_args(root(), &ch, &args).is_empty());
@@ -277,13 +277,13 @@ mod tests {
         let bad_opt = chapter(
             "processes/zombie.md",
             "",
-            "cargo run -q -p supervisor -- zombie --timeout never",
+            "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --timeout never",
         );
         assert!(chapters::parse_args(&bad_opt.directives[0]).is_err());
         let other = chapter(
             "processes/other.md",
             "",
-            "cargo run -q -p supervisor -- zombie",
+            "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie",
         );
         let args = chapters::parse_args(&other.directives[0]).unwrap();
         assert!(check_args(root(), &other, &args)[0].contains("names match across layers"));
@@ -293,10 +293,10 @@ mod tests {
     fn compile_fail_blocks_need_a_code_and_a_directive_that_checks_it() {
         let block = "```rust,compile_fail,E0046\n{{#include ../../snippets/zombie/compile_fail/missing.rs}}\n```\n";
         let checked =
-            "cargo run -q -p supervisor -- zombie --expect-compile-error E0046 --source missing";
+            "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --expect-compile-error E0046 --source missing";
         assert!(check_compile_fail(&chapter("processes/zombie.md", block, checked)).is_empty());
         let wrong_code =
-            "cargo run -q -p supervisor -- zombie --expect-compile-error E0277 --source missing";
+            "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --expect-compile-error E0277 --source missing";
         assert_eq!(
             check_compile_fail(&chapter("processes/zombie.md", block, wrong_code)).len(),
             1
@@ -348,7 +348,8 @@ mod template_tests {
         }
     }
 
-    const DIRECTIVE: &str = "<!-- cmdrun cargo run -q -p supervisor -- about -->";
+    const DIRECTIVE: &str =
+        "<!-- cmdrun ${RSP_SUPERVISOR:-cargo run -q -p supervisor --} about -->";
 
     #[test]
     fn the_template_applies_to_chapters_in_a_part_folder() {
@@ -369,7 +370,7 @@ mod template_tests {
         let summary = chapter("SUMMARY.md", "# Summary\n\n[Intro](introduction.md)\n");
         let bad = chapter(
             "about.md",
-            "# About\n\n<!-- cmdrun cargo run -q -p supervisor -- nope -->\n",
+            "# About\n\n<!-- cmdrun ${RSP_SUPERVISOR:-cargo run -q -p supervisor --} nope -->\n",
         );
         let problems = problems(root, &[summary, bad]);
         let joined = problems.join("\n");

@@ -6,7 +6,8 @@ use clap::Parser;
 
 /// Run one snippet crate and print its output as a Markdown block.
 ///
-/// Used from chapters as `<!-- cmdrun cargo run -q -p supervisor -- SLUG [OPTIONS] [-- ARGS] -->`.
+/// Used from chapters as
+/// `<!-- cmdrun ${RSP_SUPERVISOR:-cargo run -q -p supervisor --} SLUG [OPTIONS] [-- ARGS] -->`.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "supervisor", version)]
 pub struct Args {

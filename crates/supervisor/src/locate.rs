@@ -32,6 +32,10 @@ pub fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
+/// Directives run `${RSP_SUPERVISOR:-cargo run -q -p supervisor --}`: xtask
+/// sets this to the supervisor binary it has built (see xtask/src/book.rs).
+pub const SUPERVISOR_ENV: &str = "RSP_SUPERVISOR";
+
 /// `cargo xtask build` compiles every snippet first and sets this, so the
 /// book build does not pay for one `cargo build` per directive.
 pub const PREBUILT_ENV: &str = "RSP_SNIPPETS_PREBUILT";

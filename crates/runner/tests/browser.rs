@@ -4,36 +4,17 @@
 //! pressed. Ignored by plain `cargo test` (it needs chromium, chromedriver
 //! and a built book); `cargo xtask browser` (part of `cargo xtask test`)
 //! runs it with `--ignored` after building the book and installing them.
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use browser_test::driver::{self, Driver};
+use common::{one_at_a_time, root, Runner};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
 const PAGE: &str = "processes/zombie.html";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
-}
-
-struct Runner(Child, u16);
-
-impl Drop for Runner {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn runner() -> Runner {
     let book = root().join("book");
@@ -42,26 +23,9 @@ fn runner() -> Runner {
         "no {PAGE} in {}: build the book first (cargo xtask build)",
         book.display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .arg("serve")
-        .arg("--root")
-        .arg(root())
-        .args(["--port", "0", "--timeout", "10"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    Runner(child, port)
+    Runner::start(|serve| {
+        serve.args(["--timeout", "10"]);
+    })
 }
 
 /// Opens the chapter, selects `find` in the first snippet block's text (the
@@ -188,7 +152,7 @@ async fn console_errors(c: &Client) -> Vec<String> {
 }
 
 fn in_browser(check: impl AsyncFnOnce(&Client, String)) {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _serial = one_at_a_time();
     let server = runner();
     let work = root().join("target").join("browser-runner");
     std::fs::create_dir_all(&work).unwrap();
@@ -199,7 +163,7 @@ fn in_browser(check: impl AsyncFnOnce(&Client, String)) {
         .unwrap();
     rt.block_on(async {
         let c = d.session(Path::new(driver::CHROMIUM)).await.unwrap();
-        let url = format!("http://127.0.0.1:{}/{PAGE}", server.1);
+        let url = format!("http://127.0.0.1:{}/{PAGE}", server.port);
         check(&c, url).await;
         let errors = console_errors(&c).await;
         let _ = c.close().await;

@@ -1,29 +1,19 @@
 //! The runner against misbehaving code and requests, through HTTP as a page
 //! would send them: every case gets its error, nothing is left running, and
 //! the server still answers.
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
+use std::path::PathBuf;
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
+use common::{one_at_a_time, root, Runner};
 use runner::client::{run_body, Client, Timed};
 use runner::Event;
 
-/// One server at a time: each run takes a whole core or two.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
-}
-
 struct Server {
-    child: Child,
+    runner: Runner,
     client: Client,
     token: String,
     origin: String,
@@ -33,15 +23,14 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.runner.stop();
         let _ = std::fs::remove_dir_all(&self.book);
     }
 }
 
 /// `runner serve` on a free port, with a one-page book and a 2 s timeout.
 fn server() -> Server {
-    let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let serial = one_at_a_time();
     let book = std::env::temp_dir().join(format!(
         "rsp-runner-test-{}-{:?}",
         std::process::id(),
@@ -53,27 +42,13 @@ fn server() -> Server {
         "<!DOCTYPE html><html><head><title>t</title></head><body>book</body></html>",
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .arg("serve")
-        .arg("--root")
-        .arg(root())
-        .arg("--book")
-        .arg(&book)
-        .args(["--port", "0", "--timeout", "2", "--no-warm"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line
-        .split("http://127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split('/').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let runner = Runner::start(|serve| {
+        serve
+            .arg("--book")
+            .arg(&book)
+            .args(["--timeout", "2", "--no-warm"]);
+    });
+    let port = runner.port;
     let client = Client::new(SocketAddr::from(([127, 0, 0, 1], port)));
     let start = Instant::now();
     loop {
@@ -89,7 +64,7 @@ fn server() -> Server {
     }
     let token = client.token().unwrap();
     Server {
-        child,
+        runner,
         client,
         token,
         origin: format!("http://127.0.0.1:{port}"),

@@ -1,6 +1,7 @@
 //! Helpers for the snippets' integration tests (a dev-dependency only).
 //!
-//! - [`run`] runs a binary and returns its status, stdout and stderr as text.
+//! - [`run`] runs a binary and returns its status, stdout and stderr as text;
+//!   [`run_ok`] also asserts it succeeded and returns the stdout lines.
 //! - [`rustc_error_codes`] compiles one file the way the supervisor's
 //!   `--expect-compile-error` does and returns the `EXXXX` codes rustc gave.
 //! - [`assert_rejects`] is the usual test: this file must fail with this code.
@@ -23,6 +24,14 @@ pub fn run(exe: impl AsRef<OsStr>, args: &[&str]) -> (ExitStatus, String, String
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `exe` with `args`, asserts it succeeded (showing its output if not)
+/// and returns its stdout lines: what most snippet tests start with.
+pub fn run_ok(exe: impl AsRef<OsStr>, args: &[&str]) -> Vec<String> {
+    let (status, stdout, stderr) = run(exe, args);
+    assert!(status.success(), "{status}\n{stdout}{stderr}");
+    stdout.lines().map(String::from).collect()
 }
 
 /// `compile_fail/<name>.rs` of the crate whose tests call this

@@ -2,19 +2,9 @@
 //! 10 000 known 64-byte strings exactly, glibc holds them, the observer reads
 //! one of them and counts all of them from outside with process_vm_readv,
 //! and the target is gone afterwards.
-use std::process::Command;
 
 fn run() -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_heap-dump"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text.lines().map(String::from).collect()
+    snippet_support::run_ok(env!("CARGO_BIN_EXE_heap-dump"), &[])
 }
 
 fn line<'a>(lines: &'a [String], start: &str) -> &'a str {

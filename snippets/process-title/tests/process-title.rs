@@ -1,18 +1,8 @@
 //! The process-title snippet: comm truncated to 15 bytes, cmdline untouched,
 //! a thread's own comm, and argv[0] chosen by the caller of exec.
-use std::process::Command;
 
 fn run() -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_process-title"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text.lines().map(String::from).collect()
+    snippet_support::run_ok(env!("CARGO_BIN_EXE_process-title"), &[])
 }
 
 #[test]

@@ -1,18 +1,10 @@
 //! The zombie snippet must show Z before wait, Z after drop, gone after wait,
 //! and ECHILD with SIGCHLD ignored.
-use std::process::Command;
 
 #[test]
 fn shows_the_zombie_then_reaps_it() {
-    let out = Command::new(env!("CARGO_BIN_EXE_zombie")).output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 6, "{text}");
+    let lines = snippet_support::run_ok(env!("CARGO_BIN_EXE_zombie"), &[]);
+    assert_eq!(lines.len(), 6, "{lines:#?}");
     assert!(lines[1].ends_with("state Some('Z')"), "{}", lines[1]);
     assert!(
         lines[2].starts_with("after drop(child)")

@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 client for the runner's own tests and bench: it talks to
 //! the server the way a page does (token read from a served page, a run
 //! streamed back as chunked NDJSON), and times each event as it arrives.
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -76,14 +76,7 @@ impl Client {
     ) -> Result<Reply> {
         let mut r = self.send(method, path, headers, body)?;
         let (status, headers) = read_head(&mut r)?;
-        let mut body = Vec::new();
-        if is_chunked(&headers) {
-            while let Some(chunk) = read_chunk(&mut r)? {
-                body.extend(chunk);
-            }
-        } else {
-            r.read_to_end(&mut body)?;
-        }
+        let body = read_body(&mut r, &headers)?;
         Ok(Reply {
             status,
             headers,
@@ -120,14 +113,7 @@ impl Client {
         let mut r = self.send("POST", RUN_PATH, &headers, body.as_bytes())?;
         let (status, head) = read_head(&mut r)?;
         if status != 200 {
-            let mut body = Vec::new();
-            if is_chunked(&head) {
-                while let Some(c) = read_chunk(&mut r)? {
-                    body.extend(c);
-                }
-            } else {
-                r.read_to_end(&mut body)?;
-            }
+            let body = read_body(&mut r, &head)?;
             let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             let message = v["error"].as_str().unwrap_or("").to_string();
             return Ok((
@@ -194,6 +180,19 @@ fn is_chunked(headers: &[(String, String)]) -> bool {
     headers
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
+}
+
+/// The rest of a response body, chunked or read to the end.
+fn read_body(r: &mut impl BufRead, headers: &[(String, String)]) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    if is_chunked(headers) {
+        while let Some(chunk) = read_chunk(r)? {
+            body.extend(chunk);
+        }
+    } else {
+        r.read_to_end(&mut body)?;
+    }
+    Ok(body)
 }
 
 fn read_chunk(r: &mut impl BufRead) -> Result<Option<Vec<u8>>> {

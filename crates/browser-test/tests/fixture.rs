@@ -32,19 +32,12 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Our children that are still alive (not zombies), from /proc.
+/// Our children that are still alive (not zombies), as "pid (comm)".
 fn live_children() -> Vec<String> {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let close = stat.rfind(')')?;
-            let mut f = stat[close + 2..].split(' ');
-            let state = f.next()?;
-            (f.next()? == me && state != "Z").then(|| stat[..=close].to_string())
-        })
+    supervisor::reap::children()
+        .into_iter()
+        .filter(|(_, state, _)| *state != 'Z')
+        .map(|(pid, _, comm)| format!("{pid} ({comm})"))
         .collect()
 }
 

@@ -15,8 +15,8 @@ pub struct Leftover {
     pub comm: String,
 }
 
-/// Our direct children with their state letter from /proc/<pid>/stat.
-fn children() -> Vec<(i32, char, String)> {
+/// Our direct children as (pid, state letter, comm) from /proc/<pid>/stat.
+pub fn children() -> Vec<(i32, char, String)> {
     let me = std::process::id().to_string();
     let Ok(dir) = fs::read_dir("/proc") else {
         return Vec::new();

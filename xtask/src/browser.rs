@@ -6,14 +6,11 @@
 //! `cargo xtask screenshot` runs the same and copies the light-theme
 //! screenshot to docs/screenshot.png, the picture in the README.
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::{procs, tools};
+use crate::{debian, procs, tools};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The chapter every screenshot is of, and the one the README shows.
 pub const SHOT_PAGE: &str = "processes/zombie.html";
 
@@ -22,34 +19,9 @@ pub fn out_dir(root: &Path) -> PathBuf {
     root.join("target").join("browser")
 }
 
-/// `apt-get install` chromium and chromium-driver when either is missing
-/// (the build machines run as root), saying what it does.
+/// Debian's chromium and chromium-driver, installed when missing.
 pub fn ensure_chromium() -> Result<()> {
-    if Path::new(CHROMIUM).is_file() && Path::new(CHROMEDRIVER).is_file() {
-        return Ok(());
-    }
-    eprintln!(
-        "xtask: {CHROMIUM} or {CHROMEDRIVER} is missing; running `apt-get update && apt-get install -y chromium chromium-driver`"
-    );
-    if !nix::unistd::geteuid().is_root() {
-        bail!("installing chromium needs root: run `sudo apt-get install -y chromium chromium-driver`");
-    }
-    procs::run(
-        "apt-get update",
-        Command::new("apt-get").args(["update", "-q"]),
-    )?;
-    procs::run(
-        "apt-get install chromium chromium-driver",
-        Command::new("apt-get")
-            .args(["install", "-y", "-q", "chromium", "chromium-driver"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )?;
-    for exe in [CHROMIUM, CHROMEDRIVER] {
-        if !Path::new(exe).is_file() {
-            bail!("{exe} is still missing after apt-get install");
-        }
-    }
-    Ok(())
+    debian::ensure(debian::CHROMIUM)
 }
 
 /// The browser checks on book/ (built already), then the fixture test that

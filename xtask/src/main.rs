@@ -6,6 +6,7 @@ mod book;
 mod browser;
 mod chapters;
 mod checks;
+mod debian;
 mod drift;
 #[cfg(test)]
 mod fixture_tests;

@@ -1,0 +1,75 @@
+//! Debian packages the checks need, installed with `apt-get` when missing
+//! (the build machines run as root). One list per purpose, so every tool
+//! that needs a package says which file proves it is there.
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+use crate::procs;
+
+/// A Debian package and a file it installs (how we know it is there).
+#[derive(Debug, Clone, Copy)]
+pub struct Package {
+    pub name: &'static str,
+    pub file: &'static str,
+}
+
+/// Headless Chromium and its WebDriver, for the browser tests.
+pub const CHROMIUM: &[Package] = &[
+    Package {
+        name: "chromium",
+        file: "/usr/bin/chromium",
+    },
+    Package {
+        name: "chromium-driver",
+        file: "/usr/bin/chromedriver",
+    },
+];
+
+/// Installs, in one `apt-get install`, every package of `wanted` whose file
+/// is missing, saying what it does; fails if a file is still missing.
+pub fn ensure(wanted: &[Package]) -> Result<()> {
+    let missing: Vec<&Package> = wanted
+        .iter()
+        .filter(|p| !Path::new(p.file).exists())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = missing.iter().map(|p| p.name).collect();
+    let files: Vec<&str> = missing.iter().map(|p| p.file).collect();
+    eprintln!(
+        "xtask: {} missing; running `apt-get update && apt-get install -y {}`",
+        files.join(", "),
+        names.join(" ")
+    );
+    if !nix::unistd::geteuid().is_root() {
+        bail!(
+            "installing {} needs root: run `sudo apt-get install -y {}`",
+            names.join(", "),
+            names.join(" ")
+        );
+    }
+    procs::run(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-q"]),
+    )?;
+    procs::run(
+        &format!("apt-get install {}", names.join(" ")),
+        Command::new("apt-get")
+            .args(["install", "-y", "-q"])
+            .args(&names)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    for p in missing {
+        if !Path::new(p.file).exists() {
+            bail!(
+                "{} is still missing after apt-get install {}",
+                p.file,
+                p.name
+            );
+        }
+    }
+    Ok(())
+}

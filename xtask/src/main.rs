@@ -10,6 +10,7 @@ mod debian;
 mod drift;
 #[cfg(test)]
 mod fixture_tests;
+mod i18n;
 mod links;
 mod lint;
 mod new;
@@ -73,13 +74,32 @@ enum Command {
     Browser,
     /// Build, run the browser tests, and copy the light-theme screenshot to docs/screenshot.png.
     Screenshot,
+    /// Translations: `i18n update` after changing English text (re-extract
+    /// po/messages.pot, msgmerge every po/<lang>.po); `i18n check`.
+    I18n {
+        #[command(subcommand)]
+        command: i18n::I18nCommand,
+    },
+    /// (Used by the build's directives; interim until the output store.)
+    #[command(hide = true)]
+    RecordOutput {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Install the pinned mdbook and mdbook-cmdrun if needed and print their folder,
     /// e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain `mdbook` use.
     Tools,
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse().command) {
+    let command = Cli::parse().command;
+    if let Command::RecordOutput { args } = &command {
+        return i18n::record::record_output(args).unwrap_or_else(|e| {
+            eprintln!("xtask record-output: error: {e:#}");
+            ExitCode::FAILURE
+        });
+    }
+    match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
@@ -104,6 +124,8 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Drift => drift::run(&root, false),
         Command::Browser => browser::run(&root),
         Command::Screenshot => browser::screenshot(&root),
+        Command::I18n { command } => i18n::run(&root, &command),
+        Command::RecordOutput { .. } => unreachable!("handled in main"),
         Command::Tools => {
             let tools = tools::ensure(&root)?;
             println!("{}", tools.bin_dir.display());

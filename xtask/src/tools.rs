@@ -12,6 +12,8 @@ struct Pins {
     mdbook: String,
     #[serde(rename = "mdbook-cmdrun")]
     mdbook_cmdrun: String,
+    #[serde(rename = "mdbook-i18n-helpers")]
+    mdbook_i18n_helpers: String,
 }
 
 pub struct Tools {
@@ -59,11 +61,18 @@ pub fn ensure(root: &Path) -> Result<Tools> {
         pins.mdbook, pins.mdbook_cmdrun
     ));
     let bin_dir = dir.join("bin");
-    for (name, version) in [
-        ("mdbook", &pins.mdbook),
-        ("mdbook-cmdrun", &pins.mdbook_cmdrun),
+    // (crate, version, one of its binaries)
+    for (name, version, bin) in [
+        ("mdbook", &pins.mdbook, "mdbook"),
+        ("mdbook-cmdrun", &pins.mdbook_cmdrun, "mdbook-cmdrun"),
+        // mdbook-gettext, for a plain `mdbook build` of a translation.
+        (
+            "mdbook-i18n-helpers",
+            &pins.mdbook_i18n_helpers,
+            "mdbook-gettext",
+        ),
     ] {
-        let exe = bin_dir.join(name);
+        let exe = bin_dir.join(bin);
         if exe.is_file() && installed_version(&dir, name).as_deref() == Some(version.as_str()) {
             continue;
         }
@@ -94,6 +103,15 @@ pub fn ensure(root: &Path) -> Result<Tools> {
     })
 }
 
+/// `tools.toml`'s version of `name`, for the check that xtask links the
+/// same mdbook and mdbook-i18n-helpers it installs.
+#[cfg(test)]
+pub fn pinned(root: &Path, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(root.join("tools.toml")).ok()?;
+    let table: toml::Table = toml::from_str(&text).ok()?;
+    table.get(name)?.as_str().map(String::from)
+}
+
 /// The version cargo recorded for `name` in `<root>/.crates.toml`, whose
 /// keys read `"mdbook-cmdrun 0.7.3 (registry+...)"`. (mdbook-cmdrun has no
 /// `--version` flag, so this is the one way that works for both tools.)
@@ -103,4 +121,31 @@ fn installed_version(root: &Path, name: &str) -> Option<String> {
         let mut words = line.trim_start_matches('"').split(' ');
         (words.next()? == name).then(|| words.next().map(String::from))?
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xtask/Cargo.toml pins the libraries with `=`: the same versions.
+    #[test]
+    fn the_linked_libraries_are_the_pinned_tools() {
+        let root = crate::root::workspace_root().unwrap();
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(root.join("xtask/Cargo.toml")).unwrap())
+                .unwrap();
+        for name in ["mdbook", "mdbook-i18n-helpers"] {
+            let dep = &manifest["dependencies"][name];
+            let req = dep
+                .as_str()
+                .or_else(|| dep.get("version").and_then(|v| v.as_str()))
+                .unwrap();
+            assert_eq!(
+                Some(req.trim_start_matches('=').to_string()),
+                pinned(&root, name),
+                "xtask/Cargo.toml's {name} must be `={{tools.toml's}}`"
+            );
+            assert!(req.starts_with('='), "{name}: pin it with `=`");
+        }
+    }
 }

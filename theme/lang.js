@@ -47,7 +47,11 @@
             var other = all[code];
             var a = document.createElement('a');
             a.className = 'rsp-lang-switch';
-            a.href = twinHref(other);
+            // Headings keep their English anchors in every edition, so the
+            // section the reader is at carries over.
+            var base = twinHref(other);
+            a.href = base + window.location.hash;
+            window.addEventListener('hashchange', function () { a.href = base + window.location.hash; });
             a.hreflang = code;
             a.lang = code;
             a.textContent = other['edition.name'];

@@ -4,13 +4,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::{book, browser, drift, links, lint, procs, tools};
+use crate::{book, browser, drift, i18n, links, lint, procs, tools};
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();
     // Before `cargo test`, whose fixture tests build a book with the pinned mdbook.
     tools::ensure(root)?;
-    let steps: [(&str, &dyn Fn() -> Result<()>); 9] = [
+    let steps: [(&str, &dyn Fn() -> Result<()>); 10] = [
         ("cargo fmt --check", &|| {
             procs::run(
                 "cargo fmt",
@@ -42,6 +42,7 @@ pub fn run(root: &Path) -> Result<()> {
             )
         }),
         ("directive lint", &|| lint::run(root)),
+        ("translations (po/)", &|| i18n::check(root)),
         ("book build", &|| book::build(root).map(|_| ())),
         ("link check", &|| {
             links::run(&root.join("book"), &links::external_list(root))

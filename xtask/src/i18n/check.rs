@@ -27,15 +27,22 @@ pub struct Count {
     pub missing: usize,
 }
 
+/// Every check: the catalogs, then the theme's strings.
 pub fn run(root: &Path) -> Result<Findings> {
+    let mut f = run_catalogs(root)?;
+    f.problems
+        .extend(strings::problems(root, &config::editions(root)?)?);
+    Ok(f)
+}
+
+/// The template and every edition's catalog.
+pub fn run_catalogs(root: &Path) -> Result<Findings> {
     let fresh = extract::entries(&extract::catalog(root)?);
     let mut f = Findings::default();
     pot_is_current(root, &fresh, &mut f)?;
-    let editions = config::editions(root)?;
-    for e in &editions {
+    for e in &config::editions(root)? {
         edition_is_complete(root, e, &fresh, &mut f)?;
     }
-    f.problems.extend(strings::problems(root, &editions)?);
     Ok(f)
 }
 
@@ -96,6 +103,15 @@ pub fn edition_is_complete(
         return Ok(BTreeMap::new());
     }
     let catalog = edition::parse_po(&po)?;
+    for m in catalog.messages().filter(|m| m.is_translated()) {
+        let text = m.msgstr().unwrap_or_default();
+        if emphasis_inside_a_word(text) {
+            f.problems.push(format!(
+                "{po_name}: emphasis inside a word (write **bold**, or put spaces around it: the translation step rewrites *x* as _x_, which Markdown does not allow inside a word): {}",
+                extract::shown(text)
+            ));
+        }
+    }
     // msgid -> (translated, fuzzy)
     let have: HashMap<&str, (bool, bool)> = catalog
         .messages()
@@ -161,4 +177,54 @@ pub fn edition_is_complete(
         ));
     }
     Ok(counts)
+}
+
+/// `但*不*收`: single-`*` (or `_` next to a CJK character) emphasis with a
+/// letter on both sides. mdbook-i18n-helpers normalises `*x*` to `_x_`,
+/// and CommonMark ignores `_` inside a word, so the reader would see the
+/// underscores. `**x**` survives, and so does emphasis next to a space or
+/// punctuation.
+pub fn emphasis_inside_a_word(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    let word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let cjk = |c: Option<char>| {
+        c.is_some_and(|c| {
+            ('\u{2e80}'..='\u{9fff}').contains(&c) || ('\u{f900}'..='\u{faff}').contains(&c)
+        })
+    };
+    let mut in_code = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == '`' {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code || (c != '*' && c != '_') {
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
+        if prev == Some(c) || next == Some(c) || prev == Some('\\') {
+            continue;
+        }
+        if word(prev) && word(next) && (c == '*' || cjk(prev) || cjk(next)) {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emphasis_between_letters_is_caught() {
+        assert!(emphasis_inside_a_word("等它結束但*不*收取"));
+        assert!(emphasis_inside_a_word("但_不_收取"));
+        assert!(!emphasis_inside_a_word("等它結束但**不**收取"));
+        assert!(!emphasis_inside_a_word("變成了 *zombie*（殭屍）"));
+        assert!(!emphasis_inside_a_word(
+            "`SIG_IGN` 與 PR_SET_CHILD_SUBREAPER"
+        ));
+    }
 }

@@ -6,7 +6,8 @@
 //! `translate_book`: prose, headings and SUMMARY titles; a message missing
 //! from the catalog, or fuzzy, stays English), then the directives (so an
 //! output block is never seen by the translation), then mdbook's `links`
-//! (the `{{#rustdoc_include}}` code, untranslated) and `index`.
+//! (the `{{#rustdoc_include}}` code, untranslated) and `index`. Headings
+//! keep their English anchors (`anchors`).
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,7 +19,7 @@ use mdbook::MDBook;
 use polib::catalog::Catalog;
 
 use super::config::Edition;
-use super::record;
+use super::{anchors, record};
 
 /// Builds `edition` into `book/<dir>/`; book/ must hold this build's English
 /// edition (and target/i18n/outputs/ its outputs).
@@ -71,12 +72,15 @@ pub fn build(root: &Path, edition: &Edition) -> Result<()> {
     let mut book = MDBook::load_with_config(root, config)
         .map_err(|e| anyhow!("{e:#}"))
         .context("loading the book")?;
-    book.with_preprocessor(Translate(po))
-        .with_preprocessor(Replay {
-            root: root.to_path_buf(),
-        })
-        .with_preprocessor(LinkPreprocessor::new())
-        .with_preprocessor(IndexPreprocessor::new());
+    book.with_preprocessor(Translate {
+        po,
+        english: root.join("book"),
+    })
+    .with_preprocessor(Replay {
+        root: root.to_path_buf(),
+    })
+    .with_preprocessor(LinkPreprocessor::new())
+    .with_preprocessor(IndexPreprocessor::new());
     book.build()
         .map_err(|e| anyhow!("{e:#}"))
         .with_context(|| format!("building the {} edition", edition.po))
@@ -85,7 +89,12 @@ pub fn build(root: &Path, edition: &Edition) -> Result<()> {
 /// mdbook-i18n-helpers' gettext preprocessor, with the catalog given: its
 /// own reads `po/<book.language>.po`, and our `book.language` is the
 /// `<html lang>` tag (`zh-Hant-TW`), not the catalog's name.
-struct Translate(std::path::PathBuf);
+struct Translate {
+    po: std::path::PathBuf,
+    /// The English edition of this build, whose heading ids the translated
+    /// headings keep (`anchors`).
+    english: std::path::PathBuf,
+}
 
 impl Preprocessor for Translate {
     fn name(&self) -> &str {
@@ -93,7 +102,24 @@ impl Preprocessor for Translate {
     }
 
     fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook::errors::Result<Book> {
-        let mut catalog = parse_po(&self.0)?;
+        let mut catalog = parse_po(&self.po)?;
+        let mut failed = None;
+        book.for_each_mut(|item| {
+            let BookItem::Chapter(ch) = item else { return };
+            let Some(path) = &ch.path else { return };
+            let page = self.english.join(path.with_extension("html"));
+            let html = std::fs::read_to_string(&page).unwrap_or_default();
+            let ids = anchors::english_ids(&html);
+            match anchors::pin(&ch.content, &ids, &format!("src/{}", path.display())) {
+                Ok(text) => ch.content = text,
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
         // SUMMARY titles reach preprocessors without their formatting.
         mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut catalog);
         mdbook_i18n_helpers::gettext::translate_book(&catalog, &mut book)?;
@@ -136,7 +162,29 @@ impl Preprocessor for Replay {
     }
 }
 
+/// The catalog in `po`. polib panics on a header without one of these
+/// fields, so they are checked first.
 pub fn parse_po(po: &Path) -> Result<Catalog> {
+    let text = std::fs::read_to_string(po).with_context(|| format!("reading {}", po.display()))?;
+    let header = text.split("\n\n").next().unwrap_or_default();
+    for field in [
+        "Project-Id-Version",
+        "POT-Creation-Date",
+        "PO-Revision-Date",
+        "Language-Team",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "Language",
+        "Plural-Forms",
+    ] {
+        if !header.contains(&format!("\"{field}:")) {
+            anyhow::bail!(
+                "{}: the header (the first entry, msgid \"\") has no `{field}:` line",
+                po.display()
+            );
+        }
+    }
     polib::po_file::parse(po)
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("parsing {}", po.display()))

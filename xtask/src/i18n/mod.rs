@@ -11,6 +11,7 @@
 //!   current and every complete page fully translated (`check`), and the
 //!   theme's UI strings exist in every edition (`strings`).
 //! - `cargo xtask i18n update`: re-extract, then msgmerge each catalog.
+mod anchors;
 mod blocks;
 pub mod check;
 pub mod config;
@@ -18,6 +19,8 @@ pub mod edition;
 pub mod extract;
 pub mod record;
 mod strings;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::process::Command;

@@ -97,7 +97,10 @@
             var p = block.querySelector('.rsp-stamp p');
             var first = p && p.firstChild;
             if (first && first.nodeType === 3 && first.nodeValue.indexOf(en['block.stamp']) === 0) {
-                first.nodeValue = window.rspT('block.stamp') + ' ' +
+                var stamp = window.rspT('block.stamp');
+                // No space after a full-width colon (：).
+                var gap = /[\u3000-\u303f\uff00-\uffef]$/.test(stamp) ? '' : ' ';
+                first.nodeValue = stamp + gap +
                     first.nodeValue.slice(en['block.stamp'].length).replace(/^\s+/, '');
             }
             var about = block.querySelector('.rsp-stamp a');

@@ -26,6 +26,10 @@ pub struct Edition {
     /// The pages (relative to src/) every message of which must be
     /// translated, or `"all"`.
     pub complete: Complete,
+    /// Words the browser test searches for in this edition, each with the
+    /// page (relative to the edition) whose section must be the first result.
+    #[serde(default)]
+    pub search: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

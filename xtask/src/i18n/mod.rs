@@ -18,7 +18,7 @@ pub mod config;
 pub mod edition;
 pub mod extract;
 pub mod record;
-mod strings;
+pub mod strings;
 #[cfg(test)]
 mod tests;
 

@@ -131,11 +131,15 @@ mod tests {
     #[test]
     fn the_linked_libraries_are_the_pinned_tools() {
         let root = crate::root::workspace_root().unwrap();
-        let manifest: toml::Table =
-            toml::from_str(&std::fs::read_to_string(root.join("xtask/Cargo.toml")).unwrap())
-                .unwrap();
+        let read = |p: &str| -> toml::Table {
+            toml::from_str(&std::fs::read_to_string(root.join(p)).unwrap()).unwrap()
+        };
+        let (manifest, workspace) = (read("xtask/Cargo.toml"), read("Cargo.toml"));
         for name in ["mdbook", "mdbook-i18n-helpers"] {
-            let dep = &manifest["dependencies"][name];
+            let mut dep = &manifest["dependencies"][name];
+            if dep.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
+                dep = &workspace["workspace"]["dependencies"][name];
+            }
             let req = dep
                 .as_str()
                 .or_else(|| dep.get("version").and_then(|v| v.as_str()))

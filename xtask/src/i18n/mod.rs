@@ -51,6 +51,7 @@ pub fn run(root: &Path, cmd: &I18nCommand) -> Result<()> {
 /// against the English ones.
 pub fn build_all(root: &Path, chapters: &[Chapter]) -> Result<()> {
     for e in config::editions(root)? {
+        let started = std::time::Instant::now();
         edition::build(root, &e)?;
         let book = root.join("book");
         let problems = checks::page_problems(&book.join(&e.dir), chapters)?;
@@ -66,8 +67,10 @@ pub fn build_all(root: &Path, chapters: &[Chapter]) -> Result<()> {
         }
         let same = blocks::check(&book, &e.dir, chapters)?;
         eprintln!(
-            "xtask: built the {} edition into book/{}/ ({same} output blocks identical to book/'s)",
-            e.po, e.dir
+            "xtask: built the {} edition into book/{}/ in {:.2} s ({same} output blocks identical to book/'s)",
+            e.po,
+            e.dir,
+            started.elapsed().as_secs_f64()
         );
     }
     Ok(())

@@ -1,121 +1,217 @@
-//! Building and serving the book with the pinned tools.
-use std::path::Path;
+//! Building the book in-process with the mdbook library and our `cmdrun`
+//! preprocessor (src/directives.rs), into a staging folder that is copied
+//! over book/ file by file once it is complete.
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use mdbook::preprocess::{IndexPreprocessor, LinkPreprocessor, Preprocessor};
+use mdbook::{Config, MDBook};
 
-use crate::{chapters, checks, lint, procs, stamp, tools};
+use crate::directives::{Directives, Mode, Settings};
+use crate::hash::Hashes;
+use crate::store::Store;
+use crate::{chapters, checks, lint, procs, publish, stamp};
 
-/// `cargo xtask build`: lint, compile every snippet once, run mdbook build
-/// (which runs every directive through the supervisor), then check the pages
-/// and that nothing is left running. Returns how long it took.
-pub fn build(root: &Path) -> Result<Duration> {
-    let tools = tools::ensure(root)?;
+/// What one render needs besides the book's sources.
+pub struct Render {
+    /// Where the HTML goes (a staging folder; see [`publish::sync`]).
+    pub dest: PathBuf,
+    pub mode: Mode,
+    pub say_when: bool,
+    pub stamp: String,
+    /// The supervisor to run (default: the workspace's target/debug/supervisor).
+    pub supervisor: Option<PathBuf>,
+    pub not_prebuilt: HashSet<String>,
+    pub hashes: Arc<Hashes>,
+    /// Preprocessors run before the directives (a translation: gettext).
+    pub before: Vec<Box<dyn Preprocessor>>,
+    /// A last change to book.toml's configuration (a language, say).
+    pub config: Option<Box<dyn FnOnce(&mut Config)>>,
+}
+
+impl Render {
+    pub fn new(dest: PathBuf, mode: Mode, stamp: String) -> Render {
+        Render {
+            dest,
+            mode,
+            say_when: false,
+            stamp,
+            supervisor: None,
+            not_prebuilt: HashSet::new(),
+            hashes: Arc::default(),
+            before: Vec::new(),
+            config: None,
+        }
+    }
+}
+
+/// The result of one render: its records, and problems beyond failed runs.
+pub struct Rendered {
+    pub store: Store,
+    pub problems: Vec<String>,
+}
+
+/// Renders the book at `root` as `mdbook build` would, with our directive
+/// preprocessor in mdbook-cmdrun's place (before `index` and `links`, as
+/// mdbook orders `cmdrun` by name). This is the function a second language
+/// calls with `Mode::Replay(store)` and its gettext preprocessor in `before`.
+pub fn render(root: &Path, r: Render) -> Result<Rendered> {
+    let started_at = crate::directives::now();
+    let mode_name = match r.mode {
+        Mode::Fresh => "fresh",
+        Mode::Reuse(_) => "reuse",
+        Mode::Replay(_) => "replay",
+    };
+    let mut config = Config::from_disk(root.join("book.toml"))
+        .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
+    config.update_from_env();
+    // Our preprocessor takes cmdrun's place; mdbook would otherwise run the
+    // mdbook-cmdrun binary. Default preprocessors are added below, in order.
+    if let Some(table) = config.get_mut("preprocessor").and_then(|p| p.as_table_mut()) {
+        table.remove("cmdrun");
+    }
+    config.build.use_default_preprocessors = false;
+    config.build.build_dir = r.dest.clone();
+    if let Some(f) = r.config {
+        f(&mut config);
+    }
+    let directives = Directives::new(Settings {
+        root: root.to_path_buf(),
+        supervisor: r.supervisor.unwrap_or_else(|| supervisor_exe(root)),
+        stamp: r.stamp.clone(),
+        mode: r.mode,
+        say_when: r.say_when,
+        not_prebuilt: r.not_prebuilt,
+        hashes: r.hashes,
+    });
+    let mut book = MDBook::load_with_config(root, config).context("loading the book")?;
+    for p in r.before {
+        book.with_preprocessor(Boxed(p));
+    }
+    book.with_preprocessor(directives.clone())
+        .with_preprocessor(IndexPreprocessor::new())
+        .with_preprocessor(LinkPreprocessor::new());
+    book.build().context("mdbook could not build the book")?;
+    Ok(Rendered {
+        store: Store::new(mode_name, started_at, &r.stamp, directives.records()),
+        problems: directives.problems(),
+    })
+}
+
+/// A boxed preprocessor, which `with_preprocessor` does not take as it is.
+struct Boxed(Box<dyn Preprocessor>);
+
+impl Preprocessor for Boxed {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn run(
+        &self,
+        ctx: &mdbook::preprocess::PreprocessorContext,
+        book: mdbook::book::Book,
+    ) -> Result<mdbook::book::Book> {
+        self.0.run(ctx, book)
+    }
+    fn supports_renderer(&self, renderer: &str) -> bool {
+        self.0.supports_renderer(renderer)
+    }
+}
+
+pub fn supervisor_exe(root: &Path) -> PathBuf {
+    supervisor::locate::target_dir(root)
+        .join("debug")
+        .join("supervisor")
+}
+
+/// The packages a book build needs compiled: the supervisor and every
+/// snippet crate (not the runner, the browser tests or mdbook-deps).
+pub fn book_packages(root: &Path) -> Result<Vec<String>> {
+    let mut p = vec!["supervisor".to_string()];
+    let dir = root.join("snippets");
+    let mut slugs = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.join("Cargo.toml").is_file() {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                slugs.push(name.to_string());
+            }
+        }
+    }
+    slugs.sort();
+    p.extend(slugs);
+    Ok(p)
+}
+
+/// `cargo build --bins` of these packages (and `extra`), quietly.
+pub fn compile(root: &Path, packages: &[String]) -> Result<()> {
+    let mut cmd = procs::cargo();
+    cmd.current_dir(root).args(["build", "--quiet", "--bins"]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    procs::run("building the snippets", &mut cmd)
+}
+
+/// What `cargo xtask build` did.
+pub struct Built {
+    pub took: Duration,
+    pub store: Store,
+}
+
+/// `cargo xtask build`: lint, compile the supervisor and every snippet,
+/// render the book with every directive run fresh (never a kept record),
+/// check the pages, the records and that nothing is left running; only
+/// then replace book/ with the new pages. The records go to
+/// `target/outputs/build/`.
+pub fn build(root: &Path) -> Result<Built> {
     let start = Instant::now();
     lint::run(root)?;
-    procs::run(
-        "building the snippets",
-        procs::cargo()
-            .current_dir(root)
-            .args(["build", "--quiet", "--workspace", "--bins"]),
-    )?;
+    compile(root, &book_packages(root)?)?;
     let stamp = stamp::line(root)?;
     procs::become_subreaper()?;
-    let out = tools
-        .mdbook()
-        .arg("build")
-        .current_dir(root)
-        .env(supervisor::locate::PREBUILT_ENV, "1")
-        .env(supervisor::render::STAMP_ENV, &stamp)
-        .envs(supervisor_env(root))
-        .output()
-        .context("running mdbook build")?;
-    procs::fail_on_leftovers("mdbook build")?;
-    if !out.status.success() {
-        eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        bail!("mdbook build failed ({})", out.status);
+    let staging = staging_dir(root, "build");
+    let rendered = render(root, for_build(staging.clone(), stamp));
+    procs::fail_on_leftovers("the book build")?;
+    let rendered = rendered?;
+    rendered.store.save(root, "build")?;
+    let mut problems = rendered.problems;
+    problems.extend(checks::page_problems(&staging, &chapters::load(root)?)?);
+    problems.extend(checks::record_problems(&rendered.store));
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("  {p}");
+        }
+        bail!(
+            "{} problem(s) in the built book, listed above; book/ was not replaced (the failed build is in {})",
+            problems.len(),
+            staging.display()
+        );
     }
-    checks::pages(root, &chapters::load(root)?)?;
+    publish::sync(&staging, &root.join("book"))?;
     let took = start.elapsed();
     eprintln!(
-        "xtask: built the book into book/ in {:.2} s",
-        took.as_secs_f64()
+        "xtask: built the book into book/ in {:.2} s ({} directives run, {:.2} s of it theirs)",
+        took.as_secs_f64(),
+        rendered.store.meta.ran,
+        rendered.store.meta.run_ms / 1e3
     );
-    Ok(took)
+    Ok(Built {
+        took,
+        store: rendered.store,
+    })
 }
 
-/// `cargo xtask serve`: build once (so errors show up front), then serve
-/// book/ on 127.0.0.1 through the local runner (crates/runner), which also
-/// compiles and runs the code a reader edits on a page. `mdbook watch`
-/// rebuilds book/ when a chapter, snippet or theme file changes (the
-/// supervisor rebuilds a changed snippet), and the runner reloads open pages.
-pub fn serve(root: &Path, port: u16) -> Result<()> {
-    if let Err(e) = build(root) {
-        eprintln!("xtask: the first build failed; serving anyway so you can see the page: {e:#}");
-    }
-    let tools = tools::ensure(root)?;
-    procs::run(
-        "building the runner",
-        procs::cargo()
-            .current_dir(root)
-            .args(["build", "--quiet", "-p", "runner"]),
-    )?;
-    procs::become_subreaper()?;
-    let mut watch = tools.mdbook();
-    watch
-        .current_dir(root)
-        .arg("watch")
-        .envs(supervisor_env(root));
-    // Rebuilt pages keep the environment stamp under each output block.
-    if let Ok(stamp) = stamp::line(root) {
-        watch.env(supervisor::render::STAMP_ENV, stamp);
-    }
-    let mut watch = die_with_us(&mut watch)
-        .spawn()
-        .context("starting mdbook watch")?;
-    let mut runner = std::process::Command::new(
-        supervisor::locate::target_dir(root)
-            .join("debug")
-            .join("runner"),
-    );
-    runner
-        .current_dir(root)
-        .arg("serve")
-        .arg("--root")
-        .arg(root)
-        .args(["--port", &port.to_string()]);
-    let result = procs::run("the runner", die_with_us(&mut runner));
-    let _ = watch.kill();
-    let _ = watch.wait();
-    procs::fail_on_leftovers("cargo xtask serve")?;
-    result
+/// How `cargo xtask build` (so `test` and `drift` too) renders: every
+/// directive run, whatever records exist.
+pub fn for_build(dest: PathBuf, stamp: String) -> Render {
+    Render::new(dest, Mode::Fresh, stamp)
 }
 
-/// RSP_SUPERVISOR for the directives: the supervisor binary just built, run
-/// directly instead of through `cargo run` (~70 ms each). Left unset, so the
-/// directive falls back to `cargo run`, when the binary is missing or its
-/// path would not survive the shell's word splitting.
-fn supervisor_env(root: &Path) -> Option<(&'static str, std::path::PathBuf)> {
-    let exe = supervisor::locate::target_dir(root)
-        .join("debug")
-        .join("supervisor");
-    let plain = exe.to_str().is_some_and(|p| {
-        p.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
-    });
-    (plain && exe.is_file()).then_some((supervisor::locate::SUPERVISOR_ENV, exe))
-}
-
-/// Makes `cmd`'s process get SIGTERM when xtask dies, however it dies
-/// (Ctrl-C reaches the whole group anyway; a `kill` of xtask alone does not).
-fn die_with_us(cmd: &mut std::process::Command) -> &mut std::process::Command {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
-                .map_err(std::io::Error::from)
-        });
-    }
-    cmd
+pub fn staging_dir(root: &Path, name: &str) -> PathBuf {
+    supervisor::locate::target_dir(root)
+        .join("book-staging")
+        .join(name)
 }

@@ -1,18 +1,17 @@
-//! The pinned book tools (versions in tools.toml), installed with
-//! `cargo install --locked` into a versioned cache folder outside the clone
-//! and always run by path: a user's own global mdbook is never touched.
+//! The pinned book tools as binaries, for readers who want plain `mdbook
+//! build` / `serve` / `test`. Their versions live in one place, the
+//! workspace Cargo.toml (`=` pins), where xtask links them as libraries;
+//! `cargo xtask tools` builds the two binaries from that same lock and
+//! compiled dependencies (`cargo build -p mdbook --bin mdbook`, seconds
+//! once xtask is built, where two `cargo install`s took minutes) and copies
+//! them into a versioned cache folder outside the clone. A user's own
+//! global mdbook is never touched.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Pins {
-    mdbook: String,
-    #[serde(rename = "mdbook-cmdrun")]
-    mdbook_cmdrun: String,
-}
+pub const TOOLS: [&str; 2] = ["mdbook", "mdbook-cmdrun"];
 
 pub struct Tools {
     pub bin_dir: PathBuf,
@@ -47,45 +46,54 @@ fn cache_home() -> Result<PathBuf> {
     Ok(base.join("rust-systems-playground").join("tools"))
 }
 
-/// Installs what is missing or at another version; returns where they are.
-pub fn ensure(root: &Path) -> Result<Tools> {
-    let file = root.join("tools.toml");
+/// The `=` pin of `name` in the workspace Cargo.toml's
+/// `[workspace.dependencies]`, without the `=`.
+pub fn pin(root: &Path, name: &str) -> Result<String> {
+    let file = root.join("Cargo.toml");
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let pins: Pins =
+    let doc: toml::Table =
         toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
-    let dir = cache_home()?.join(format!(
-        "mdbook-{}_mdbook-cmdrun-{}",
-        pins.mdbook, pins.mdbook_cmdrun
-    ));
-    let bin_dir = dir.join("bin");
-    for (name, version) in [
-        ("mdbook", &pins.mdbook),
-        ("mdbook-cmdrun", &pins.mdbook_cmdrun),
-    ] {
-        let exe = bin_dir.join(name);
-        if exe.is_file() && installed_version(&dir, name).as_deref() == Some(version.as_str()) {
-            continue;
-        }
-        eprintln!(
-            "xtask: installing {name} {version} into {} (once per version; a few minutes)",
-            dir.display()
-        );
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["install", "--locked", "--force", "--root"])
-            .arg(&dir)
-            .args([name, "--version", &format!("={version}")])
-            .status()
-            .with_context(|| format!("running cargo install {name}"))?;
-        if !status.success() {
-            bail!("cargo install {name} {version} failed ({status})");
-        }
-        match installed_version(&dir, name) {
-            Some(v) if v == *version && exe.is_file() => {}
-            other => bail!(
-                "{} has {name} {other:?} after install, expected {version}",
-                dir.display()
-            ),
+    let dep = doc
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.get(name));
+    let req = match dep {
+        Some(toml::Value::String(v)) => Some(v.as_str()),
+        Some(t) => t.get("version").and_then(toml::Value::as_str),
+        None => None,
+    };
+    match req.and_then(|r| r.strip_prefix('=')) {
+        Some(v) => Ok(v.trim().to_string()),
+        None => bail!(
+            "{}: [workspace.dependencies] {name} must be an exact `=` pin",
+            file.display()
+        ),
+    }
+}
+
+/// Builds the two binaries if needed and copies them into the tools folder;
+/// returns where they are.
+pub fn ensure(root: &Path) -> Result<Tools> {
+    let (md, cmdrun) = (pin(root, "mdbook")?, pin(root, "mdbook-cmdrun")?);
+    let bin_dir = cache_home()?
+        .join(format!("mdbook-{md}_mdbook-cmdrun-{cmdrun}"))
+        .join("bin");
+    let mut cmd = crate::procs::cargo();
+    cmd.current_dir(root).args(["build", "--quiet"]);
+    for t in TOOLS {
+        cmd.args(["-p", t, "--bin", t]);
+    }
+    crate::procs::run("building the pinned mdbook and mdbook-cmdrun", &mut cmd)?;
+    std::fs::create_dir_all(&bin_dir).with_context(|| format!("creating {}", bin_dir.display()))?;
+    let built = supervisor::locate::target_dir(root).join("debug");
+    for t in TOOLS {
+        let (from, to) = (built.join(t), bin_dir.join(t));
+        if !crate::publish::same_file(&from, &to) {
+            let tmp = bin_dir.join(format!(".{t}.new"));
+            std::fs::copy(&from, &tmp)
+                .with_context(|| format!("copying {} to {}", from.display(), tmp.display()))?;
+            std::fs::rename(&tmp, &to)?;
         }
     }
     Ok(Tools {
@@ -94,13 +102,25 @@ pub fn ensure(root: &Path) -> Result<Tools> {
     })
 }
 
-/// The version cargo recorded for `name` in `<root>/.crates.toml`, whose
-/// keys read `"mdbook-cmdrun 0.7.3 (registry+...)"`. (mdbook-cmdrun has no
-/// `--version` flag, so this is the one way that works for both tools.)
-fn installed_version(root: &Path, name: &str) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(".crates.toml")).ok()?;
-    text.lines().find_map(|line| {
-        let mut words = line.trim_start_matches('"').split(' ');
-        (words.next()? == name).then(|| words.next().map(String::from))?
-    })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pins are what Cargo.lock holds, and the lock holds one mdbook:
+    /// mdbook-cmdrun's own dependency is the same compile as xtask's.
+    #[test]
+    fn the_pins_are_the_locked_versions_and_there_is_one_mdbook() {
+        let root = crate::root::workspace_root().unwrap();
+        let lock: toml::Table =
+            toml::from_str(&std::fs::read_to_string(root.join("Cargo.lock")).unwrap()).unwrap();
+        let packages = lock["package"].as_array().unwrap();
+        for t in TOOLS {
+            let versions: Vec<&str> = packages
+                .iter()
+                .filter(|p| p["name"].as_str() == Some(t))
+                .map(|p| p["version"].as_str().unwrap())
+                .collect();
+            assert_eq!(versions, [pin(&root, t).unwrap()], "{t} in Cargo.lock");
+        }
+    }
 }

@@ -8,6 +8,7 @@ pub mod args;
 pub mod compile;
 pub mod locate;
 pub mod reap;
+pub mod record;
 pub mod render;
 pub mod supervise;
 

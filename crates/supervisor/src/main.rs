@@ -36,7 +36,10 @@ fn main() -> ExitCode {
         eprintln!("supervisor: {}", why.lines().next().unwrap_or_default());
         block.error = Some(why);
     }
-    print!("{}", render(&block));
+    match supervisor::record::wanted() {
+        true => print!("{}", supervisor::record::to_json(&block)),
+        false => print!("{}", render(&block)),
+    }
     if block.error.is_some() {
         ExitCode::from(1)
     } else {

@@ -59,6 +59,7 @@ pub struct Rendered {
 /// mdbook orders `cmdrun` by name). This is the function a second language
 /// calls with `Mode::Replay(store)` and its gettext preprocessor in `before`.
 pub fn render(root: &Path, r: Render) -> Result<Rendered> {
+    let started = Instant::now();
     let started_at = crate::directives::now();
     let mode_name = match r.mode {
         Mode::Fresh => "fresh",
@@ -70,7 +71,10 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
     config.update_from_env();
     // Our preprocessor takes cmdrun's place; mdbook would otherwise run the
     // mdbook-cmdrun binary. Default preprocessors are added below, in order.
-    if let Some(table) = config.get_mut("preprocessor").and_then(|p| p.as_table_mut()) {
+    if let Some(table) = config
+        .get_mut("preprocessor")
+        .and_then(|p| p.as_table_mut())
+    {
         table.remove("cmdrun");
     }
     config.build.use_default_preprocessors = false;
@@ -95,6 +99,13 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
         .with_preprocessor(IndexPreprocessor::new())
         .with_preprocessor(LinkPreprocessor::new());
     book.build().context("mdbook could not build the book")?;
+    if std::env::var_os("RSP_PROFILE").is_some() {
+        let ran: f64 = directives.records().iter().map(|r| r.elapsed_ms).sum();
+        eprintln!(
+            "  render beyond runs: {:.3}",
+            started.elapsed().as_secs_f64() - ran / 1e3
+        );
+    }
     Ok(Rendered {
         store: Store::new(mode_name, started_at, &r.stamp, directives.records()),
         problems: directives.problems(),
@@ -168,15 +179,29 @@ pub struct Built {
 /// `target/outputs/build/`.
 pub fn build(root: &Path) -> Result<Built> {
     let start = Instant::now();
+    let t = |what: &str| {
+        if std::env::var_os("RSP_PROFILE").is_some() {
+            eprintln!("  {what}: {:.3}", start.elapsed().as_secs_f64());
+        }
+    };
     lint::run(root)?;
+    t("lint");
     compile(root, &book_packages(root)?)?;
+    t("compile");
     let stamp = stamp::line(root)?;
+    t("stamp");
     procs::become_subreaper()?;
     let staging = staging_dir(root, "build");
-    let rendered = render(root, for_build(staging.clone(), stamp));
+    let hashes = Arc::new(Hashes::load(&Hashes::cache_file(root)));
+    let mut r = for_build(staging.clone(), stamp);
+    r.hashes = Arc::clone(&hashes);
+    let rendered = render(root, r);
     procs::fail_on_leftovers("the book build")?;
     let rendered = rendered?;
+    t("render");
     rendered.store.save(root, "build")?;
+    hashes.save(&Hashes::cache_file(root))?;
+    t("save");
     let mut problems = rendered.problems;
     problems.extend(checks::page_problems(&staging, &chapters::load(root)?)?);
     problems.extend(checks::record_problems(&rendered.store));
@@ -190,7 +215,9 @@ pub fn build(root: &Path) -> Result<Built> {
             staging.display()
         );
     }
+    t("checks");
     publish::sync(&staging, &root.join("book"))?;
+    t("sync");
     let took = start.elapsed();
     eprintln!(
         "xtask: built the book into book/ in {:.2} s ({} directives run, {:.2} s of it theirs)",

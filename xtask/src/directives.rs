@@ -88,7 +88,11 @@ impl Directives {
     }
 
     fn chapter(&self, src: &Path, rel: &Path, content: &str) -> Result<String> {
-        let cwd = src.join(rel).parent().map(Path::to_path_buf).unwrap_or_default();
+        let cwd = src
+            .join(rel)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let mut page = Page {
             d: self,
             chapter: rel.to_string_lossy().into_owned(),
@@ -176,7 +180,10 @@ impl Page<'_> {
 
     fn problem(&self, what: String) {
         if let Ok(mut p) = self.d.problems.lock() {
-            p.push(format!("src/{}: directive {}: {what}", self.chapter, self.index));
+            p.push(format!(
+                "src/{}: directive {}: {what}",
+                self.chapter, self.index
+            ));
         }
     }
 
@@ -203,8 +210,13 @@ impl Page<'_> {
 
     /// A directive of another form: run as mdbook-cmdrun runs it.
     fn shell(&self, command: &str, directive: &str, inline: bool) -> Record {
-        if let Some(r) = self.replayed(directive) {
-            return r;
+        if let Mode::Replay(_) = self.d.settings.mode {
+            return self.replayed(directive).unwrap_or_else(|| {
+                let mut r = Record::new("", 0, directive);
+                r.markdown =
+                    format!("**cmdrun error**: no record in the store for 'cmdrun {command}'");
+                r
+            });
         }
         let start = Instant::now();
         let ran_at = now();
@@ -230,11 +242,27 @@ impl Page<'_> {
         .ok();
         let slug = args.as_ref().map(|a| a.slug.clone());
         let vary = args.as_ref().map(|a| a.vary.clone()).unwrap_or_default();
-        if let Some(mut r) = self.replayed(directive) {
+        if let Mode::Replay(_) = s.mode {
+            let mut r = self.replayed(directive).unwrap_or_else(|| {
+                let mut r = Record::new("", 0, directive);
+                r.block = Some(Block {
+                    slug: slug.clone().unwrap_or_default(),
+                    command: String::new(),
+                    status: "not run".into(),
+                    output: String::new(),
+                    error: Some(format!(
+                        "chapter src/{}: directive {} has no record in the store",
+                        self.chapter, self.index
+                    )),
+                });
+                r
+            });
             r.markdown = self.markdown(r.block.as_ref(), &r.key, None);
             return r;
         }
-        let key = args.as_ref().and_then(|a| self.key(a, directive, occurrence).ok());
+        let key = args
+            .as_ref()
+            .and_then(|a| self.key(a, directive, occurrence).ok());
         let digest = key.as_ref().map(Key::digest);
         if let (Mode::Reuse(old), Some(d)) = (&s.mode, &digest) {
             if let Some(old) = old.get(d) {
@@ -359,6 +387,10 @@ fn when(rfc3339: &str) -> String {
     if local.date_naive() == chrono::Local::now().date_naive() {
         format!("at {}", local.format("%H:%M:%S"))
     } else {
-        format!("on {} at {}", local.format("%Y-%m-%d"), local.format("%H:%M:%S"))
+        format!(
+            "on {} at {}",
+            local.format("%Y-%m-%d"),
+            local.format("%H:%M:%S")
+        )
     }
 }

@@ -14,7 +14,7 @@ pub struct Hashes {
     seen: Mutex<HashMap<PathBuf, (Stat, String)>>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Stat {
     len: u64,
     mtime_ns: i128,
@@ -22,11 +22,7 @@ struct Stat {
 }
 
 pub fn hex(digest: impl AsRef<[u8]>) -> String {
-    digest
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn text(s: &str) -> String {
@@ -34,9 +30,46 @@ pub fn text(s: &str) -> String {
 }
 
 impl Hashes {
+    /// The hashes remembered in `file` by [`Hashes::save`] (none if it is
+    /// missing or unreadable). A file whose size, mtime or inode changed
+    /// is hashed again, so this is as good as hashing everything.
+    pub fn load(file: &Path) -> Hashes {
+        let seen: Vec<(PathBuf, Stat, String)> = std::fs::read(file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Hashes {
+            seen: Mutex::new(seen.into_iter().map(|(p, s, h)| (p, (s, h))).collect()),
+        }
+    }
+
+    pub fn save(&self, file: &Path) -> Result<()> {
+        let seen: Vec<(PathBuf, Stat, String)> = match self.seen.lock() {
+            Ok(s) => s
+                .iter()
+                .map(|(p, (s, h))| (p.clone(), *s, h.clone()))
+                .collect(),
+            Err(_) => return Ok(()),
+        };
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = file.with_extension("new");
+        std::fs::write(&tmp, serde_json::to_vec(&seen)?)?;
+        std::fs::rename(&tmp, file).with_context(|| format!("writing {}", file.display()))
+    }
+
+    /// Where the build and serve loops keep their hashes between runs.
+    pub fn cache_file(root: &Path) -> PathBuf {
+        supervisor::locate::target_dir(root)
+            .join("outputs")
+            .join("file-hashes.json")
+    }
+
     /// The hash of one file's bytes.
     pub fn file(&self, path: &Path) -> Result<String> {
-        let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
         let stat = Stat {
             len: meta.len(),
             mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),

@@ -21,9 +21,9 @@ mod publish;
 mod root;
 mod serve;
 mod stamp;
+mod store;
 #[cfg(test)]
 mod store_tests;
-mod store;
 mod test;
 mod tools;
 

@@ -30,10 +30,7 @@ pub fn sync(from: &Path, dest: &Path) -> Result<usize> {
             if dst.is_dir() {
                 std::fs::remove_dir_all(&dst)?;
             }
-            let tmp = dest.join(format!(
-                ".{}.rsp-new",
-                entry.file_name().to_string_lossy()
-            ));
+            let tmp = dest.join(format!(".{}.rsp-new", entry.file_name().to_string_lossy()));
             std::fs::copy(&src, &tmp).with_context(|| format!("writing {}", tmp.display()))?;
             std::fs::rename(&tmp, &dst).with_context(|| format!("writing {}", dst.display()))?;
             changed += 1;
@@ -82,7 +79,10 @@ mod tests {
         std::fs::remove_file(from.join("part/a.html")).unwrap();
         std::fs::create_dir_all(dest.join("old")).unwrap();
         assert_eq!(sync(&from, &dest).unwrap(), 3);
-        assert_eq!(std::fs::read_to_string(dest.join("index.html")).unwrap(), "two");
+        assert_eq!(
+            std::fs::read_to_string(dest.join("index.html")).unwrap(),
+            "two"
+        );
         assert!(!dest.join("part/a.html").exists() && !dest.join("old").exists());
         std::fs::remove_dir_all(&base).unwrap();
     }

@@ -55,7 +55,7 @@ impl Loop {
     pub fn new(root: &Path) -> Loop {
         Loop {
             root: root.to_path_buf(),
-            hashes: Arc::default(),
+            hashes: Arc::new(Hashes::load(&Hashes::cache_file(root))),
             previous: Store::load(root, "serve").unwrap_or_default(),
             not_prebuilt: HashSet::new(),
         }
@@ -105,6 +105,7 @@ impl Loop {
         )?);
         publish::sync(&staging, &self.root.join("book"))?;
         rendered.store.save(&self.root, "serve")?;
+        self.hashes.save(&Hashes::cache_file(&self.root))?;
         let meta = rendered.store.meta.clone();
         self.previous = rendered.store;
         Ok(Rebuilt {
@@ -215,18 +216,21 @@ fn watch(
     root: &Path,
     tx: mpsc::Sender<Event>,
 ) -> Result<notify_debouncer_mini::Debouncer<notify_debouncer_mini::notify::RecommendedWatcher>> {
-    let mut debouncer = notify_debouncer_mini::new_debouncer(QUIET, move |res: notify_debouncer_mini::DebounceEventResult| {
-        let ev = match res {
-            Ok(events) => Event::Changed(
-                events
-                    .into_iter()
-                    .map(|e: notify_debouncer_mini::DebouncedEvent| e.path)
-                    .collect(),
-            ),
-            Err(e) => Event::WatchError(format!("{e:?}")),
-        };
-        let _ = tx.send(ev);
-    })
+    let mut debouncer = notify_debouncer_mini::new_debouncer(
+        QUIET,
+        move |res: notify_debouncer_mini::DebounceEventResult| {
+            let ev = match res {
+                Ok(events) => Event::Changed(
+                    events
+                        .into_iter()
+                        .map(|e: notify_debouncer_mini::DebouncedEvent| e.path)
+                        .collect(),
+                ),
+                Err(e) => Event::WatchError(format!("{e:?}")),
+            };
+            let _ = tx.send(ev);
+        },
+    )
     .context("starting the file watcher")?;
     for (path, mode) in [
         ("src", RecursiveMode::Recursive),
@@ -267,7 +271,11 @@ fn relevant(root: &Path, paths: &[PathBuf]) -> Option<Vec<String>> {
         if parts.next().is_some_and(|c| c.as_os_str() == "snippets") {
             if let Some(slug) = parts.next() {
                 let slug = slug.as_os_str().to_string_lossy().into_owned();
-                if root.join("snippets").join(&slug).join("Cargo.toml").is_file()
+                if root
+                    .join("snippets")
+                    .join(&slug)
+                    .join("Cargo.toml")
+                    .is_file()
                     && !slugs.contains(&slug)
                 {
                     slugs.push(slug);

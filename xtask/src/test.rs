@@ -48,7 +48,9 @@ pub fn run(root: &Path) -> Result<()> {
             links::run(&root.join("book"), &links::external_list(root))
         }),
         ("drift check (a second build)", &|| drift::run(root, true)),
-        ("plain mdbook build (the pinned binaries)", &|| plain::run(root)),
+        ("plain mdbook build (the pinned binaries)", &|| {
+            plain::run(root)
+        }),
         ("browser tests (headless Chromium)", &|| browser::run(root)),
         ("mdbook test", &|| mdbook_test(root)),
     ];
@@ -89,7 +91,10 @@ pub fn mdbook_test(root: &Path) -> Result<()> {
     config.update_from_env();
     // cmdrun runs for the html renderer only; without its table mdbook
     // does not look for the binary.
-    if let Some(table) = config.get_mut("preprocessor").and_then(|p| p.as_table_mut()) {
+    if let Some(table) = config
+        .get_mut("preprocessor")
+        .and_then(|p| p.as_table_mut())
+    {
         table.remove("cmdrun");
     }
     let mut book = MDBook::load_with_config(root, config).context("loading the book")?;

@@ -33,7 +33,12 @@ pub fn get(port: u16, path: &str) -> Result<(u16, String)> {
 }
 
 /// Polls until `pred(body)` holds for the page, or `limit` passes.
-pub fn wait_for(port: u16, path: &str, limit: Duration, pred: impl Fn(&str) -> bool) -> Result<Duration> {
+pub fn wait_for(
+    port: u16,
+    path: &str,
+    limit: Duration,
+    pred: impl Fn(&str) -> bool,
+) -> Result<Duration> {
     let start = Instant::now();
     loop {
         if let Ok((200, body)) = get(port, path) {

@@ -51,9 +51,7 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
         Duration::from_secs(600),
     );
     eprintln!("xtask: bench serve: load {}", load());
-    let page = |marker: String| {
-        move |body: &str| body.contains(&marker)
-    };
+    let page = |marker: String| move |body: &str| body.contains(&marker);
 
     let chapter = Edit::new(&root.join(CHAPTER))?;
     let mut prose = Vec::new();
@@ -61,10 +59,16 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
         let marker = format!("rsp-bench-prose-{}-{i}", std::process::id());
         lines.drain();
         let t = Instant::now();
-        chapter.write(&format!("{}\nA sentence for the bench: {marker}.\n", chapter.original()))?;
+        chapter.write(&format!(
+            "{}\nA sentence for the bench: {marker}.\n",
+            chapter.original()
+        ))?;
         wait_for(port, PAGE, Duration::from_secs(30), page(marker))?;
         let took = t.elapsed().as_secs_f64();
-        eprintln!("xtask: bench serve: prose edit {}/{runs}: {took:.3} s", i + 1);
+        eprintln!(
+            "xtask: bench serve: prose edit {}/{runs}: {took:.3} s",
+            i + 1
+        );
         prose.push(took);
         lines.wait(&["xtask: serve: rebuilt"], Duration::from_secs(30))?;
     }
@@ -81,7 +85,11 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
         let marker = format!("rsp-bench-run-{}-{i}", std::process::id());
         lines.drain();
         let t = Instant::now();
-        snippet.write(&snippet.original().replacen(needle, &format!("println!(\"{marker} spawned "), 1))?;
+        snippet.write(&snippet.original().replacen(
+            needle,
+            &format!("println!(\"{marker} spawned "),
+            1,
+        ))?;
         // The marker must be in an output block, not only in the code listing.
         let m = marker.clone();
         wait_for(port, PAGE, Duration::from_secs(60), move |body| {
@@ -120,7 +128,9 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
         bail!("median prose edit {pm:.3} s is over the {PROSE_TARGET} s target");
     }
     if xm > SNIPPET_MARGIN {
-        bail!("median snippet edit beyond its run, {xm:.3} s, is over the {SNIPPET_MARGIN} s target");
+        bail!(
+            "median snippet edit beyond its run, {xm:.3} s, is over the {SNIPPET_MARGIN} s target"
+        );
     }
     Ok(())
 }

@@ -166,6 +166,7 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
         let _ = tx_runner.send(Event::RunnerExited(runner.wait()));
     });
     let _watcher = watch(root, tx)?;
+    let mut seen = fingerprint(root);
     let result = loop {
         match rx.recv() {
             Ok(Event::Changed(mut paths)) => {
@@ -176,6 +177,13 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
                 let Some(slugs) = relevant(root, &paths) else {
                     continue;
                 };
+                // inotify also reports reads (the runner's warm-up reads
+                // every snippet): rebuild only when a file really changed.
+                let now = fingerprint(root);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
                 let r = lp.rebuild(Some(&slugs));
                 report("rebuilt", &r);
                 kill_strays(runner_pid);
@@ -247,6 +255,42 @@ fn watch(
         }
     }
     Ok(debouncer)
+}
+
+/// Name, size and mtime of every file the book is made of.
+fn fingerprint(root: &Path) -> Vec<(PathBuf, u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64, i64, i64)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if name == "target" {
+                continue;
+            }
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                walk(&e.path(), out);
+            } else {
+                out.push((e.path(), meta.len(), meta.mtime(), meta.mtime_nsec()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for d in ["src", "snippets", "theme"] {
+        walk(&root.join(d), &mut out);
+    }
+    if let Ok(meta) = std::fs::metadata(root.join("book.toml")) {
+        out.push((
+            root.join("book.toml"),
+            meta.len(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+        ));
+    }
+    out.sort();
+    out
 }
 
 /// The snippets to compile for these changed paths (empty: prose or theme

@@ -146,7 +146,7 @@ impl Store {
             records: records.len(),
             ran: ran.len(),
             reused: records.len() - ran.len(),
-            run_ms: ran.iter().map(|r| r.elapsed_ms).sum(),
+            run_ms: ran.iter().fold(0.0, |t, r| t + r.elapsed_ms),
         };
         Store { meta, records }
     }

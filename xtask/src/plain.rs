@@ -91,3 +91,22 @@ fn masked_page(html: &str, varies: &[Vec<String>]) -> String {
     out.push_str(&html[at..]);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(before: &str, output: &str) -> String {
+        format!("<p>{before}</p><div class=\"rsp-run rsp-run-ok\"><div class=\"rsp-run-head\">x</div>\n<pre><code class=\"language-text\">{output}</code></pre>\n</div>")
+    }
+
+    #[test]
+    fn pages_differ_only_where_a_vary_allows() {
+        let vary = vec![vec![r"\d{3,}".to_string()]];
+        let a = masked_page(&page("Prose.", "pid 1234 &amp; state Z"), &vary);
+        assert_eq!(a, masked_page(&page("Prose.", "pid 5678 &amp; state Z"), &vary));
+        assert!(a.contains("pid ‹varies› & state Z"), "{a}");
+        assert_ne!(a, masked_page(&page("Prose.", "pid 5678 &amp; state R"), &vary));
+        assert_ne!(a, masked_page(&page("Other prose.", "pid 1234 &amp; state Z"), &vary));
+    }
+}

@@ -156,10 +156,13 @@ pub fn book_packages(root: &Path) -> Result<Vec<String>> {
     Ok(p)
 }
 
-/// `cargo build --bins` of these packages (and `extra`), quietly.
+/// `cargo build --bins` of these packages, quietly. xtask is always in the
+/// selection (already built: nothing to do for it), so cargo unifies
+/// features as for `cargo run -p xtask` and reuses what that compiled.
 pub fn compile(root: &Path, packages: &[String]) -> Result<()> {
     let mut cmd = procs::cargo();
-    cmd.current_dir(root).args(["build", "--quiet", "--bins"]);
+    cmd.current_dir(root)
+        .args(["build", "--quiet", "--bins", "-p", "xtask"]);
     for p in packages {
         cmd.args(["-p", p]);
     }

@@ -104,9 +104,18 @@ mod tests {
     fn pages_differ_only_where_a_vary_allows() {
         let vary = vec![vec![r"\d{3,}".to_string()]];
         let a = masked_page(&page("Prose.", "pid 1234 &amp; state Z"), &vary);
-        assert_eq!(a, masked_page(&page("Prose.", "pid 5678 &amp; state Z"), &vary));
+        assert_eq!(
+            a,
+            masked_page(&page("Prose.", "pid 5678 &amp; state Z"), &vary)
+        );
         assert!(a.contains("pid ‹varies› & state Z"), "{a}");
-        assert_ne!(a, masked_page(&page("Prose.", "pid 5678 &amp; state R"), &vary));
-        assert_ne!(a, masked_page(&page("Other prose.", "pid 1234 &amp; state Z"), &vary));
+        assert_ne!(
+            a,
+            masked_page(&page("Prose.", "pid 5678 &amp; state R"), &vary)
+        );
+        assert_ne!(
+            a,
+            masked_page(&page("Other prose.", "pid 1234 &amp; state Z"), &vary)
+        );
     }
 }

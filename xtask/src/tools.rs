@@ -80,7 +80,10 @@ pub fn ensure(root: &Path) -> Result<Tools> {
         .join(format!("mdbook-{md}_mdbook-cmdrun-{cmdrun}"))
         .join("bin");
     let mut cmd = crate::procs::cargo();
-    cmd.current_dir(root).args(["build", "--quiet"]);
+    // With xtask in the selection, as everywhere: the same features, so the
+    // libraries xtask links are reused and only the two binaries are new.
+    cmd.current_dir(root)
+        .args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"]);
     for t in TOOLS {
         cmd.args(["-p", t, "--bin", t]);
     }

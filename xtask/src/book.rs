@@ -15,6 +15,9 @@ use crate::hash::Hashes;
 use crate::store::Store;
 use crate::{chapters, checks, lint, procs, publish, stamp};
 
+/// A change to book.toml's configuration before the book is loaded.
+pub type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
+
 /// What one render needs besides the book's sources.
 pub struct Render {
     /// Where the HTML goes (a staging folder; see [`publish::sync`]).
@@ -29,7 +32,7 @@ pub struct Render {
     /// Preprocessors run before the directives (a translation: gettext).
     pub before: Vec<Box<dyn Preprocessor>>,
     /// A last change to book.toml's configuration (a language, say).
-    pub config: Option<Box<dyn FnOnce(&mut Config)>>,
+    pub config: Option<ConfigEdit>,
 }
 
 impl Render {

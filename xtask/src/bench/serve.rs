@@ -48,7 +48,7 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
     eprintln!("xtask: bench serve: serving; waiting for the runner's warm-up to end");
     let _ = lines.wait(
         &["compiled every snippet once", "could not prepare"],
-        Duration::from_secs(600),
+        Duration::from_secs(240),
     );
     eprintln!("xtask: bench serve: load {}", load());
     let page = |marker: String| move |body: &str| body.contains(&marker);

@@ -1,11 +1,14 @@
 //! `cargo xtask plain`: the book built by a reader's plain `mdbook build`
 //! with the pinned binaries (`cargo xtask tools`), mdbook-cmdrun running
-//! each directive through `sh` and `cargo run -p supervisor` as a reader's
-//! machine would, must have the same pages as book/ from `cargo xtask
-//! build`, apart from what the directives' `--vary` regexes mask. It is
-//! what proves our in-process preprocessor (src/directives.rs) and the
-//! real mdbook-cmdrun make the same book. The stamp is handed down as
-//! `cargo xtask build` does, so the footers can be compared too.
+//! each directive through `sh`, must have the same pages as book/ from
+//! `cargo xtask build`, apart from what the directives' `--vary` regexes
+//! mask. It is what proves our in-process preprocessor (src/directives.rs)
+//! and the real mdbook-cmdrun make the same book. The stamp is handed down
+//! as `cargo xtask build` does, so the footers can be compared too, and so
+//! is the supervisor already built (`RSP_SUPERVISOR`, with the snippets
+//! prebuilt): without it each directive's `cargo run -p supervisor` would
+//! compile the supervisor and snippets again with other features, a minute
+//! and a half of CI for a shell's `${VAR:-default}`.
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -16,16 +19,24 @@ pub fn run(root: &Path) -> Result<()> {
     let tools = tools::ensure(root)?;
     let stamp = stamp::line(root)?;
     let dest = supervisor::locate::target_dir(root).join("plain-book");
+    let exe = crate::book::supervisor_exe(root);
+    // The shell splits `$RSP_SUPERVISOR` into words: use it only when that is harmless.
+    let plain_path = exe.to_str().is_some_and(|p| {
+        p.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
+    });
     procs::become_subreaper()?;
-    let out = tools
-        .mdbook()
+    let mut cmd = tools.mdbook();
+    if plain_path {
+        cmd.env(supervisor::locate::SUPERVISOR_ENV, &exe)
+            .env(supervisor::locate::PREBUILT_ENV, "1");
+    }
+    let out = cmd
         .current_dir(root)
         .arg("build")
         .arg("-d")
         .arg(&dest)
         .env(supervisor::render::STAMP_ENV, &stamp)
-        .env_remove(supervisor::locate::SUPERVISOR_ENV)
-        .env_remove(supervisor::locate::PREBUILT_ENV)
         .output()
         .context("running the pinned mdbook build")?;
     procs::fail_on_leftovers("the plain mdbook build")?;

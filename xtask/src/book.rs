@@ -163,13 +163,19 @@ pub fn book_packages(root: &Path) -> Result<Vec<String>> {
 /// selection (already built: nothing to do for it), so cargo unifies
 /// features as for `cargo run -p xtask` and reuses what that compiled.
 pub fn compile(root: &Path, packages: &[String]) -> Result<()> {
+    let inputs = crate::compiled::inputs(root, packages);
+    if crate::compiled::unchanged(root, &inputs) {
+        return Ok(());
+    }
     let mut cmd = procs::cargo();
     cmd.current_dir(root)
         .args(["build", "--quiet", "--bins", "-p", "xtask"]);
     for p in packages {
         cmd.args(["-p", p]);
     }
-    procs::run("building the snippets", &mut cmd)
+    procs::run("building the snippets", &mut cmd)?;
+    crate::compiled::record(root, &inputs);
+    Ok(())
 }
 
 /// What `cargo xtask build` did.

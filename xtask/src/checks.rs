@@ -8,9 +8,6 @@ use regex::Regex;
 use crate::chapters::Chapter;
 
 pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
-    // The output is the block's <pre><code>, not the command's <code> in its head.
-    let block =
-        Regex::new(r#"(?s)<div class="rsp-run[^"]*"[^>]*>.*?<pre><code[^>]*>(.*?)</code></pre>"#)?;
     let error = Regex::new(r"(?s)<strong>(supervisor error|cmdrun error)</strong>:(.*?)</p>")?;
     let tags = Regex::new(r"<[^>]+>")?;
     let mut problems = Vec::new();
@@ -29,9 +26,10 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
             let first = text.trim().lines().next().unwrap_or_default().to_string();
             problems.push(format!("{}: {}: {}", ch.shown(), &e[1], unescape(&first)));
         }
-        let outputs: Vec<_> = block
-            .captures_iter(&html)
-            .map(|c| c[1].trim().to_string())
+        // The output is the block's <pre><code>, not the command's <code> in its head.
+        let outputs: Vec<_> = crate::drift::blocks(&html)
+            .into_iter()
+            .map(|b| b.trim().to_string())
             .collect();
         if outputs.len() != ch.directives.len() {
             problems.push(format!(

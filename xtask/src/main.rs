@@ -6,6 +6,7 @@ mod book;
 mod browser;
 mod chapters;
 mod checks;
+mod compiled;
 mod debian;
 mod directives;
 mod drift;

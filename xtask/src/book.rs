@@ -115,6 +115,28 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
     })
 }
 
+/// Renders the book into `dest` from the records of `store` (a finished
+/// build's, e.g. `Store::load(root, "build")`), running nothing: one run,
+/// a second language. `before` runs ahead of the directives (the gettext
+/// preprocessor); `config` can set `book.language` and the like. Every
+/// directive must have its record, at the same chapter and place with the
+/// same text; any that does not is in `Rendered::problems` and its block
+/// says so.
+#[cfg_attr(not(test), allow(dead_code))] // for the zh-TW build (issue 14)
+pub fn render_from_store(
+    root: &Path,
+    store: Store,
+    dest: PathBuf,
+    before: Vec<Box<dyn Preprocessor>>,
+    config: Option<ConfigEdit>,
+) -> Result<Rendered> {
+    let stamp = store.meta.stamp.clone();
+    let mut r = Render::new(dest, Mode::Replay(store), stamp);
+    r.before = before;
+    r.config = config;
+    render(root, r)
+}
+
 /// A boxed preprocessor, which `with_preprocessor` does not take as it is.
 struct Boxed(Box<dyn Preprocessor>);
 

@@ -3,7 +3,7 @@
 //! render never uses a kept record, serve's reuses one exactly while its
 //! key holds, and a replay renders from a store without running anything.
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::book::{self, Render};
 use crate::directives::Mode;
@@ -142,9 +142,22 @@ fn a_replay_renders_from_the_store_without_running_anything() {
     let saved = store.save(&t.root, "build").unwrap();
     assert!(saved.join("part/tiny/01-tiny.json").is_file());
     let loaded = Store::load(&t.root, "build").unwrap();
-    let (_, page) = t.render(Render::new(t.dest(), Mode::Replay(loaded), stamp.into()));
+    let other = t.root.join("other-language");
+    let replayed = book::render_from_store(
+        &t.root,
+        loaded,
+        other.clone(),
+        Vec::new(),
+        Some(Box::new(|c: &mut mdbook::Config| {
+            c.book.language = Some("zh-TW".into())
+        })),
+    )
+    .unwrap();
+    assert!(replayed.problems.is_empty(), "{:?}", replayed.problems);
+    let page = std::fs::read_to_string(other.join("part/tiny.html")).unwrap();
     assert_eq!(t.runs(), 1);
-    assert_eq!(page, built);
+    assert_eq!(output(&page), output(&built));
+    assert!(page.contains("lang=\"zh-TW\""), "{page}");
 
     // A directive the store has no record of is a problem, not a run.
     t.edit(
@@ -166,5 +179,4 @@ fn a_replay_renders_from_the_store_without_running_anything() {
         rendered.problems,
         ["src/part/tiny.md: directive 2: no record in the store"]
     );
-    let _ = Path::new("");
 }

@@ -4,13 +4,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::{chapters, checks, lint, procs, stamp, tools};
+use crate::{chapters, checks, lint, procs, python, stamp, tools};
 
 /// `cargo xtask build`: lint, compile every snippet once, run mdbook build
 /// (which runs every directive through the supervisor), then check the pages
 /// and that nothing is left running. Returns how long it took.
 pub fn build(root: &Path) -> Result<Duration> {
     let tools = tools::ensure(root)?;
+    python::ensure(root)?;
     let start = Instant::now();
     lint::run(root)?;
     procs::run(

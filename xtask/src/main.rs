@@ -14,6 +14,7 @@ mod links;
 mod lint;
 mod new;
 mod procs;
+mod python;
 mod root;
 mod stamp;
 mod test;
@@ -73,7 +74,10 @@ enum Command {
     Browser,
     /// Build, run the browser tests, and copy the light-theme screenshot to docs/screenshot.png.
     Screenshot,
-    /// Install the pinned mdbook and mdbook-cmdrun if needed and print their folder,
+    /// The book's Python environment (python/requirements.lock): `path`, `test`, `lock`.
+    #[command(subcommand)]
+    Python(python::What),
+    /// Install the pinned mdbook and mdbook-cmdrun (and the Python environment) if needed and print their folder,
     /// e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain `mdbook` use.
     Tools,
 }
@@ -104,8 +108,10 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Drift => drift::run(&root, false),
         Command::Browser => browser::run(&root),
         Command::Screenshot => browser::screenshot(&root),
+        Command::Python(what) => python::run(&root, &what),
         Command::Tools => {
             let tools = tools::ensure(&root)?;
+            python::ensure(&root)?;
             println!("{}", tools.bin_dir.display());
             Ok(())
         }

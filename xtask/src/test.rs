@@ -4,13 +4,14 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::{book, browser, drift, links, lint, procs, tools};
+use crate::{book, browser, drift, links, lint, procs, python, tools};
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();
     // Before `cargo test`, whose fixture tests build a book with the pinned mdbook.
     tools::ensure(root)?;
-    let steps: [(&str, &dyn Fn() -> Result<()>); 9] = [
+    python::ensure(root)?;
+    let steps: [(&str, &dyn Fn() -> Result<()>); 10] = [
         ("cargo fmt --check", &|| {
             procs::run(
                 "cargo fmt",
@@ -41,6 +42,7 @@ pub fn run(root: &Path) -> Result<()> {
                     .args(["test", "--workspace"]),
             )
         }),
+        ("pytest (snippets/*/python)", &|| python::pytest(root)),
         ("directive lint", &|| lint::run(root)),
         ("book build", &|| book::build(root).map(|_| ())),
         ("link check", &|| {

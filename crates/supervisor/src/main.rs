@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::Parser;
+
+// The binary's own: `--python` runs (uses block/judge/text below).
+mod run_python;
 use supervisor::render::{render, Block};
 use supervisor::{compile, locate, supervise, Args, Ending, Limits, Outcome};
 
@@ -56,6 +59,9 @@ fn run(args: &Args, root: &Path) -> Block {
     };
     if let Some(code) = &args.expect_compile_error {
         return run_rustc(args, root, &snippet_dir, code, &limits);
+    }
+    if args.python.is_some() {
+        return run_python::run(args, root, &limits);
     }
     let exe = match &args.exe {
         Some(exe) => exe.clone(),
@@ -214,6 +220,9 @@ fn text(o: &Outcome) -> String {
 
 /// What a reader can type at the repository root to see the same thing.
 fn shown_command(args: &Args) -> String {
+    if let Some(shown) = run_python::shown_command(args) {
+        return shown;
+    }
     if let Some(src) = &args.source {
         return format!(
             "rustc --edition 2021 snippets/{}/compile_fail/{src}.rs",

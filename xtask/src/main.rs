@@ -12,6 +12,7 @@ mod drift;
 mod fixture_tests;
 mod links;
 mod lint;
+mod lint_python;
 mod new;
 mod procs;
 mod python;

@@ -52,6 +52,11 @@ pub fn check_chapter(root: &Path, ch: &Chapter) -> Vec<String> {
             Some((_, name)) if !run.contains(&name) => out.push(format!(
                 "{at}: no directive in this chapter runs `--python {name}`, so the page would show code without its output"
             )),
+            Some((slug, name)) if !t.contains(".py:") && has_anchors(root, &slug, &name) => {
+                out.push(format!(
+                    "{at}: includes all of {name}.py, whose ANCHOR lines mdBook would show; include an anchor, or drop the anchors"
+                ))
+            }
             Some(_) => {}
         }
     }
@@ -66,6 +71,11 @@ fn included_program(line: &str) -> Option<(String, String)> {
     let slug = before.rsplit('/').next()?;
     let name = name.strip_suffix(".py")?;
     Some((slug.to_string(), name.to_string()))
+}
+
+fn has_anchors(root: &Path, slug: &str, name: &str) -> bool {
+    let file = root.join(format!("snippets/{slug}/python/{name}.py"));
+    std::fs::read_to_string(file).is_ok_and(|t| t.contains("ANCHOR:"))
 }
 
 /// A snippet with a `python/` folder has its tests in `python/test_<slug>.py`
@@ -107,7 +117,7 @@ mod tests {
     const RUN: &str =
         "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --python subprocess_wait";
     const BLOCK: &str =
-        "```python\n{{#include ../../snippets/zombie/python/subprocess_wait.py:del}}\n```\n";
+        "```python\n{{#include ../../snippets/zombie/python/subprocess_wait.py}}\n```\n";
 
     #[test]
     fn an_included_program_with_its_directive_passes() {
@@ -141,6 +151,24 @@ mod tests {
         let found = check_chapter(root(), &missing);
         assert!(
             found[0].contains("no snippets/zombie/python/nope.py"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_whole_file_with_anchors_is_found() {
+        let text = "```python\n{{#include ../../snippets/set-update/python/set_update.py}}\n```\n";
+        let ch = Chapter {
+            rel: "objects/set-update.md".into(),
+            text: text.into(),
+            directives: vec![Directive {
+                line: 1,
+                command: "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} set-update --python set_update".into(),
+            }],
+        };
+        let found = check_chapter(root(), &ch);
+        assert!(
+            found[0].contains("whose ANCHOR lines mdBook would show"),
             "{found:?}"
         );
     }

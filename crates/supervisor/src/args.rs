@@ -48,6 +48,17 @@ pub struct Args {
     #[arg(long, value_parser = parse_python_name, conflicts_with_all = ["bin", "expect_compile_error"])]
     pub python: Option<String>,
 
+    /// Show the program's system calls instead of its output: each value is
+    /// one `strace -e` expression (`trace=wait4,waitid`, `signal=none`).
+    #[arg(long, conflicts_with = "expect_compile_error")]
+    pub strace: Vec<String>,
+
+    /// With --strace, show only the trace lines this regex matches, as
+    /// shown (`P1  openat(...)`), e.g. to leave out the interpreter's
+    /// start-up calls.
+    #[arg(long, requires = "strace", value_parser = parse_regex)]
+    pub strace_grep: Option<String>,
+
     /// Run this executable instead of building the crate (for the supervisor's
     /// own tests; with --python, the interpreter).
     #[arg(long, hide = true)]

@@ -9,8 +9,9 @@ use std::process::{Command, ExitCode};
 
 use clap::Parser;
 
-// The binary's own: `--python` runs (uses block/judge/text below).
+// The binary's own: `--python` and `--strace` runs (they use block/judge/text below).
 mod run_python;
+mod traced;
 use supervisor::render::{render, Block};
 use supervisor::{compile, locate, supervise, Args, Ending, Limits, Outcome};
 
@@ -87,6 +88,14 @@ fn run(args: &Args, root: &Path) -> Block {
         })
         .env("RUST_BACKTRACE", "0")
         .env("RSP_SNIPPET", &args.slug);
+    if !args.strace.is_empty() {
+        let mut shown = format!("target/debug/{}", args.bin_name());
+        for a in &args.snippet_args {
+            shown.push(' ');
+            shown.push_str(a);
+        }
+        return traced::run(args, root, cmd, &limits, &shown);
+    }
     match supervise(cmd, &limits) {
         Ok(outcome) => {
             let (status, verdict) = judge(args, &outcome);

@@ -36,6 +36,10 @@ pub fn run(args: &Args, root: &Path, limits: &Limits) -> Block {
         .env_remove("PYTHONHOME")
         .env_remove("PYTHONSTARTUP")
         .env("RSP_SNIPPET", &args.slug);
+    if !args.strace.is_empty() {
+        let shown = shown_command(args).unwrap_or_default();
+        return super::traced::run(args, root, cmd, limits, &shown);
+    }
     match supervise(cmd, limits) {
         Ok(outcome) => {
             let (status, verdict) = judge(args, &outcome);

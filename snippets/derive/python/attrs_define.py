@@ -7,7 +7,6 @@ import sys
 import attrs
 
 
-# ANCHOR: classes
 @attrs.define
 class Person:
     name: str
@@ -20,10 +19,8 @@ class Person2:
         self.name = name
         self.age = age
         self.email = email
-# ANCHOR_END: classes
 
 
-# ANCHOR: print
 print("Print a `Person` instance which is annotated by `attrs.define`")
 p = Person("Alice", 30, "alice@example.com")
 print(p)
@@ -33,7 +30,6 @@ print(p2)
 same = Person("Alice", 30, "alice@example.com") == p
 same2 = Person2("Alice", 30, "alice@example.com") == p2
 print(f"equal fields, == : Person {same}, Person2 {same2}")
-# ANCHOR_END: print
 
 if repr(p) != "Person(name='Alice', age=30, email='alice@example.com')" or not same:
     sys.exit("attrs_define: behaviour not seen: attrs' __repr__ and __eq__")

@@ -23,7 +23,6 @@ class MyClass:
         raise AttributeError(name)
 
 
-# ANCHOR: hook
 ignored = []
 
 
@@ -33,15 +32,12 @@ def hook(unraisable):
 
 
 sys.unraisablehook = hook
-# ANCHOR_END: hook
 
-# ANCHOR: run
 obj = MyClass()
 print(obj.hello, obj.world)
 print(obj.__dict__)
 del obj.hello, obj.world  # both leave __dict__; __getattr__ now recurses
 del obj  # the last reference: __del__ runs here
-# ANCHOR_END: run
 
 print(f"after del: exceptions ignored in __del__: {[e.__name__ for e in ignored]}")
 if ignored != [RecursionError]:

@@ -5,7 +5,6 @@
 import sys
 
 
-# ANCHOR: classes
 class Person:  # neither __hash__ nor __eq__: id() decides
     def __init__(self, name, age):
         self.name = name
@@ -23,10 +22,8 @@ class Person3(Person):  # __hash__ and __eq__
 
     def __eq__(self, other):
         return (self.name, self.age) == (other.name, other.age)
-# ANCHOR_END: classes
 
 
-# ANCHOR: lookup
 d = {Person("Alice", 20): 1}
 d2 = {Person2("Alice", 20): 1}
 d3 = {Person3("Alice", 20): 1}
@@ -34,7 +31,6 @@ found = [Person("Alice", 20) in d, Person2("Alice", 20) in d2, Person3("Alice", 
 print("Person('Alice', 20) in d: ", found[0])
 print("Person2('Alice', 20) in d2: ", found[1])
 print("Person3('Alice', 20) in d3: ", found[2])
-# ANCHOR_END: lookup
 
 if found != [False, False, True]:
     sys.exit(f"hashable: behaviour not seen: expected [False, False, True], got {found}")

@@ -7,7 +7,6 @@ import sys
 calls = []
 
 
-# ANCHOR: class
 class Example:
     def __init__(self):
         self.existing = "I exist"
@@ -24,10 +23,8 @@ class Example:
             return "I am dynamic!"
         # self.__class__ is one more attribute access: __getattribute__ again.
         raise AttributeError(f"'{self.__class__.__name__}' object has no attribute '{name}'")
-# ANCHOR_END: class
 
 
-# ANCHOR: cases
 e = Example()
 cases = [
     ("Case 1: e.existing which is exist in __dict__", lambda: e.existing),
@@ -37,7 +34,6 @@ cases = [
     ("Case 4: getattr non-existent attribute",
      lambda: getattr(e, "non_existent", "default value")),
 ]
-# ANCHOR_END: cases
 
 expected = [
     [("__getattribute__", "existing")],

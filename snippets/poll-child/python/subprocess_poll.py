@@ -17,16 +17,13 @@ def check(ok, what):
         sys.exit(f"subprocess_poll: behaviour not seen: {what}")
 
 
-# ANCHOR: running
 process = subprocess.Popen(["cat"], stdin=subprocess.PIPE)
 pidfd = os.pidfd_open(process.pid)
 for _ in range(3):
     returncode = process.poll()
     check(returncode is None, "poll() is None while the child runs")
     print(f"Process is still running... {time.ctime()}")
-# ANCHOR_END: running
 
-# ANCHOR: exited
 process.stdin.close()  # EOF: cat exits
 waiter = select.poll()
 waiter.register(pidfd, select.POLLIN)
@@ -35,4 +32,3 @@ os.close(pidfd)
 returncode = process.poll()
 print(f"after closing its stdin: poll() returned {returncode!r}")
 check(returncode == 0, "poll() returns the exit status once the child has exited")
-# ANCHOR_END: exited

@@ -33,7 +33,6 @@ def check(ok, what):
         sys.exit(f"process_group: behaviour not seen: {what}")
 
 
-# ANCHOR: child
 def child(report):
     def on_signal(signum, frame):
         print(f"[child] got signal {signum}, exiting...")
@@ -45,17 +44,15 @@ def child(report):
     os.write(report, f"{os.getpid()}\n".encode())  # ready: the handler is in place
     while True:
         signal.pause()
-# ANCHOR_END: child
 
 
-# ANCHOR: leader
 def leader(report):
     print(f"[leader] pid={os.getpid()} pgid={os.getpgrp()}")
-    c = subprocess.Popen([sys.executable, __file__, "--role", "child", "--report-fd", str(report)],
-                         pass_fds=[report])
+    subprocess.Popen([sys.executable, __file__, "--role", "child", "--report-fd", str(report)],
+                     pass_fds=[report])
     os.close(report)
-    c.wait()  # never returns: the monitor ends the leader first
-# ANCHOR_END: leader
+    while True:  # until the monitor's signal; the leader has no handler
+        signal.pause()
 
 
 def alive(pid):
@@ -72,7 +69,6 @@ def monitor(args):
     print(f"[monitor] args: {args_shown(args)}")
     check(args.use_process_group or not args.use_kill_pg,
           "--use-kill-pg without --use-process-group would signal the monitor's own group")
-    # ANCHOR: start
     where = "a NEW SESSION/PROCESS GROUP" if args.use_process_group else "the monitor's process group"
     print(f"[monitor] starting leader in {where}... (use_process_group: {args.use_process_group})")
     r, w = os.pipe()
@@ -84,9 +80,7 @@ def monitor(args):
     child_pid = int(reports.readline())  # instead of the seed's sleep(5)
     pidfd = os.pidfd_open(child_pid)
     print(f"[monitor] leader pid={leader.pid}; the child is ready")
-    # ANCHOR_END: start
 
-    # ANCHOR: kill
     if not args.use_kill_pg:
         print("[monitor] sending SIGKILL to leader only...")
         os.kill(leader.pid, signal.SIGKILL)
@@ -107,9 +101,7 @@ def monitor(args):
         leader.wait()
         print(f"[monitor] leader: returncode {leader.returncode}")
         expect = f"got {sig.value}" if sig != signal.SIGKILL else ""
-    # ANCHOR_END: kill
 
-    # ANCHOR: wait
     select.select([pidfd], [], [])  # readable once the child has exited
     os.close(pidfd)
     said = reports.read().strip()  # EOF: the child, the last writer, is gone
@@ -117,7 +109,6 @@ def monitor(args):
     print(f"[monitor] child {child_pid} has exited; it reported: {said or 'nothing'}")
     check(said == expect, f"the child reports {expect or 'nothing'}")
     print("[monitor] done.")
-    # ANCHOR_END: wait
 
 
 def args_shown(args):

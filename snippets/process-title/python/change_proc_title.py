@@ -16,12 +16,9 @@ def check(ok, what):
         sys.exit(f"change_proc_title: behaviour not seen: {what}")
 
 
-# ANCHOR: set
 setproctitle.setproctitle(TITLE)
 pid = os.getpid()
-# ANCHOR_END: set
 
-# ANCHOR: look
 # What `ps` shows for this process (the seed's `ps aux | grep` line, in the
 # columns that do not change from run to run).
 ps = subprocess.run(
@@ -37,7 +34,6 @@ with open(f"/proc/{pid}/cmdline", "rb") as f:
 print(f"/proc/{pid}/comm:    {comm!r} ({len(comm)} bytes)")
 # setproctitle writes over the old arguments and pads them with NULs.
 print(f"/proc/{pid}/cmdline: {cmdline[:len(TITLE) + 3]!r}... (NULs to the old end)")
-# ANCHOR_END: look
 
 check(comm == TITLE[:15], "comm holds the first 15 bytes of the title")
 check(cmdline.rstrip(bytes(1)) == TITLE.encode(), "cmdline holds the whole title, then NULs")

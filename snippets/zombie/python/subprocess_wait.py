@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 
-# ANCHOR: state
 def state(pid):
     """The state letter in /proc/<pid>/stat (R, S, Z, ...), or None once the
     pid is gone. The name in field 2 may hold spaces and parentheses."""
@@ -22,7 +21,6 @@ def state(pid):
 
 def exists(pid):
     return os.path.exists(f"/proc/{pid}")
-# ANCHOR_END: state
 
 
 def check(ok, what):
@@ -30,25 +28,19 @@ def check(ok, what):
         sys.exit(f"subprocess_wait: behaviour not seen: {what}")
 
 
-# ANCHOR: without_wait
 process = subprocess.Popen(["true"])
 pid = process.pid
 # Returns once `true` has exited, and leaves it waitable: no sleep, no race.
 os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
 print(f"pid: {pid} exists: {exists(pid)} (state {state(pid)})")
 check(state(pid) == "Z", "an exited child nobody waited for is a zombie")
-# ANCHOR_END: without_wait
 
-# ANCHOR: del
 del process  # Popen.__del__ polls the child: waitpid(pid, WNOHANG) reaps it
 print(f"after `del process`: pid: {pid} exists: {exists(pid)}")
 check(not exists(pid), "Popen.__del__ reaps a child that has exited")
-# ANCHOR_END: del
 
-# ANCHOR: with_wait
 process = subprocess.Popen(["true"])
 pid = process.pid
 returncode = process.wait()
 print(f"with process.wait(): pid: {pid} exists: {exists(pid)} (returncode {returncode})")
 check(not exists(pid) and returncode == 0, "wait() reaps the child")
-# ANCHOR_END: with_wait

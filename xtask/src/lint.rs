@@ -61,6 +61,7 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         out.extend(check_code_blocks(ch));
         out.extend(check_compile_fail(ch));
         out.extend(crate::lint_python::check_chapter(root, ch));
+        out.extend(crate::lint_python::check_note(root, ch));
     }
     out.extend(check_snippets(root, chapters));
     out

@@ -78,6 +78,41 @@ fn has_anchors(root: &Path, slug: &str, name: &str) -> bool {
     std::fs::read_to_string(file).is_ok_and(|t| t.contains("ANCHOR:"))
 }
 
+/// A note whose snippet has a `python/` folder shows its program's output
+/// under "## The note": a `--python` directive in that section.
+pub fn check_note(root: &Path, ch: &Chapter) -> Vec<String> {
+    if ch.rel.components().count() < 2
+        || !root
+            .join("snippets")
+            .join(ch.slug())
+            .join("python")
+            .is_dir()
+    {
+        return Vec::new();
+    }
+    let lines: Vec<&str> = ch.text.lines().collect();
+    let start = lines.iter().position(|l| *l == "## The note");
+    let end = start.and_then(|s| {
+        (s + 1..lines.len())
+            .find(|&i| lines[i].starts_with("## "))
+            .or(Some(lines.len()))
+    });
+    let runs = match (start, end) {
+        (Some(s), Some(e)) => ch.directives.iter().any(|d| {
+            d.line > s && d.line <= e && chapters::parse_args(d).is_ok_and(|a| a.python.is_some())
+        }),
+        _ => false,
+    };
+    if runs {
+        return Vec::new();
+    }
+    vec![format!(
+        "{}: \"## The note\" has no --python directive, though snippets/{}/python/ exists",
+        ch.shown(),
+        ch.slug()
+    )]
+}
+
 /// A snippet with a `python/` folder has its tests in `python/test_<slug>.py`
 /// (the slug with `_` for `-`, as Python module names go).
 pub fn check_snippet(root: &Path, slug: &str) -> Vec<String> {
@@ -171,6 +206,16 @@ mod tests {
             found[0].contains("whose ANCHOR lines mdBook would show"),
             "{found:?}"
         );
+    }
+
+    #[test]
+    fn the_note_section_runs_the_program() {
+        let text = "# Z\n## The note\n\n<!-- cmdrun x -->\n## The Rust program\n";
+        let mut ch = chapter(text, RUN);
+        ch.directives[0].line = 4;
+        assert!(check_note(root(), &ch).is_empty());
+        ch.directives[0].line = 6;
+        assert!(check_note(root(), &ch)[0].contains("has no --python directive"));
     }
 
     #[test]

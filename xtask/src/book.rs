@@ -13,7 +13,7 @@ use mdbook::{Config, MDBook};
 use crate::directives::{Directives, Mode, Settings};
 use crate::hash::Hashes;
 use crate::store::Store;
-use crate::{chapters, checks, lint, procs, publish, stamp};
+use crate::{chapters, checks, lint, procs, publish, python, stamp};
 
 /// A change to book.toml's configuration before the book is loaded.
 pub type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
@@ -212,6 +212,7 @@ pub struct Built {
 /// then replace book/ with the new pages. The records go to
 /// `target/outputs/build/`.
 pub fn build(root: &Path) -> Result<Built> {
+    python::ensure(root)?;
     let start = Instant::now();
     let t = |what: &str| {
         if std::env::var_os("RSP_PROFILE").is_some() {

@@ -27,6 +27,32 @@ pub const CHROMIUM: &[Package] = &[
     },
 ];
 
+/// Debian's Python with venv (the book's Python environment is made from
+/// it), and the tools the notes' kernel chapters run: strace for the
+/// syscall traces, gdb and heaptrack to attach to a running process.
+pub const PYTHON: &[Package] = &[
+    Package {
+        name: "python3",
+        file: "/usr/bin/python3",
+    },
+    Package {
+        name: "python3-venv",
+        file: "/usr/share/doc/python3-venv",
+    },
+    Package {
+        name: "strace",
+        file: "/usr/bin/strace",
+    },
+    Package {
+        name: "gdb",
+        file: "/usr/bin/gdb",
+    },
+    Package {
+        name: "heaptrack",
+        file: "/usr/bin/heaptrack",
+    },
+];
+
 /// Installs, in one `apt-get install`, every package of `wanted` whose file
 /// is missing, saying what it does; fails if a file is still missing.
 pub fn ensure(wanted: &[Package]) -> Result<()> {

@@ -304,11 +304,16 @@ impl Page<'_> {
             _ => None,
         };
         let crate_dir = s.root.join("snippets").join(&a.slug);
-        let source = if crate_dir.is_dir() {
+        let mut source = if crate_dir.is_dir() {
             s.hashes.tree(&crate_dir)?
         } else {
             String::new()
         };
+        // The Python packages a `--python` run imports.
+        let lock = s.root.join(supervisor::python::LOCK);
+        if lock.is_file() {
+            source = crate::hash::text(&format!("{source} {}", s.hashes.file(&lock)?));
+        }
         Ok(Key {
             chapter: self.chapter.clone(),
             directive: directive.to_string(),

@@ -15,10 +15,12 @@ mod fixture_tests;
 mod hash;
 mod links;
 mod lint;
+mod lint_python;
 mod new;
 mod plain;
 mod procs;
 mod publish;
+mod python;
 mod root;
 mod serve;
 mod stamp;
@@ -83,9 +85,13 @@ enum Command {
     Browser,
     /// Build, run the browser tests, and copy the light-theme screenshot to docs/screenshot.png.
     Screenshot,
+    /// The book's Python environment (python/requirements.lock): `path`, `test`, `lock`.
+    #[command(subcommand)]
+    Python(python::What),
     /// Build the pinned mdbook and mdbook-cmdrun binaries (from the workspace's
-    /// lock) into the tools folder and print it, e.g.
-    /// `export PATH="$(cargo xtask tools):$PATH"` for plain `mdbook` use.
+    /// lock) into the tools folder, make the Python environment if needed, and
+    /// print the tools' folder, e.g. `export PATH="$(cargo xtask tools):$PATH"`
+    /// for plain `mdbook` use.
     Tools,
     /// Build the book with the plain pinned binaries (`mdbook build`, mdbook-cmdrun)
     /// and check its pages are book/'s, apart from `--vary` parts.
@@ -119,8 +125,10 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Drift => drift::run(&root, false),
         Command::Browser => browser::run(&root),
         Command::Screenshot => browser::screenshot(&root),
+        Command::Python(what) => python::run(&root, &what),
         Command::Tools => {
             let tools = tools::ensure(&root)?;
+            python::ensure(&root)?;
             println!("{}", tools.bin_dir.display());
             Ok(())
         }

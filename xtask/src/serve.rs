@@ -20,7 +20,7 @@ use crate::book::{self, Render};
 use crate::directives::Mode;
 use crate::hash::Hashes;
 use crate::store::Store;
-use crate::{chapters, checks, lint, procs, publish, stamp};
+use crate::{chapters, checks, lint, procs, publish, python, stamp};
 
 /// How long the tree must be quiet before a rebuild starts: an editor's
 /// save is often a write, a rename and a chmod.
@@ -139,6 +139,9 @@ fn report(what: &str, r: &Result<Rebuilt>) {
 pub fn serve(root: &Path, port: u16) -> Result<()> {
     if let Err(e) = lint::run(root) {
         eprintln!("xtask: serve: {e:#}; serving anyway");
+    }
+    if let Err(e) = python::ensure(root) {
+        eprintln!("xtask: serve: {e:#}; the Python blocks will say so");
     }
     // One cargo for everything the first page needs, so a fresh clone
     // compiles it all in parallel (not the browser tests or mdbook-deps).

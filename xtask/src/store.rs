@@ -30,7 +30,8 @@ pub struct Key {
     /// sha256 of the snippet binary the directive runs (none for a
     /// compile-error directive, or when it was not built).
     pub binary: Option<String>,
-    /// sha256 of every file of the snippet crate (`snippets/<slug>/`).
+    /// sha256 of every file of the snippet crate (`snippets/<slug>/`, its
+    /// Python programs included) and of `python/requirements.lock`.
     pub source: String,
     /// The environment stamp (`about --line`): kernel, distribution,
     /// rustc, glibc, file system, CPUs, date.

@@ -7,11 +7,13 @@ use anyhow::{Context, Result};
 use anyhow::bail;
 use mdbook::{Config, MDBook};
 
-use crate::{book, browser, drift, links, lint, plain, procs};
+use crate::{book, browser, drift, links, lint, plain, procs, python};
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();
-    let steps: [(&str, &dyn Fn() -> Result<()>); 10] = [
+    // Before `cargo test`: the supervisor's tests run Python programs.
+    python::ensure(root)?;
+    let steps: [(&str, &dyn Fn() -> Result<()>); 11] = [
         ("cargo fmt --check", &|| {
             procs::run(
                 "cargo fmt",
@@ -42,6 +44,7 @@ pub fn run(root: &Path) -> Result<()> {
                     .args(["test", "--workspace"]),
             )
         }),
+        ("pytest (snippets/*/python)", &|| python::pytest(root)),
         ("directive lint", &|| lint::run(root)),
         ("book build", &|| book::build(root).map(|_| ())),
         ("link check", &|| {

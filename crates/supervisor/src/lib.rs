@@ -7,6 +7,7 @@
 pub mod args;
 pub mod compile;
 pub mod locate;
+pub mod python;
 pub mod reap;
 pub mod record;
 pub mod render;

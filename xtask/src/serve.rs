@@ -140,15 +140,23 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
     if let Err(e) = lint::run(root) {
         eprintln!("xtask: serve: {e:#}; serving anyway");
     }
-    if let Err(e) = python::ensure(root) {
-        eprintln!("xtask: serve: {e:#}; the Python blocks will say so");
-    }
     // One cargo for everything the first page needs, so a fresh clone
-    // compiles it all in parallel (not the browser tests or mdbook-deps).
+    // compiles it all in parallel (not the browser tests or mdbook-deps),
+    // while the Python environment is made (mostly waiting on pip).
     let mut first = book::book_packages(root)?;
     first.push("runner".into());
     let mut lp = Loop::new(root);
-    if book::compile(root, &first).is_err() {
+    let (venv, compiled) = std::thread::scope(|s| {
+        let venv = s.spawn(|| python::ensure(root));
+        let compiled = book::compile(root, &first);
+        (venv.join(), compiled)
+    });
+    match venv {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => eprintln!("xtask: serve: {e:#}; the Python blocks will say so"),
+        Err(_) => eprintln!("xtask: serve: making the Python environment panicked"),
+    }
+    if compiled.is_err() {
         book::compile(root, &["supervisor".into(), "runner".into()])?;
         eprintln!("xtask: serve: a snippet does not build; its block shows cargo's errors");
         lp.not_prebuilt

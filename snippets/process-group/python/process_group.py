@@ -98,6 +98,9 @@ def monitor(args):
         print("[monitor] cleaning up its process group...")
         print(f"[monitor] sending {sig.name} to process group {leader.pid}...")
         os.killpg(leader.pid, sig)
+        # The child's last words (SIGTERM) come before ours: wait for its
+        # exit first, so the two processes never print at the same time.
+        select.select([pidfd], [], [])
         leader.wait()
         print(f"[monitor] leader: returncode {leader.returncode}")
         expect = f"got {sig.value}" if sig != signal.SIGKILL else ""
@@ -118,7 +121,10 @@ def args_shown(args):
 
 
 def ps(pid):
-    out = subprocess.run(["ps", "-o", "user,pid,ppid,pgid,vsz,rss,comm", "-p", str(pid)],
+    # Fixed column widths: a pid with one more digit must not shift the
+    # line (the drift check masks the digits, not the spaces).
+    out = subprocess.run(["ps", "-o", "user:8,pid:8,ppid:8,pgid:8,vsz:10,rss:8,comm",
+                          "-p", str(pid)],
                          capture_output=True, text=True).stdout
     for line in out.splitlines():
         print(f"[monitor] ps: {line}")

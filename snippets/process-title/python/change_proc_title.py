@@ -20,9 +20,10 @@ setproctitle.setproctitle(TITLE)
 pid = os.getpid()
 
 # What `ps` shows for this process (the seed's `ps aux | grep` line, in the
-# columns that do not change from run to run).
+# columns that do not change from run to run, at fixed widths so that a
+# pid with one more digit does not shift the line).
 ps = subprocess.run(
-    ["ps", "-o", "user,pid,stat,comm,args", "-p", str(pid)],
+    ["ps", "-o", "user:8,pid:8,stat,comm,args", "-p", str(pid)],
     capture_output=True, text=True, check=True,
 ).stdout
 print(ps, end="")

@@ -118,11 +118,13 @@ impl Drop for Server {
     }
 }
 
+/// A server whose programs may run 2 s.
 pub fn server() -> Server {
-    server_with(|_| {})
+    server_with(2, |_| {})
 }
 
-pub fn server_with(more: impl FnOnce(&mut Command)) -> Server {
+/// A server whose programs may run `timeout` seconds, with more arguments.
+pub fn server_with(timeout: u64, more: impl FnOnce(&mut Command)) -> Server {
     let serial = one_at_a_time();
     let book = std::env::temp_dir().join(format!(
         "rsp-runner-test-{}-{:?}",
@@ -140,7 +142,7 @@ pub fn server_with(more: impl FnOnce(&mut Command)) -> Server {
         serve
             .arg("--book")
             .arg(&book)
-            .args(["--timeout", "2", "--no-warm"]);
+            .args(["--timeout", &timeout.to_string(), "--no-warm"]);
         more(serve);
     });
     let port = runner.port;

@@ -290,6 +290,23 @@ fn live_reload_tells_open_pages() {
     };
     read_until(&mut c, &mut got, "rsp live reload");
     assert!(String::from_utf8_lossy(&got).contains("text/event-stream"));
+    // Serving pages reads the book's files: that is not a rebuild.
+    for _ in 0..5 {
+        assert_eq!(s.client.request("GET", "/", &[], b"").unwrap().status, 200);
+        s.client.request("GET", "/style.css", &[], b"").unwrap();
+    }
+    c.set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    if let Ok(n) = c.read(&mut buf) {
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        !String::from_utf8_lossy(&got).contains("event: reload"),
+        "reading pages made a reload: {}",
+        String::from_utf8_lossy(&got)
+    );
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     // A rebuild: the book's files change.
     std::fs::write(
         s.book.join("index.html"),

@@ -264,3 +264,70 @@ fn one_run_at_a_time_per_page() {
     });
     s.assert_healthy();
 }
+
+/// `prepared` from the health endpoint: how many times the workspace was built.
+fn prepared(s: &common::Server) -> u64 {
+    let h = s.client.request("GET", "/__rsp/health", &[], b"").unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&h.body).unwrap();
+    v["prepared"].as_u64().unwrap()
+}
+
+#[test]
+fn a_changed_cargo_toml_prepares_the_workspace_once_more() {
+    let s = server();
+    assert_eq!(prepared(&s), 1);
+    // Written again with the same text: a change to the watcher, none to git.
+    let manifest = root().join("snippets/zombie/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, &text).unwrap();
+    let start = Instant::now();
+    while prepared(&s) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "never prepared again"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // cargo reads the manifests while it prepares: that must not count.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(prepared(&s), 2);
+    let (st, events) = s.run("zombie", "fn main() { println!(\"after\"); }\n");
+    assert_eq!(st, 200);
+    assert_eq!(output(&events), "after\n");
+    s.assert_healthy();
+}
+
+#[test]
+fn warm_start_compiles_every_snippet_before_it_is_ready() {
+    let _serial = common::one_at_a_time();
+    let book = std::env::temp_dir().join(format!("rsp-runner-warm-{}", std::process::id()));
+    std::fs::create_dir_all(&book).unwrap();
+    let cache = root().join("target/runner/cache/bwrap");
+    let _ = std::fs::remove_dir_all(cache.join("out"));
+    let mut r = common::Runner::start(|serve| {
+        serve.arg("--book").arg(&book);
+    });
+    let c = Client::new(r.addr());
+    let start = Instant::now();
+    while !c
+        .request("GET", "/__rsp/health", &[], b"")
+        .is_ok_and(|h| h.text().contains("\"ready\":true"))
+    {
+        assert!(start.elapsed() < Duration::from_secs(900), "never ready");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for e in std::fs::read_dir(root().join("snippets"))
+        .unwrap()
+        .flatten()
+    {
+        if e.path().join("Cargo.toml").is_file() {
+            let slug = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                cache.join("out").join(&slug).join(&slug).is_file(),
+                "{slug} was not compiled at start"
+            );
+        }
+    }
+    r.stop();
+    let _ = std::fs::remove_dir_all(&book);
+}

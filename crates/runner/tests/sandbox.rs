@@ -426,3 +426,43 @@ fn the_runners_folder_is_private() {
     assert_eq!(mode & 0o777, 0o700, "target/runner is {mode:o}");
     s.assert_healthy();
 }
+
+#[test]
+fn a_run_that_fills_its_tmp_is_ended() {
+    let s = server_with(20, |_| {});
+    // /tmp is a folder on disk (O_DIRECT behaves there as in the book):
+    // a watchdog ends a run that puts too much in it.
+    let big = r#"
+fn main() {
+    let chunk = vec![1u8; 32 << 20];
+    for i in 0..40 {
+        std::fs::write(format!("/tmp/f{i}"), &chunk).unwrap();
+        println!("wrote {} MiB", (i + 1) * 32);
+    }
+}
+"#;
+    let (st, events) = s.run("zombie", big);
+    assert_eq!(st, 200);
+    match &events.last().unwrap().event {
+        Event::Error { message } => {
+            assert!(message.contains("more than 256 MiB"), "{message}")
+        }
+        e => panic!("not ended: {e:?} after {}", output(&events)),
+    }
+    assert!(!output(&events).contains("wrote 1280 MiB"));
+    let many = r#"
+fn main() {
+    for i in 0..100_000 {
+        std::fs::write(format!("/tmp/{i}"), "").unwrap();
+    }
+    println!("made them all");
+}
+"#;
+    let (st, events) = s.run("zombie", many);
+    assert_eq!(st, 200);
+    match &events.last().unwrap().event {
+        Event::Error { message } => assert!(message.contains("10000 files"), "{message}"),
+        e => panic!("not ended: {e:?} after {}", output(&events)),
+    }
+    s.assert_healthy();
+}

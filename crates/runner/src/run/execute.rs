@@ -15,7 +15,7 @@ use super::stream::{Events, Gone};
 use crate::events::Event;
 use crate::job::{JobSpec, RunSpec};
 use crate::sandbox::rlimits::{tasks_of, Rlimits, EXTRA_PROCESSES};
-use crate::sandbox::{Sandbox, Usage};
+use crate::sandbox::{over_disk_bound, Sandbox, Usage};
 use crate::server::App;
 
 /// The program's fixed environment.
@@ -94,6 +94,25 @@ pub async fn execute(mut sb: Sandbox, exe: &Path, job: &Job, app: &App, ev: &Eve
     }
     let deadline = Instant::now() + app.cfg.run_timeout + Duration::from_secs(3);
     let cap = app.cfg.output_cap + 4096;
+    let disk = app.pool.isolation().budget.disk;
+    let tmp = sb.host_tmp.clone();
+    // The run's /tmp is on disk: a watchdog ends the run when it holds too much.
+    let over_disk = async move {
+        let Some(tmp) = tmp else {
+            return std::future::pending().await;
+        };
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let dir = tmp.clone();
+            let over = tokio::task::spawn_blocking(move || over_disk_bound(&dir, disk))
+                .await
+                .unwrap_or(false);
+            if over {
+                return;
+            }
+        }
+    };
+    tokio::pin!(over_disk);
     let mut sent = 0usize;
     let mut last: Option<Event> = None;
     let mut stop: Option<String> = None;
@@ -106,6 +125,14 @@ pub async fn execute(mut sb: Sandbox, exe: &Path, job: &Job, app: &App, ev: &Eve
                 break;
             }
             _ = ev.closed() => { gone = Some(Gone::Left); break; }
+            _ = &mut over_disk => {
+                stop = Some(format!(
+                    "the program put more than {} MiB or {} files in /tmp: the run was ended",
+                    disk.bytes >> 20,
+                    disk.entries
+                ));
+                break;
+            }
         };
         let Some(line) = line else { break };
         let Ok(event) = serde_json::from_str::<Event>(&line) else {

@@ -60,6 +60,9 @@ pub struct Budget {
     /// /dev/shm of a run, and /tmp of a compile (tmpfs, in memory).
     pub shm_bytes: u64,
     pub compile_tmp_bytes: u64,
+    /// A run's /tmp is a folder on disk (where O_DIRECT behaves as in the
+    /// book), watched: over this the run is ended.
+    pub disk: DiskBound,
 }
 
 impl Default for Budget {
@@ -75,6 +78,10 @@ impl Default for Budget {
             },
             shm_bytes: 64 << 20,
             compile_tmp_bytes: 256 << 20,
+            disk: DiskBound {
+                bytes: 256 << 20,
+                entries: 10_000,
+            },
         }
     }
 }
@@ -141,6 +148,8 @@ pub struct Sandbox {
     pub view: View,
     /// Run sandboxes: the host folder shown as `view.bin`.
     pub host_bin: Option<PathBuf>,
+    /// Run sandboxes: the host folder shown as `view.tmp` (on disk).
+    pub host_tmp: Option<PathBuf>,
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: Option<BufReader<ChildStdout>>,
@@ -167,6 +176,40 @@ fn own_dir(dir: &Path, owner: Option<(u32, u32)>, mode: u32) -> Result<()> {
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))?;
     Ok(())
+}
+
+/// What a run may keep on disk in its /tmp at once, in bytes and entries.
+#[derive(Debug, Clone, Copy)]
+pub struct DiskBound {
+    pub bytes: u64,
+    pub entries: u64,
+}
+
+/// Whether the files under `dir` take more than `bound` (counting the
+/// blocks really used, so sparse files count for what they hold). Stops
+/// counting as soon as it knows.
+pub fn over_disk_bound(dir: &Path, bound: DiskBound) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (mut bytes, mut entries) = (0u64, 0u64);
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            entries += 1;
+            if let Ok(m) = e.metadata() {
+                bytes += m.blocks() * 512;
+                if m.is_dir() {
+                    todo.push(e.path());
+                }
+            }
+            if bytes > bound.bytes || entries > bound.entries {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Removes a folder a sandbox wrote, whatever modes it left inside.
@@ -383,6 +426,7 @@ impl Isolation {
         )];
         let mut scratch = None;
         let mut host_bin = None;
+        let mut host_tmp = None;
         let (bounds, tmp) = match kind {
             Kind::Compile { slug } => {
                 let cache = self.cache();
@@ -414,7 +458,8 @@ impl Isolation {
                 own_dir(&bin, None, 0o755)?;
                 own_dir(&tmp, self.writer(), 0o700)?;
                 mounts.push(("bin", bin.clone(), "/rsp/bin".into(), false));
-                mounts.push(("tmp", tmp, "/tmp".into(), true));
+                mounts.push(("tmp", tmp.clone(), "/tmp".into(), true));
+                host_tmp = Some(tmp);
                 if self.bwrap.is_some() {
                     mounts.push((
                         "stdlib",
@@ -565,6 +610,7 @@ impl Isolation {
             kind: kind.clone(),
             view,
             host_bin,
+            host_tmp,
             stdin: child.stdin.take(),
             stdout: child.stdout.take().map(BufReader::new),
             child,

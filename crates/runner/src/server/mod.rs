@@ -128,7 +128,11 @@ pub fn new_token() -> Result<String> {
 
 async fn health(State(app): State<Arc<App>>) -> impl IntoResponse {
     let ready = app.ready.load(Ordering::SeqCst);
-    let mut body = serde_json::json!({ "ok": true, "ready": ready });
+    let mut body = serde_json::json!({
+        "ok": true,
+        "ready": ready,
+        "prepared": app.plan.prepared(),
+    });
     body["isolation"] = app.pool.isolation().summary();
     (
         [(axum::http::header::CACHE_CONTROL, "no-store")],

@@ -24,11 +24,16 @@ pub enum PlanState {
     Failed(String),
 }
 
-pub struct Holder(Mutex<PlanState>);
+pub struct Holder(Mutex<PlanState>, std::sync::atomic::AtomicU64);
 
 impl Holder {
     pub fn new() -> Holder {
-        Holder(Mutex::new(PlanState::Preparing))
+        Holder(Mutex::new(PlanState::Preparing), Default::default())
+    }
+
+    /// How many times the workspace was prepared (for /__rsp/health).
+    pub fn prepared(&self) -> u64 {
+        self.1.load(Ordering::SeqCst)
     }
 
     pub fn current(&self) -> PlanState {
@@ -52,6 +57,7 @@ async fn prepare_now(app: &Arc<App>) -> Option<Arc<Plan>> {
     app.plan.set(PlanState::Preparing);
     let layout = app.layout.clone();
     let result = tokio::task::spawn_blocking(move || prepare(&layout)).await;
+    app.plan.1.fetch_add(1, Ordering::SeqCst);
     match result {
         Ok(Ok(p)) => {
             let p = Arc::new(p);
@@ -131,7 +137,10 @@ pub fn start(app: Arc<App>) {
         let watch_root = root.clone();
         let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             if let Ok(ev) = res {
-                if ev.paths.iter().any(|p| is_manifest(p, &watch_root)) {
+                // cargo reads them when it prepares: only changes count.
+                if super::reload::changes(&ev.kind)
+                    && ev.paths.iter().any(|p| is_manifest(p, &watch_root))
+                {
                     let _ = tx.send(());
                 }
             }

@@ -47,13 +47,25 @@ pub async fn events(State(app): State<Arc<App>>, h: HeaderMap) -> Response {
         .into_response()
 }
 
+/// Whether an event is a change (not a read: inotify reports opens too).
+pub fn changes(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    match kind {
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        // A file written and closed.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        _ => false,
+    }
+}
+
 /// Watches `book` and bumps `version` when a rebuild has settled (and the
 /// book has its index page again).
 pub fn watch_book(book: PathBuf, version: watch::Sender<u64>) {
     let _ = std::fs::create_dir_all(&book);
     let (tx, mut rx) = mpsc::unbounded_channel::<()>();
     let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
-        if res.is_ok() {
+        // Writes only: inotify also reports every read (each page we serve).
+        if res.is_ok_and(|e| changes(&e.kind)) {
             let _ = tx.send(());
         }
     });

@@ -61,6 +61,7 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
             .current_dir(root)
             .args(["build", "--quiet", "-p", "runner"]),
     )?;
+    crate::debian::runner_sandbox();
     procs::become_subreaper()?;
     let mut watch = tools.mdbook();
     watch

@@ -274,6 +274,9 @@ fn main() {{
 #[test]
 fn six_children_of_850_mib_are_killed_by_the_memory_bound() {
     let s = server_with(20, |_| {});
+    if !s.has_cgroup() {
+        return;
+    }
     // Each child touches its memory a chunk at a time and stops by itself
     // if the machine runs low: should the bound fail, the test fails
     // without taking the machine down.

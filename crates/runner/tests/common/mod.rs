@@ -171,6 +171,32 @@ pub fn server_with(timeout: u64, more: impl FnOnce(&mut Command)) -> Server {
 }
 
 impl Server {
+    /// What the runner says it got: `sandbox`, `cgroup`, `user`.
+    pub fn isolation(&self, key: &str) -> String {
+        let h = self
+            .client
+            .request("GET", "/__rsp/health", &[], b"")
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&h.body).unwrap();
+        v["isolation"][key].as_str().unwrap_or("?").to_string()
+    }
+
+    /// Whether the runner has a cgroup per run. As root on this project's
+    /// machines it must (this fails otherwise); an ordinary user without a
+    /// delegated cgroup has none, and the runner says so at start.
+    pub fn has_cgroup(&self) -> bool {
+        let cg = self.isolation("cgroup");
+        if nix::unistd::geteuid().is_root() {
+            assert_ne!(cg, "none", "root gets a cgroup per run here");
+        }
+        if cg == "none" {
+            eprintln!(
+                "no cgroup for this user (the runner says so at start): no whole-run bound to test"
+            );
+        }
+        cg != "none"
+    }
+
     pub fn run(&self, slug: &str, code: &str) -> (u16, Vec<Timed>) {
         self.run_as("test-page", slug, code)
     }

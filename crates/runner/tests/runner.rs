@@ -331,3 +331,24 @@ fn warm_start_compiles_every_snippet_before_it_is_ready() {
     r.stop();
     let _ = std::fs::remove_dir_all(&book);
 }
+
+#[test]
+fn without_the_sandbox_it_still_runs_and_says_so() {
+    // `--sandbox off` is what a machine without bubblewrap gets (and the
+    // bench's baseline): no namespaces, no cgroup, as nobody when root.
+    let s = common::server_with(2, |serve| {
+        serve.args(["--sandbox", "off"]);
+    });
+    assert_eq!(s.isolation("sandbox"), "none");
+    assert_eq!(s.isolation("cgroup"), "none");
+    let code = "extern crate nix;\nfn main() { println!(\"uid {}\", nix::unistd::getuid()); }\n";
+    let (st, events) = s.run("zombie", code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    if nix::unistd::geteuid().is_root() {
+        assert_eq!(out, "uid 65534\n", "root runs code as nobody even so");
+    } else {
+        assert_eq!(out, format!("uid {}\n", nix::unistd::getuid()));
+    }
+    s.assert_healthy();
+}

@@ -114,6 +114,11 @@ async fn go(app: &App, job: &Job, mut ticket: Ticket, ahead: usize, ev: &Events)
             tokio::spawn(run_sb.finish());
         }
     }
+    // Sandboxes for the next edit (of this snippet, most likely).
+    app.pool.refill(Kind::Run);
+    app.pool.refill(Kind::Compile {
+        slug: job.slug.clone(),
+    });
     drop(turn);
     drop(ticket);
 }

@@ -620,6 +620,17 @@ impl Isolation {
     }
 }
 
+impl Drop for Sandbox {
+    /// A sandbox dropped without `finish` (a task cancelled at shutdown):
+    /// its process is killed (`kill_on_drop`), its group removed by its own
+    /// drop; here its scratch folder goes.
+    fn drop(&mut self) {
+        if let Some(d) = self.scratch.take() {
+            remove_tree(&d);
+        }
+    }
+}
+
 /// The most a job's line may be (a compile's output is capped at 128 KiB;
 /// JSON escapes can double it).
 pub const LINE_CAP: usize = 1 << 20;

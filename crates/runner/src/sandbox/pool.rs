@@ -39,7 +39,8 @@ impl Pool {
     }
 
     /// A sandbox of `kind`: the one standing by if it fits and still
-    /// waits, else a new one. Then another is started to stand by.
+    /// waits, else a new one. Call `refill` once the run is over (not at
+    /// once: starting one now would take CPU from the compile).
     pub fn take(self: &Arc<Self>, kind: &Kind) -> Result<Sandbox> {
         let ready = self
             .slot(kind)
@@ -52,20 +53,23 @@ impl Pool {
                 if let Some(stale) = other {
                     tokio::spawn(stale.finish());
                 }
-                self.iso
-                    .start(kind, self.next.fetch_add(1, Ordering::Relaxed))?
+                self.fresh(kind)?
             }
         };
-        self.refill(kind.clone());
         Ok(got)
+    }
+
+    /// A new sandbox of `kind`, not from the pool.
+    pub fn fresh(&self, kind: &Kind) -> Result<Sandbox> {
+        self.iso
+            .start(kind, self.next.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Starts a sandbox of `kind` to stand by (in the background).
     pub fn refill(self: &Arc<Self>, kind: Kind) {
         let pool = Arc::clone(self);
         tokio::spawn(async move {
-            let id = pool.next.fetch_add(1, Ordering::Relaxed);
-            match pool.iso.start(&kind, id) {
+            match pool.fresh(&kind) {
                 Ok(s) => {
                     let old = pool
                         .slot(&kind)

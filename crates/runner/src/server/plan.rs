@@ -82,7 +82,6 @@ async fn prepare_now(app: &Arc<App>) -> Option<Arc<Plan>> {
 /// each is incremental.
 async fn warm(app: &Arc<App>, plan: &Plan) {
     let started = Instant::now();
-    let iso = app.pool.isolation();
     for slug in app.layout.slugs() {
         let main = app
             .layout
@@ -95,7 +94,7 @@ async fn warm(app: &Arc<App>, plan: &Plan) {
         };
         let _turn = app.queue.exclusive().await;
         let kind = Kind::Compile { slug: slug.clone() };
-        let Ok(mut sb) = iso.start(&kind, app.next_id() + 1_000_000) else {
+        let Ok(mut sb) = app.pool.fresh(&kind) else {
             continue;
         };
         let spec = compile::spec(&sb, plan, app, &slug, "2021", &code);

@@ -352,3 +352,78 @@ fn without_the_sandbox_it_still_runs_and_says_so() {
     }
     s.assert_healthy();
 }
+
+#[test]
+fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
+    let _serial = common::one_at_a_time();
+    let book = std::env::temp_dir().join(format!("rsp-runner-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&book).unwrap();
+    let start = |book: &std::path::Path| {
+        let r = common::Runner::start(|serve| {
+            serve.arg("--book").arg(book).arg("--no-warm");
+        });
+        let c = Client::new(r.addr());
+        let t = Instant::now();
+        while !c
+            .request("GET", "/__rsp/health", &[], b"")
+            .is_ok_and(|h| h.text().contains("\"ready\":true"))
+        {
+            assert!(t.elapsed() < Duration::from_secs(600), "never ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (r, c)
+    };
+    let (mut a, c) = start(&book);
+    let cgroup = c
+        .request("GET", "/__rsp/health", &[], b"")
+        .unwrap()
+        .text()
+        .contains("\"cgroup\":\"v1\"");
+    let pid = a.pid();
+    a.kill();
+    // Whatever a killed runner leaves in its cgroups (here a stand-in,
+    // moved into one of them) the next runner kills.
+    let stale = std::fs::read_dir("/sys/fs/cgroup/pids")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy() == format!("rsp-runner-{pid}"))
+        .map(|e| e.path());
+    let mut stand_in = None;
+    if let (true, Some(dir)) = (cgroup, stale) {
+        let group = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().is_dir())
+            .map(|e| e.path());
+        if let Some(group) = group {
+            let child = std::process::Command::new("sleep")
+                .arg("600")
+                .spawn()
+                .unwrap();
+            std::fs::write(group.join("cgroup.procs"), child.id().to_string()).unwrap();
+            stand_in = Some(child);
+        }
+    }
+    if nix::unistd::geteuid().is_root() {
+        assert!(
+            stand_in.is_some(),
+            "root has cgroups here: the stand-in was not placed"
+        );
+    }
+    let (mut b, _) = start(&book);
+    if let Some(mut child) = stand_in {
+        let t = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "the next runner left it"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    b.stop();
+    let left = common::sandboxed_processes();
+    assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&book);
+}

@@ -122,7 +122,13 @@ fn remove_stale(parent: &Path) {
         if let Ok(children) = fs::read_dir(&dir) {
             for c in children.flatten() {
                 if c.path().is_dir() {
-                    let _ = fs::remove_dir(c.path());
+                    // What a killed runner left (see Sandbox::kill_group).
+                    let mut g = Group {
+                        dirs: vec![c.path()],
+                        v2: c.path().join("cgroup.kill").exists(),
+                        removed: false,
+                    };
+                    g.remove();
                 }
             }
         }

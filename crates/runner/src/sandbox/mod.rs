@@ -620,11 +620,27 @@ impl Isolation {
     }
 }
 
+impl Sandbox {
+    /// SIGKILL to the sandbox's process group. Its first process made a
+    /// session of its own, so this reaches bwrap's child too before that
+    /// child has its own session: a bwrap killed while it sets up leaves
+    /// its child waiting forever on an eventfd (its parent-death signal is
+    /// set only later), which is the one process the pid namespace and
+    /// `--die-with-parent` do not take down.
+    fn kill_group(&self) {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: kill() on the process group our child leads.
+            unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+        }
+    }
+}
+
 impl Drop for Sandbox {
     /// A sandbox dropped without `finish` (a task cancelled at shutdown):
-    /// its process is killed (`kill_on_drop`), its group removed by its own
-    /// drop; here its scratch folder goes.
+    /// its processes are killed, its group removed by its own drop, its
+    /// scratch folder here.
     fn drop(&mut self) {
+        self.kill_group();
         if let Some(d) = self.scratch.take() {
             remove_tree(&d);
         }
@@ -697,6 +713,7 @@ impl Sandbox {
     /// removes its cgroup and scratch folder.
     pub async fn finish(mut self) -> Usage {
         self.stdin = None;
+        self.kill_group();
         let _ = self.child.start_kill();
         let mut group = self.group.take();
         let scratch = self.scratch.take();

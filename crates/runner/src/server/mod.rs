@@ -217,10 +217,15 @@ pub fn serve(cfg: Config) -> Result<()> {
         reload::watch_book(app.cfg.book.clone(), book_tx);
         conns::serve(listener, router(Arc::clone(&app)), shutdown()).await;
         pool.drain().await;
+        anyhow::Ok(iso)
+    })
+    .map(|iso| {
+        // Runs still in flight are dropped with the runtime: their
+        // sandboxes are killed and their groups removed as they go.
+        rt.shutdown_timeout(Duration::from_secs(3));
         if let Some(c) = &iso.cgroups {
             c.remove();
         }
-        anyhow::Ok(())
     })
 }
 

@@ -72,8 +72,27 @@ impl Runner {
         self.child.id()
     }
 
-    /// Kills and reaps the server now (again when dropped: a no-op).
+    /// Stops the server as Ctrl-C or xtask would (SIGTERM: it ends its
+    /// sandboxes and removes its cgroups), SIGKILL if it has not gone in
+    /// 10 s, and reaps it (again when dropped: a no-op).
     pub fn stop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: kill() on our own child's pid, not yet reaped.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+            let start = Instant::now();
+            while let Ok(None) = self.child.try_wait() {
+                if start.elapsed() > Duration::from_secs(10) {
+                    let _ = self.child.kill();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        let _ = self.child.wait();
+    }
+
+    /// Kills the server at once (no clean-up of its own).
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -258,13 +277,23 @@ pub fn raw_status(addr: SocketAddr, request: &[u8]) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Every process whose executable is a path inside a sandbox: the job
-/// (/rsp/runner), rustc (/toolchain/...) or a program (/rsp/bin/...).
-/// The host sees their executables under their in-sandbox paths.
+/// Every process of a sandbox: one whose executable is a path inside a
+/// sandbox (the job /rsp/runner, rustc /toolchain/..., a program
+/// /rsp/bin/...; the host sees them under their in-sandbox paths), or a
+/// bwrap about to start a job.
 pub fn sandboxed_processes() -> Vec<String> {
-    processes(|exe| {
+    let mut found = processes(|exe| {
         exe.starts_with("/rsp/") || exe.starts_with("/toolchain/") || exe.starts_with("/tmp/rsp/")
-    })
+    });
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if cmdline.starts_with(b"/usr/bin/bwrap\0")
+            && cmdline.windows(16).any(|w| w == b"/rsp/runner\0job\0")
+        {
+            found.push(format!("{} bwrap of a sandbox", e.path().display()));
+        }
+    }
+    found
 }
 
 /// Programs of runs (not the jobs standing by).

@@ -4,6 +4,7 @@
 //! those on the HTTP side in http.rs.
 mod common;
 
+use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
 use common::{error, exit, output, root, server};
@@ -411,7 +412,25 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
             "root has cgroups here: the stand-in was not placed"
         );
     }
+    // And a stand-in for a bwrap whose runner is gone, as its command line
+    // shows it (without a cgroup this is how the next runner finds one).
+    let layout = root().join("target/runner");
+    let mut orphan = std::process::Command::new("/usr/bin/python3")
+        .arg0("/usr/bin/bwrap")
+        .args(["-c", "import time; time.sleep(600)"])
+        .arg(format!("--bind={}", layout.display()))
+        .args(["--", "/rsp/runner", "job"])
+        .spawn()
+        .unwrap();
     let (mut b, _) = start(&book);
+    let t = Instant::now();
+    while orphan.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the next runner left the orphan"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     if let Some(mut child) = stand_in {
         let t = Instant::now();
         while child.try_wait().unwrap().is_none() {

@@ -212,6 +212,50 @@ pub fn over_disk_bound(dir: &Path, bound: DiskBound) -> bool {
     false
 }
 
+/// Kills bwrap processes of this workspace's sandboxes whose runner is
+/// gone (see `Sandbox::kill_group`: a runner killed outright can leave
+/// one). With a cgroup, the next runner's cgroup clean-up does this too;
+/// without one, this is what finds them: a bwrap of ours (its command line
+/// names our folder) whose parent is not a runner.
+fn sweep_orphans(l: &Layout) {
+    let ours = l.dir.as_os_str().as_encoded_bytes().to_vec();
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in rd.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let is_ours = cmdline.windows(16).any(|w| w == b"/rsp/runner\0job\0")
+            && cmdline.windows(ours.len()).any(|w| w == ours.as_slice());
+        if !is_ours
+            || !cmdline
+                .split(|&b| b == 0)
+                .next()
+                .is_some_and(|a| a.ends_with(b"bwrap"))
+        {
+            continue;
+        }
+        let ppid = std::fs::read_to_string(e.path().join("stat"))
+            .ok()
+            .and_then(|s| {
+                s.rfind(')')
+                    .and_then(|i| s.get(i + 2..))
+                    .and_then(|r| r.split(' ').nth(1))
+                    .and_then(|p| p.parse::<i32>().ok())
+            });
+        let parent_is_runner = ppid.is_some_and(|pp| {
+            std::fs::read(format!("/proc/{pp}/cmdline"))
+                .is_ok_and(|c| c.windows(6).any(|w| w == b"serve\0"))
+        });
+        if !parent_is_runner {
+            // SAFETY: kill() on a process found above; it is ours.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
 /// Removes a folder a sandbox wrote, whatever modes it left inside.
 pub fn remove_tree(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
@@ -293,6 +337,7 @@ impl Isolation {
             "root:x:0:0:root:/root:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
         )?;
         std::fs::write(etc.join("group"), "root:x:0:\nnogroup:x:65534:\n")?;
+        sweep_orphans(l);
         // Scratch folders of runners that are gone.
         if let Ok(rd) = std::fs::read_dir(l.runs()) {
             for e in rd.flatten() {

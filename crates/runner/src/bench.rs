@@ -129,15 +129,19 @@ fn wait_ready(c: &Client) -> Result<()> {
     bail!("the runner was not ready after 15 minutes")
 }
 
-/// One edit run through a runner: when the first output came, when the
-/// run ended, and rustc's own time.
-fn edit_run(
-    s: &Server,
-    c: &Client,
-    slug: &str,
-    code: &str,
-    mark: &str,
-) -> Result<(Duration, Duration, Duration)> {
+/// One edit run through a runner, timed from the request.
+struct Times {
+    first_output: Duration,
+    end: Duration,
+    /// rustc's own time, as the job measured it.
+    rustc: Duration,
+    /// Until the `compiling` event: the request's way to rustc.
+    compiling: Duration,
+    /// From `compiled` to the first output: the run stage.
+    run_stage: Duration,
+}
+
+fn edit_run(s: &Server, c: &Client, slug: &str, code: &str, mark: &str) -> Result<Times> {
     let origin = format!("http://127.0.0.1:{}", s.addr.port());
     let (status, events) = c.run(
         Some(&s.token),
@@ -158,14 +162,24 @@ fn edit_run(
         "the run did not print the edited string: {text:?}"
     );
     let end = events.last().map(|t| t.at).unwrap_or(at);
-    let ms = events
+    let (compiled_at, ms) = events
         .iter()
         .find_map(|t| match t.event {
-            Event::Compiled { ms, .. } => Some(ms),
+            Event::Compiled { ms, .. } => Some((t.at, ms)),
             _ => None,
         })
-        .unwrap_or(0);
-    Ok((at, end, Duration::from_millis(ms)))
+        .unwrap_or((at, 0));
+    let compiling = events
+        .iter()
+        .find_map(|t| matches!(t.event, Event::Compiling).then_some(t.at))
+        .unwrap_or(compiled_at);
+    Ok(Times {
+        first_output: at,
+        end,
+        rustc: Duration::from_millis(ms),
+        compiling,
+        run_stage: at.saturating_sub(compiled_at),
+    })
 }
 
 pub fn run(root: &Path, slug: &str, runs: usize) -> Result<()> {
@@ -239,7 +253,7 @@ pub fn run(root: &Path, slug: &str, runs: usize) -> Result<()> {
     // Interleaved, so that load from elsewhere on the machine weighs on all
     // alike: the sandboxed runner, the unsandboxed one, cargo build of the
     // same edit, the built program run directly.
-    let mut v: [Vec<Duration>; 8] = Default::default();
+    let mut v: [Vec<Duration>; 12] = Default::default();
     let result = (|| -> Result<()> {
         for i in 0..runs + 2 {
             let mark = format!("[edit {}]", 1000 + i);
@@ -252,7 +266,21 @@ pub fn run(root: &Path, slug: &str, runs: usize) -> Result<()> {
             let d = direct_run()?;
             // The first two warm up the runners' and cargo's caches.
             if i >= 2 {
-                for (k, x) in [a.0, a.1, a.2, b.0, b.1, b.2, c, d].into_iter().enumerate() {
+                let all = [
+                    a.first_output,
+                    a.end,
+                    a.rustc,
+                    b.first_output,
+                    b.end,
+                    b.rustc,
+                    c,
+                    d,
+                    a.compiling,
+                    a.run_stage,
+                    b.compiling,
+                    b.run_stage,
+                ];
+                for (k, x) in all.into_iter().enumerate() {
                     v[k].push(x);
                 }
             }
@@ -265,34 +293,35 @@ pub fn run(root: &Path, slug: &str, runs: usize) -> Result<()> {
     std::fs::write(&main, stub)?;
     result?;
 
-    let [first, total, rustc, first_off, total_off, rustc_off, cargo, direct] = v;
+    let [first, total, rustc, first_off, total_off, rustc_off, cargo, direct, compiling, run_stage, compiling_off, run_stage_off] =
+        v;
     let f = Stats::of(first);
     let f_off = Stats::of(first_off);
+    let rows: [(&str, Vec<Duration>); 11] = [
+        ("edit -> first output, sandboxed runner", Vec::new()),
+        ("... request -> rustc starts", compiling),
+        ("... rustc (in its sandbox)", rustc),
+        ("... compiled -> first output", run_stage),
+        ("edit -> run finished, sandboxed runner", total),
+        ("edit -> first output, --sandbox off", Vec::new()),
+        ("... request -> rustc starts", compiling_off),
+        ("... rustc", rustc_off),
+        ("... compiled -> first output", run_stage_off),
+        ("edit -> run finished, --sandbox off", total_off),
+        ("cargo build of the same edit", cargo),
+    ];
     println!("runner bench: snippet `{slug}`, a printed string edited each run, warm");
-    println!("  edit -> first output, sandboxed runner:     {f}");
+    for (i, (name, times)) in rows.into_iter().enumerate() {
+        let stats = match i {
+            0 => f.to_string(),
+            5 => f_off.to_string(),
+            _ => Stats::of(times).to_string(),
+        };
+        println!("  {name:<42} {stats}");
+    }
     println!(
-        "  ... of which rustc (in its sandbox):        {}",
-        Stats::of(rustc)
-    );
-    println!(
-        "  edit -> run finished, sandboxed runner:     {}",
-        Stats::of(total)
-    );
-    println!("  edit -> first output, --sandbox off:        {f_off}");
-    println!(
-        "  ... of which rustc:                         {}",
-        Stats::of(rustc_off)
-    );
-    println!(
-        "  edit -> run finished, --sandbox off:        {}",
-        Stats::of(total_off)
-    );
-    println!(
-        "  cargo build of the same edit:               {}",
-        Stats::of(cargo)
-    );
-    println!(
-        "  the built program run directly (1st byte):  {}",
+        "  {:<42} {}",
+        "the built program run directly (1st byte)",
         Stats::of(direct)
     );
     let cost = f.median.as_secs_f64() - f_off.median.as_secs_f64();

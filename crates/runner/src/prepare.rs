@@ -104,34 +104,43 @@ pub struct Plan {
     pub link: Link,
 }
 
-/// How the program is linked: what makes an edit's compile faster than
-/// cargo's dev profile, measured with `cargo xtask bench runner`.
+/// How the program is compiled and linked: what makes an edit's compile
+/// faster than cargo's dev profile (measured with `cargo xtask bench runner`
+/// and rustc's `-Z time-passes`; CONTRIBUTING has the figures).
 #[derive(Debug, Clone, Default)]
 pub struct Link {
-    /// `-fuse-ld=` for cc (mold, when installed).
+    /// `-fuse-ld=` for cc. None: rustc's own default, which on
+    /// x86_64-linux-gnu is already its bundled lld (rust-lld); Debian's mold
+    /// was no faster here (measured), so it is not used by default.
     pub linker: Option<String>,
     /// `-C prefer-dynamic`: std as a shared library, so the linker does not
-    /// copy it into every program; the program finds it through an rpath
-    /// to the sandbox's view of the toolchain.
+    /// copy it into every program (a fifth of the compile); the program
+    /// finds it through an rpath to the sandbox's view of the toolchain.
     pub dynamic_std: bool,
+    /// `-C codegen-units`: 16 instead of incremental's 256, fewer objects
+    /// for LLVM and the linker on a small program.
+    pub codegen_units: Option<u32>,
 }
 
 impl Link {
-    /// mold if it is installed (Debian's `mold`), else rustc's default.
+    /// What the runner uses; `RSP_RUNNER_LINKER=mold` (or another cc
+    /// `-fuse-ld=` name) tries another linker.
     pub fn detect() -> Link {
-        let mold = ["/usr/bin/ld.mold", "/usr/local/bin/ld.mold"]
-            .iter()
-            .any(|p| Path::new(p).exists());
         Link {
-            linker: mold.then(|| "mold".to_string()),
+            linker: std::env::var("RSP_RUNNER_LINKER").ok().filter(|l| {
+                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+            }),
             dynamic_std: true,
+            codegen_units: Some(16),
         }
     }
 
     pub fn describe(&self) -> String {
         format!(
             "linker {}, std {}",
-            self.linker.as_deref().unwrap_or("rustc's default"),
+            self.linker
+                .as_deref()
+                .unwrap_or("rustc's default (rust-lld)"),
             if self.dynamic_std {
                 "linked dynamically"
             } else {
@@ -176,6 +185,9 @@ impl Plan {
         }
         if let Some(ld) = &self.link.linker {
             a.extend(["-C".into(), format!("link-arg=-fuse-ld={ld}")]);
+        }
+        if let Some(n) = self.link.codegen_units {
+            a.extend(["-C".into(), format!("codegen-units={n}")]);
         }
         a.extend(["-C".into(), format!("incremental={}", p(&view.incr))]);
         a.extend(["-L".into(), format!("dependency={}", p(&view.deps))]);

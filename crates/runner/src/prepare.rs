@@ -96,56 +96,48 @@ pub fn valid_slug(s: &str) -> bool {
 pub struct Plan {
     /// rustc's sysroot (the real toolchain, not rustup's proxy).
     pub sysroot: PathBuf,
-    /// Where std's libraries are, relative to the sysroot.
-    pub stdlib_rel: PathBuf,
     pub deps_dir: PathBuf,
     /// slug -> (extern crate name, rlib or proc-macro .so)
     pub externs: HashMap<String, Vec<(String, PathBuf)>>,
     pub link: Link,
 }
 
-/// How the program is compiled and linked: what makes an edit's compile
-/// faster than cargo's dev profile (measured with `cargo xtask bench runner`
-/// and rustc's `-Z time-passes`; CONTRIBUTING has the figures).
+/// How the program is compiled and linked, beyond cargo's dev profile.
+/// Measured with `cargo xtask bench runner` and rustc's `-Z time-passes`
+/// (CONTRIBUTING has the figures). Not used, and why:
+/// - `-C prefer-dynamic` (std as a shared library) took a fifth off the
+///   compile, but a program's `#[global_allocator]` is then not used (the
+///   heap-dump chapter's program counts nothing), and every program maps
+///   one more library than in the book;
+/// - Debian's mold was no faster than rustc's bundled rust-lld, its default
+///   linker here (`RSP_RUNNER_LINKER=mold` tries it, or another `-fuse-ld`).
 #[derive(Debug, Clone, Default)]
 pub struct Link {
-    /// `-fuse-ld=` for cc. None: rustc's own default, which on
-    /// x86_64-linux-gnu is already its bundled lld (rust-lld); Debian's mold
-    /// was no faster here (measured), so it is not used by default.
+    /// `-fuse-ld=` for cc; None: rustc's default.
     pub linker: Option<String>,
-    /// `-C prefer-dynamic`: std as a shared library, so the linker does not
-    /// copy it into every program (a fifth of the compile); the program
-    /// finds it through an rpath to the sandbox's view of the toolchain.
-    pub dynamic_std: bool,
     /// `-C codegen-units`: 16 instead of incremental's 256, fewer objects
     /// for LLVM and the linker on a small program.
     pub codegen_units: Option<u32>,
 }
 
 impl Link {
-    /// What the runner uses; `RSP_RUNNER_LINKER=mold` (or another cc
-    /// `-fuse-ld=` name) tries another linker.
     pub fn detect() -> Link {
         Link {
             linker: std::env::var("RSP_RUNNER_LINKER").ok().filter(|l| {
                 !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
             }),
-            dynamic_std: true,
             codegen_units: Some(16),
         }
     }
 
     pub fn describe(&self) -> String {
         format!(
-            "linker {}, std {}",
+            "linker {}, {} codegen units",
             self.linker
                 .as_deref()
                 .unwrap_or("rustc's default (rust-lld)"),
-            if self.dynamic_std {
-                "linked dynamically"
-            } else {
-                "linked statically"
-            }
+            self.codegen_units
+                .map_or_else(|| "default".to_string(), |n| n.to_string())
         )
     }
 }
@@ -175,14 +167,8 @@ impl Plan {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        if self.link.dynamic_std {
-            a.extend(["-C".into(), "prefer-dynamic".into()]);
-            let rpath = view.toolchain.join(&self.stdlib_rel);
-            a.extend(["-C".into(), format!("link-arg=-Wl,-rpath,{}", p(&rpath))]);
-        } else {
-            // std's debug info stripped at link time (a third faster to link).
-            a.extend(["-C".into(), "strip=debuginfo".into()]);
-        }
+        // std's debug info stripped at link time (a third faster to link).
+        a.extend(["-C".into(), "strip=debuginfo".into()]);
         if let Some(ld) = &self.link.linker {
             a.extend(["-C".into(), format!("link-arg=-fuse-ld={ld}")]);
         }
@@ -212,30 +198,22 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-/// The toolchain's sysroot and its target library folder (relative to it).
-pub fn find_sysroot() -> Result<(PathBuf, PathBuf)> {
+/// The toolchain's sysroot (the real one, not rustup's proxy's).
+pub fn find_sysroot() -> Result<PathBuf> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let ask = |what: &str| -> Result<PathBuf> {
-        let out = Command::new(&rustc)
-            .args(["--print", what])
-            .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running rustc --print {what}"))?;
-        anyhow::ensure!(out.status.success(), "rustc --print {what} failed");
-        Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-    };
-    let sysroot = ask("sysroot")?;
-    let libdir = ask("target-libdir")?;
-    let rel = libdir
-        .strip_prefix(&sysroot)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| PathBuf::from("lib/rustlib/x86_64-unknown-linux-gnu/lib"));
+    let out = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .stdin(Stdio::null())
+        .output()
+        .context("running rustc --print sysroot")?;
+    anyhow::ensure!(out.status.success(), "rustc --print sysroot failed");
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
     anyhow::ensure!(
         sysroot.join("bin/rustc").is_file(),
         "no bin/rustc in the sysroot {}",
         sysroot.display()
     );
-    Ok((sysroot, rel))
+    Ok(sysroot)
 }
 
 /// Writes the scratch workspace, builds its dependencies and returns the plan.
@@ -321,10 +299,9 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         }
         externs.insert(slug.clone(), list);
     }
-    let (sysroot, stdlib_rel) = find_sysroot()?;
+    let sysroot = find_sysroot()?;
     Ok(Plan {
         sysroot,
-        stdlib_rel,
         deps_dir: l.deps(),
         externs,
         link: Link::detect(),

@@ -484,3 +484,35 @@ fn main() {
     }
     s.assert_healthy();
 }
+
+#[test]
+fn the_books_programs_behave_in_the_sandbox_as_in_the_book() {
+    // Each snippet's program exits non-zero when the behaviour its chapter
+    // shows is absent: run unchanged in the sandbox, each must exit 0 (this
+    // is how `-C prefer-dynamic` was caught breaking heap-dump's
+    // #[global_allocator]). `about` asks `rustc --version`, which a run
+    // sandbox has not got: it says so instead.
+    let s = server_with(20, |_| {});
+    for e in std::fs::read_dir(root().join("snippets"))
+        .unwrap()
+        .flatten()
+    {
+        let slug = e.file_name().to_string_lossy().into_owned();
+        let Ok(code) = std::fs::read_to_string(e.path().join("src/main.rs")) else {
+            continue;
+        };
+        let (st, events) = s.run_as(&format!("book-{slug}"), &slug, &code);
+        assert_eq!(st, 200, "{slug}");
+        match exit(&events) {
+            Event::Exit { code, status, .. } if slug == "about" => {
+                assert_eq!(*code, Some(1), "{status}");
+                assert!(output(&events).contains("rustc --version: No such file"));
+            }
+            Event::Exit { code, status, .. } => {
+                assert_eq!(*code, Some(0), "{slug}: {status}\n{}", output(&events))
+            }
+            _ => unreachable!(),
+        }
+    }
+    s.assert_healthy();
+}

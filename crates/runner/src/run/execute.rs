@@ -80,8 +80,7 @@ fn notes(usage: &Usage, app: &App) -> Vec<String> {
 pub async fn execute(mut sb: Sandbox, exe: &Path, job: &Job, app: &App, ev: &Events) {
     let prepared = async {
         let bin = sb.host_bin.clone().ok_or("no bin folder")?;
-        // A few hundred KiB (std is a shared library): quicker done here
-        // than handed to a thread.
+        // A few MiB: quicker done here than handed to a thread.
         std::fs::copy(exe, bin.join(&job.slug))
             .map_err(|e| format!("copying the program into its sandbox: {e}"))?;
         let spec = spec(&sb, app, &job.slug);

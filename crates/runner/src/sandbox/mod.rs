@@ -8,10 +8,10 @@
 //! What each kind sees (read-only unless marked):
 //!
 //! ```text
-//! compile  /toolchain  rustc's sysroot        run  /toolchain/lib/rustlib/<target>/lib  (std's .so)
-//!          /deps       the prebuilt rlibs          /rsp/bin   the program (copied in after the compile)
-//!          /build      rw: src/main.rs             /tmp       rw: an empty folder, removed after the run
-//!          /incr       rw: rustc's incremental      /dev/shm   a small tmpfs, gone with the sandbox
+//! compile  /toolchain  rustc's sysroot         run  /rsp/bin   the program (copied in after the compile)
+//!          /deps       the prebuilt rlibs            /tmp       rw: an empty folder, removed after the run
+//!          /build      rw: src/main.rs               /dev/shm   a small tmpfs, gone with the sandbox
+//!          /incr       rw: rustc's incremental
 //!          /out        rw: the executable
 //!          /tmp        a tmpfs for rustc and cc
 //! both     /usr, public /etc files, /etc/passwd and /etc/group (root and nobody only),
@@ -107,8 +107,6 @@ pub struct HostPaths {
     pub layout: Layout,
     /// rustc's sysroot.
     pub toolchain: PathBuf,
-    /// `<sysroot>/lib/rustlib/<target>/lib`, relative to the sysroot.
-    pub stdlib_rel: PathBuf,
     /// This executable (`runner job` runs in the sandbox).
     pub runner: PathBuf,
 }
@@ -461,7 +459,6 @@ impl Isolation {
     pub fn start(&self, kind: &Kind, id: u64) -> Result<Sandbox> {
         let l = &self.host.layout;
         let name = format!("{}-{id}", std::process::id());
-        let inside_stdlib = Path::new("/toolchain").join(&self.host.stdlib_rel);
         // (name, host path, inside path, writable)
         let mut mounts: Vec<(&str, PathBuf, PathBuf, bool)> = vec![(
             "runner",
@@ -505,21 +502,6 @@ impl Isolation {
                 mounts.push(("bin", bin.clone(), "/rsp/bin".into(), false));
                 mounts.push(("tmp", tmp.clone(), "/tmp".into(), true));
                 host_tmp = Some(tmp);
-                if self.bwrap.is_some() {
-                    mounts.push((
-                        "stdlib",
-                        self.host.toolchain.join(&self.host.stdlib_rel),
-                        inside_stdlib.clone(),
-                        false,
-                    ));
-                } else {
-                    mounts.push((
-                        "toolchain",
-                        self.host.toolchain.clone(),
-                        "/toolchain".into(),
-                        false,
-                    ));
-                }
                 scratch = Some(dir);
                 host_bin = Some(bin);
                 (self.budget.run, Tmp::Bound)
@@ -566,13 +548,8 @@ impl Isolation {
                 }
             }
         };
-        let toolchain_view = if self.bwrap.is_some() {
-            PathBuf::from("/toolchain")
-        } else {
-            view_of("toolchain")
-        };
         let mut view = View {
-            toolchain: toolchain_view,
+            toolchain: view_of("toolchain"),
             deps: view_of("deps"),
             build: view_of("build"),
             incr: view_of("incr"),

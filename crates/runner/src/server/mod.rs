@@ -164,11 +164,10 @@ pub fn serve(cfg: Config) -> Result<()> {
     listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
     let layout = Layout::new(&cfg.root);
-    let (toolchain, stdlib_rel) = crate::prepare::find_sysroot()?;
+    let toolchain = crate::prepare::find_sysroot()?;
     let host = HostPaths {
         layout: layout.clone(),
         toolchain,
-        stdlib_rel,
         runner: std::env::current_exe().context("finding the runner's own executable")?,
     };
     let iso = Isolation::detect(cfg.sandbox, host, cfg.budget)?;

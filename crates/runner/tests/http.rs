@@ -347,6 +347,6 @@ fn the_book_is_served_from_its_folder_only() {
     let missing = s.client.request("GET", "/nope.html", &[], b"").unwrap();
     assert_eq!(missing.status, 404);
     let _ = std::fs::remove_file(&secret);
-    assert!(programs().is_empty());
+    assert!(programs(s.runner.pid()).is_empty());
     s.assert_healthy();
 }

@@ -442,7 +442,8 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
         }
     }
     b.stop();
-    let left = common::sandboxed_processes();
+    let mut left = common::sandboxed_processes(pid);
+    left.extend(common::sandboxed_processes(b.pid()));
     assert!(left.is_empty(), "{left:?}");
     let _ = std::fs::remove_dir_all(&book);
 }

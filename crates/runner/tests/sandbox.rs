@@ -105,6 +105,7 @@ fn main() {
         ("RUSTUP_HOME", option_env!("RUSTUP_HOME")),
         ("SSH_AUTH_SOCK", option_env!("SSH_AUTH_SOCK")),
         ("RSP_TEST_SERVER_SECRET", option_env!("RSP_TEST_SERVER_SECRET")),
+        ("RSP_RUNNER", option_env!("RSP_RUNNER")),
         ("PATH", option_env!("PATH")),
     ];
     for (k, v) in at_compile_time {
@@ -127,6 +128,7 @@ fn main() {
         "RUSTUP_HOME",
         "SSH_AUTH_SOCK",
         "RSP_TEST_SERVER_SECRET",
+        "RSP_RUNNER",
     ] {
         assert!(out.contains(&format!("compile {k}=None\n")), "{k}: {out}");
     }

@@ -594,6 +594,8 @@ impl Isolation {
                 ];
                 let mut c = std::process::Command::new(b);
                 c.args(bwrap::args(&binds, tmp, self.budget.shm_bytes, &etc))
+                    .args(["--setenv", OWNER_ENV])
+                    .arg(std::process::id().to_string())
                     .arg("--")
                     .arg(&view.runner)
                     .arg("job");
@@ -605,6 +607,7 @@ impl Isolation {
                     .env_clear()
                     .env("PATH", "/usr/bin:/bin")
                     .env("LANG", "C.UTF-8")
+                    .env(OWNER_ENV, std::process::id().to_string())
                     .current_dir("/");
                 c
             }
@@ -668,6 +671,12 @@ impl Drop for Sandbox {
         }
     }
 }
+
+/// In the job's environment (and so on bwrap's command line): the pid of
+/// the runner whose sandbox it is, so that a process can be told apart from
+/// another runner's on the same machine. The job clears its children's
+/// environments: rustc and the program never see it.
+pub const OWNER_ENV: &str = "RSP_RUNNER";
 
 /// The most a job's line may be (a compile's output is capped at 128 KiB;
 /// JSON escapes can double it).

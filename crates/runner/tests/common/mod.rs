@@ -120,8 +120,9 @@ impl Drop for Server {
         let _ = std::fs::remove_dir_all(&self.book);
         // With the server gone, nothing of its sandboxes may be left.
         let start = Instant::now();
+        let owner = self.runner.pid();
         loop {
-            let left = sandboxed_processes();
+            let left = sandboxed_processes(owner);
             if left.is_empty() {
                 break;
             }
@@ -236,7 +237,7 @@ impl Server {
             .request("GET", "/__rsp/health", &[], b"")
             .unwrap();
         assert_eq!(r.status, 200, "{}", r.text());
-        let left = programs();
+        let left = programs(self.runner.pid());
         assert!(left.is_empty(), "left running: {left:?}");
     }
 
@@ -277,18 +278,55 @@ pub fn raw_status(addr: SocketAddr, request: &[u8]) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Every process of a sandbox: one whose executable is a path inside a
-/// sandbox (the job /rsp/runner, rustc /toolchain/..., a program
-/// /rsp/bin/...; the host sees them under their in-sandbox paths), or a
-/// bwrap about to start a job.
-pub fn sandboxed_processes() -> Vec<String> {
-    let mut found = processes(|exe| {
+/// Whether process `pid` belongs to a sandbox of the runner `owner`: it,
+/// or one of its ancestors, is that runner's bwrap or job (they carry
+/// `RSP_RUNNER=<owner>` on their command line or in their environment).
+/// Other runners on the machine (your `cargo xtask serve`) do not count.
+fn owned_by(pid: i32, owner: u32) -> bool {
+    let in_cmdline = format!("RSP_RUNNER\0{owner}\0").into_bytes();
+    let in_environ = format!("RSP_RUNNER={owner}\0").into_bytes();
+    let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    let mut p = pid;
+    for _ in 0..64 {
+        let proc = format!("/proc/{p}");
+        let cmdline = std::fs::read(format!("{proc}/cmdline")).unwrap_or_default();
+        let environ = std::fs::read(format!("{proc}/environ")).unwrap_or_default();
+        if has(&cmdline, &in_cmdline) || has(&environ, &in_environ) {
+            return true;
+        }
+        let ppid = std::fs::read_to_string(format!("{proc}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rfind(')')
+                    .and_then(|i| s.get(i + 2..))
+                    .and_then(|r| r.split(' ').nth(1))
+                    .and_then(|p| p.parse::<i32>().ok())
+            })
+            .unwrap_or(0);
+        if ppid <= 1 {
+            return false;
+        }
+        p = ppid;
+    }
+    false
+}
+
+/// Every process of a sandbox of runner `owner`: one whose executable is
+/// a path inside a sandbox (the job /rsp/runner, rustc /toolchain/..., a
+/// program /rsp/bin/...; the host sees them under their in-sandbox paths),
+/// or a bwrap about to start a job.
+pub fn sandboxed_processes(owner: u32) -> Vec<String> {
+    let mut found = processes(owner, |exe| {
         exe.starts_with("/rsp/") || exe.starts_with("/toolchain/") || exe.starts_with("/tmp/rsp/")
     });
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
         let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
         if cmdline.starts_with(b"/usr/bin/bwrap\0")
             && cmdline.windows(16).any(|w| w == b"/rsp/runner\0job\0")
+            && owned_by(pid, owner)
         {
             found.push(format!("{} bwrap of a sandbox", e.path().display()));
         }
@@ -296,17 +334,22 @@ pub fn sandboxed_processes() -> Vec<String> {
     found
 }
 
-/// Programs of runs (not the jobs standing by).
-pub fn programs() -> Vec<String> {
-    processes(|exe| exe.starts_with("/rsp/bin/") || exe.starts_with("/toolchain/"))
+/// Programs of runs of runner `owner` (not the jobs standing by).
+pub fn programs(owner: u32) -> Vec<String> {
+    processes(owner, |exe| {
+        exe.starts_with("/rsp/bin/") || exe.starts_with("/toolchain/")
+    })
 }
 
-fn processes(pick: impl Fn(&Path) -> bool) -> Vec<String> {
+fn processes(owner: u32, pick: impl Fn(&Path) -> bool) -> Vec<String> {
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
         let p = e.path();
         let exe = std::fs::read_link(p.join("exe")).unwrap_or_default();
-        if pick(&exe) {
+        if pick(&exe) && owned_by(pid, owner) {
             found.push(format!("{} {}", p.display(), exe.display()));
         }
     }

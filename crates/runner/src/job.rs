@@ -64,25 +64,10 @@ fn emit(e: &Event) {
 /// Our descendants, from /proc (ppid chains down from us).
 fn descendants() -> Vec<i32> {
     let me = std::process::id() as i32;
-    let mut parent_of = Vec::new();
-    if let Ok(rd) = std::fs::read_dir("/proc") {
-        for e in rd.flatten() {
-            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-                continue;
-            };
-            let ppid = stat
-                .rfind(')')
-                .and_then(|i| stat.get(i + 2..))
-                .and_then(|r| r.split(' ').nth(1))
-                .and_then(|p| p.parse::<i32>().ok());
-            if let Some(ppid) = ppid {
-                parent_of.push((pid, ppid));
-            }
-        }
-    }
+    let parent_of: Vec<(i32, i32)> = crate::procs::all()
+        .into_iter()
+        .filter_map(|p| Some((p, crate::procs::ppid(p)?)))
+        .collect();
     let mut found = vec![me];
     let mut i = 0;
     while i < found.len() {

@@ -12,6 +12,7 @@ pub mod client;
 pub mod events;
 pub mod job;
 pub mod prepare;
+pub mod procs;
 pub mod run;
 pub mod sandbox;
 pub mod server;

@@ -308,15 +308,7 @@ fn warm_start_compiles_every_snippet_before_it_is_ready() {
     let mut r = common::Runner::start(|serve| {
         serve.arg("--book").arg(&book);
     });
-    let c = Client::new(r.addr());
-    let start = Instant::now();
-    while !c
-        .request("GET", "/__rsp/health", &[], b"")
-        .is_ok_and(|h| h.text().contains("\"ready\":true"))
-    {
-        assert!(start.elapsed() < Duration::from_secs(900), "never ready");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    common::wait_ready(&Client::new(r.addr()));
     for e in std::fs::read_dir(root().join("snippets"))
         .unwrap()
         .flatten()
@@ -364,14 +356,7 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
             serve.arg("--book").arg(book).arg("--no-warm");
         });
         let c = Client::new(r.addr());
-        let t = Instant::now();
-        while !c
-            .request("GET", "/__rsp/health", &[], b"")
-            .is_ok_and(|h| h.text().contains("\"ready\":true"))
-        {
-            assert!(t.elapsed() < Duration::from_secs(600), "never ready");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        common::wait_ready(&c);
         (r, c)
     };
     let (mut a, c) = start(&book);

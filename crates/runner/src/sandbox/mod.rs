@@ -235,14 +235,7 @@ fn sweep_orphans(l: &Layout) {
         {
             continue;
         }
-        let ppid = std::fs::read_to_string(e.path().join("stat"))
-            .ok()
-            .and_then(|s| {
-                s.rfind(')')
-                    .and_then(|i| s.get(i + 2..))
-                    .and_then(|r| r.split(' ').nth(1))
-                    .and_then(|p| p.parse::<i32>().ok())
-            });
+        let ppid = crate::procs::ppid(pid);
         let parent_is_runner = ppid.is_some_and(|pp| {
             std::fs::read(format!("/proc/{pp}/cmdline"))
                 .is_ok_and(|c| c.windows(6).any(|w| w == b"serve\0"))

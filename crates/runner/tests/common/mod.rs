@@ -167,18 +167,7 @@ pub fn server_with(timeout: u64, more: impl FnOnce(&mut Command)) -> Server {
     let port = runner.port;
     let token = runner.token.clone();
     let client = Client::new(runner.addr()).with_token(&token);
-    let start = Instant::now();
-    loop {
-        let r = client.request("GET", "/__rsp/health", &[], b"");
-        if r.is_ok_and(|r| r.text().contains("\"ready\":true")) {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(600),
-            "the runner never got ready"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_ready(&client);
     Server {
         runner,
         client,
@@ -186,6 +175,22 @@ pub fn server_with(timeout: u64, more: impl FnOnce(&mut Command)) -> Server {
         origin: format!("http://127.0.0.1:{port}"),
         book,
         _serial: serial,
+    }
+}
+
+/// Waits until the runner says it is ready (its workspace prepared, its
+/// warm compiles done), for up to 15 minutes.
+pub fn wait_ready(c: &Client) {
+    let start = Instant::now();
+    while !c
+        .request("GET", "/__rsp/health", &[], b"")
+        .is_ok_and(|h| h.text().contains("\"ready\":true"))
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(900),
+            "the runner never got ready"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -294,15 +299,7 @@ fn owned_by(pid: i32, owner: u32) -> bool {
         if has(&cmdline, &in_cmdline) || has(&environ, &in_environ) {
             return true;
         }
-        let ppid = std::fs::read_to_string(format!("{proc}/stat"))
-            .ok()
-            .and_then(|s| {
-                s.rfind(')')
-                    .and_then(|i| s.get(i + 2..))
-                    .and_then(|r| r.split(' ').nth(1))
-                    .and_then(|p| p.parse::<i32>().ok())
-            })
-            .unwrap_or(0);
+        let ppid = runner::procs::ppid(p).unwrap_or(0);
         if ppid <= 1 {
             return false;
         }

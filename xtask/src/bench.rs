@@ -97,6 +97,8 @@ fn warm(root: &Path, builds: usize) -> Result<()> {
 /// `cargo xtask bench runner`: builds the runner and runs `runner bench`.
 fn runner(root: &Path, runs: usize) -> Result<()> {
     anyhow::ensure!(runs >= 10, "--runs must be at least 10");
+    // The figure that counts is the sandboxed one.
+    crate::debian::ensure(crate::debian::BUBBLEWRAP)?;
     procs::run(
         "building the runner",
         procs::cargo()

@@ -53,6 +53,22 @@ pub const PYTHON: &[Package] = &[
     },
 ];
 
+/// bubblewrap: the local runner's sandbox for the code a page sends
+/// (crates/runner/src/sandbox/, SECURITY.md).
+pub const BUBBLEWRAP: &[Package] = &[Package {
+    name: "bubblewrap",
+    file: "/usr/bin/bwrap",
+}];
+
+/// For `cargo xtask serve`: the runner's sandbox. Without root (so without
+/// apt-get) a missing bubblewrap is not fatal: the runner starts, and says
+/// at start-up what isolation it has instead.
+pub fn runner_sandbox() {
+    if let Err(e) = ensure(BUBBLEWRAP) {
+        eprintln!("xtask: {e:#}; the runner will say what isolation it has without it");
+    }
+}
+
 /// Installs, in one `apt-get install`, every package of `wanted` whose file
 /// is missing, saying what it does; fails if a file is still missing.
 pub fn ensure(wanted: &[Package]) -> Result<()> {

@@ -167,6 +167,7 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
     report("built the book", &r);
     r?;
 
+    crate::debian::runner_sandbox();
     let (tx, rx) = mpsc::channel();
     let mut runner = runner_command(root, port)
         .spawn()

@@ -37,6 +37,8 @@ pub fn run(root: &Path) -> Result<()> {
             )
         }),
         ("cargo test --workspace", &|| {
+            // The runner's tests require its sandbox.
+            crate::debian::ensure(crate::debian::BUBBLEWRAP)?;
             procs::run(
                 "cargo test",
                 procs::cargo()

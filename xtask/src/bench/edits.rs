@@ -1,55 +1,76 @@
-//! What the serve and fresh benches share: a minimal HTTP GET against the
-//! local server, a file edit that is undone however the bench ends, a free
+//! What the serve and fresh benches share: GETs against the served book
+//! with the runner's token, a file edit that is undone however the bench ends, a free
 //! port, and a child whose stderr lines can be waited for.
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use runner::client::Client;
 
-/// `GET path` on 127.0.0.1:port: the status code and the body.
-pub fn get(port: u16, path: &str) -> Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let code = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .context("no HTTP status")?;
-    // The runner answers with Content-Length; a chunked answer would still
-    // contain what we look for.
-    Ok((code, body.to_string()))
+/// The served book as a page sees it: the runner's own client, with the
+/// token from the link `runner serve` prints first (pages are locked
+/// without it).
+pub struct Served {
+    client: Client,
 }
 
-/// Polls until `pred(body)` holds for the page, or `limit` passes.
-pub fn wait_for(
-    port: u16,
-    path: &str,
-    limit: Duration,
-    pred: impl Fn(&str) -> bool,
-) -> Result<Duration> {
-    let start = Instant::now();
-    loop {
-        if let Ok((200, body)) = get(port, path) {
-            if pred(&body) {
-                return Ok(start.elapsed());
+impl Served {
+    /// Waits for the runner's link on `child`'s stdout (which must be
+    /// piped), then keeps reading it so that the child never blocks on it.
+    pub fn from_link(child: &mut Child, limit: Duration) -> Result<Served> {
+        let out = child
+            .stdout
+            .take()
+            .context("the server's stdout is not piped")?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let (Some(found), Some(tx)) =
+                    (runner::client::parse_first_line(&line), tx.take())
+                {
+                    let _ = tx.send(found);
+                }
             }
+        });
+        let (port, token) = rx
+            .recv_timeout(limit)
+            .with_context(|| format!("the runner printed no link within {limit:?}"))?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        Ok(Served {
+            client: Client::new(addr).with_token(&token),
+        })
+    }
+
+    /// `GET path`: the status code and the body.
+    pub fn get(&self, path: &str) -> Result<(u16, String)> {
+        let reply = self.client.request("GET", path, &[], b"")?;
+        Ok((reply.status, reply.text()))
+    }
+
+    /// Polls until `pred(body)` holds for the page, or `limit` passes.
+    pub fn wait_for(
+        &self,
+        path: &str,
+        limit: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<Duration> {
+        let start = Instant::now();
+        loop {
+            if let Ok((200, body)) = self.get(path) {
+                if pred(&body) {
+                    return Ok(start.elapsed());
+                }
+            }
+            if start.elapsed() > limit {
+                bail!("{path} did not show the change within {limit:?}");
+            }
+            super::nap();
         }
-        if start.elapsed() > limit {
-            bail!("{path} on port {port} did not show the change within {limit:?}");
-        }
-        super::nap();
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::edits::{free_port, wait_for};
+use super::edits::{free_port, Served};
 use super::{load, stats};
 
 const TARGET: f64 = 150.0;
@@ -64,13 +64,16 @@ fn one(root: &Path, i: usize) -> Result<f64> {
         .args(["xtask", "serve", "--port", &port.to_string()])
         .env("RSP_TOOLS_DIR", &tools)
         .env_remove("CARGO_TARGET_DIR")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()
         .context("starting cargo xtask serve in the clone")?;
-    let served = wait_for(port, "/index.html", Duration::from_secs(900), |b| {
-        b.contains("Rust Systems Playground")
+    let limit = Duration::from_secs(900);
+    let served = Served::from_link(&mut child, limit).and_then(|s| {
+        s.wait_for("/index.html", limit, |b| {
+            b.contains("Rust Systems Playground")
+        })
     });
     let took = start.elapsed().as_secs_f64();
     let _ = nix::sys::signal::killpg(

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use super::edits::{free_port, get, wait_for, Edit, Lines};
+use super::edits::{free_port, Edit, Lines, Served};
 use super::{load, stats};
 use crate::store::Store;
 
@@ -25,13 +25,14 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
     let mut child = Command::new(std::env::current_exe()?)
         .current_dir(root)
         .args(["serve", "--port", &port.to_string()])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .context("starting cargo xtask serve")?;
     let lines = Lines::of(&mut child, "  serve| ");
-    let result = edits(root, port, runs, &lines);
+    let result = Served::from_link(&mut child, Duration::from_secs(900))
+        .and_then(|served| edits(root, &served, runs, &lines));
     // The serve and its runner (which dies with it) stop here, however it went.
     let _ = nix::sys::signal::killpg(
         nix::unistd::Pid::from_raw(child.id() as i32),
@@ -41,8 +42,8 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
     result
 }
 
-fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
-    wait_for(port, "/index.html", Duration::from_secs(900), |_| true)?;
+fn edits(root: &Path, served: &Served, runs: usize, lines: &Lines) -> Result<()> {
+    served.wait_for("/index.html", Duration::from_secs(900), |_| true)?;
     // The runner prepares its workspace and compiles every snippet after
     // it starts serving; timing edits under that would time the runner.
     eprintln!("xtask: bench serve: serving; waiting for the runner's warm-up to end");
@@ -63,7 +64,7 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
             "{}\nA sentence for the bench: {marker}.\n",
             chapter.original()
         ))?;
-        wait_for(port, PAGE, Duration::from_secs(30), page(marker))?;
+        served.wait_for(PAGE, Duration::from_secs(30), page(marker))?;
         let took = t.elapsed().as_secs_f64();
         eprintln!(
             "xtask: bench serve: prose edit {}/{runs}: {took:.3} s",
@@ -92,7 +93,7 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
         ))?;
         // The marker must be in an output block, not only in the code listing.
         let m = marker.clone();
-        wait_for(port, PAGE, Duration::from_secs(60), move |body| {
+        served.wait_for(PAGE, Duration::from_secs(60), move |body| {
             crate::drift::blocks(body).iter().any(|b| b.contains(&m))
         })?;
         let took = t.elapsed().as_secs_f64();
@@ -114,7 +115,7 @@ fn edits(root: &Path, port: u16, runs: usize, lines: &Lines) -> Result<()> {
     }
     drop(snippet);
     let _ = lines.wait(&["xtask: serve: rebuilt"], Duration::from_secs(60));
-    let _ = get(port, PAGE);
+    let _ = served.get(PAGE);
 
     let (pm, pmin, pmax) = stats(prose);
     let (sm, smin, smax) = stats(latency);

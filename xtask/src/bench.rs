@@ -1,11 +1,16 @@
-//! `cargo xtask bench`: warm-build time of the whole book (target: median
-//! <= 5 s on the 2-core build machines), and no process left behind by any
-//! of the builds (each build checks that itself).
+//! `cargo xtask bench [book|serve|fresh|runner]`: the speed targets, as
+//! medians; each fails when its target is missed. Figures are wall time on
+//! whatever else the machine is doing: look at `uptime` first.
 //!
-//! `cargo xtask bench runner`: edit -> compile -> first output of a nix-using
-//! snippet through the local runner's HTTP endpoint (target: median <= 0.3 s),
-//! beside `cargo build` of the same edit and the built program run directly.
-//! The measuring is `runner bench` (crates/runner/src/bench.rs).
+//! - `book`: warm `cargo xtask build` (the in-process build, nothing
+//!   changed), split into the directives' own run time and the rest;
+//!   target: the rest <= 0.5 s. Every build checks for leftover processes.
+//! - `serve`: a running `cargo xtask serve`; a prose edit -> the served page
+//!   has it (target <= 1.0 s), and a snippet edit -> its block re-run and
+//!   the served page has it (target <= the block's own run time + 1.5 s).
+//! - `fresh`: a fresh clone, an empty tool cache (`RSP_TOOLS_DIR`), no
+//!   target/ -> `cargo xtask serve` serves the book; target <= 150 s.
+//! - `runner`: edit -> first output through the runner (`runner bench`).
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -14,52 +19,86 @@ use anyhow::{bail, Result};
 
 use crate::{book, procs};
 
+mod edits;
+mod fresh;
+mod serve;
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum What {
     /// Warm builds of the whole book.
     Book,
+    /// Edits while `cargo xtask serve` runs.
+    Serve,
+    /// A fresh clone to the first served page.
+    Fresh,
     /// An edit run through the local runner of `cargo xtask serve`.
     Runner,
 }
 
-const TARGET: Duration = Duration::from_secs(5);
-
-pub fn run(root: &Path, builds: usize) -> Result<()> {
-    anyhow::ensure!(builds >= 1, "--builds must be at least 1");
-    eprintln!("xtask: bench: one build to warm up, then {builds} timed warm builds");
-    book::build(root)?;
-    let mut times = Vec::with_capacity(builds);
-    for i in 0..builds {
-        let t = book::build(root)?;
-        eprintln!(
-            "xtask: bench: build {}/{builds}: {:.2} s",
-            i + 1,
-            t.as_secs_f64()
-        );
-        times.push(t);
+pub fn run(root: &Path, what: What, runs: Option<usize>) -> Result<()> {
+    match what {
+        What::Book => warm(root, runs.unwrap_or(10)),
+        What::Serve => serve::run(root, runs.unwrap_or(7)),
+        What::Fresh => fresh::run(root, runs.unwrap_or(5)),
+        What::Runner => runner(root, runs.unwrap_or(15)),
     }
-    times.sort();
-    let median = times[times.len() / 2];
-    let (min, max) = (times[0], times[times.len() - 1]);
-    println!(
-        "warm build: median {:.2} s, min {:.2} s, max {:.2} s over {builds} builds; none left a process running",
-        median.as_secs_f64(),
-        min.as_secs_f64(),
-        max.as_secs_f64()
+}
+
+/// Median, min and max.
+pub fn stats(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => (f64::NAN, f64::NAN, f64::NAN),
+        n => (v[n / 2], v[0], v[n - 1]),
+    }
+}
+
+pub fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+const REST_TARGET: f64 = 0.5;
+
+fn warm(root: &Path, builds: usize) -> Result<()> {
+    anyhow::ensure!(builds >= 5, "--runs must be at least 5");
+    eprintln!(
+        "xtask: bench book: one build to warm up, then {builds} timed warm builds (load {})",
+        load()
     );
-    if median > TARGET {
-        bail!(
-            "median warm build {:.2} s is over the {} s target",
-            median.as_secs_f64(),
-            TARGET.as_secs()
+    book::build(root)?;
+    let (mut total, mut theirs, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..builds {
+        let b = book::build(root)?;
+        let (t, s) = (b.took.as_secs_f64(), b.store.meta.run_ms / 1e3);
+        eprintln!(
+            "xtask: bench book: build {}/{builds}: {t:.2} s, directives {s:.2} s, rest {:.2} s",
+            i + 1,
+            t - s
         );
+        total.push(t);
+        theirs.push(s);
+        rest.push(t - s);
+    }
+    let (tm, tmin, tmax) = stats(total);
+    let (sm, _, _) = stats(theirs);
+    let (rm, rmin, rmax) = stats(rest);
+    println!(
+        "warm build: median {tm:.2} s (min {tmin:.2}, max {tmax:.2}) over {builds} builds; the directives' own runs median {sm:.2} s; the rest median {rm:.2} s (min {rmin:.2}, max {rmax:.2}; target <= {REST_TARGET} s); load at the end {}; none left a process running",
+        load()
+    );
+    if rm > REST_TARGET {
+        bail!("the median time beyond the directives' runs, {rm:.2} s, is over the {REST_TARGET} s target");
     }
     Ok(())
 }
 
 /// `cargo xtask bench runner`: builds the runner and runs `runner bench`.
-pub fn runner(root: &Path, runs: usize) -> Result<()> {
+fn runner(root: &Path, runs: usize) -> Result<()> {
     anyhow::ensure!(runs >= 10, "--runs must be at least 10");
+    // The figure that counts is the sandboxed one.
+    crate::debian::ensure(crate::debian::BUBBLEWRAP)?;
     procs::run(
         "building the runner",
         procs::cargo()
@@ -81,4 +120,9 @@ pub fn runner(root: &Path, runs: usize) -> Result<()> {
     );
     procs::fail_on_leftovers("runner bench")?;
     result
+}
+
+/// Sleeps a little between polls.
+pub fn nap() {
+    std::thread::sleep(Duration::from_millis(10));
 }

@@ -1,134 +1,294 @@
-//! Building and serving the book with the pinned tools.
-use std::path::Path;
+//! Building the book in-process with the mdbook library and our `cmdrun`
+//! preprocessor (src/directives.rs), into a staging folder that is copied
+//! over book/ file by file once it is complete.
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use mdbook::preprocess::{IndexPreprocessor, LinkPreprocessor, Preprocessor};
+use mdbook::{Config, MDBook};
 
-use crate::{chapters, checks, i18n, lint, procs, stamp, tools};
+use crate::directives::{Directives, Mode, Settings};
+use crate::hash::Hashes;
+use crate::store::Store;
+use crate::{chapters, checks, i18n, lint, procs, publish, python, stamp};
 
-/// `cargo xtask build`: lint, compile every snippet once, run mdbook build
-/// (which runs every directive through the supervisor), then check the pages
-/// and that nothing is left running. Returns how long it took.
-pub fn build(root: &Path) -> Result<Duration> {
-    let tools = tools::ensure(root)?;
+/// A change to book.toml's configuration before the book is loaded.
+pub type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
+
+/// What one render needs besides the book's sources.
+pub struct Render {
+    /// Where the HTML goes (a staging folder; see [`publish::sync`]).
+    pub dest: PathBuf,
+    pub mode: Mode,
+    pub say_when: bool,
+    pub stamp: String,
+    /// The supervisor to run (default: the workspace's target/debug/supervisor).
+    pub supervisor: Option<PathBuf>,
+    pub not_prebuilt: HashSet<String>,
+    pub hashes: Arc<Hashes>,
+    /// Preprocessors run before the directives (a translation: gettext).
+    pub before: Vec<Box<dyn Preprocessor>>,
+    /// A last change to book.toml's configuration (a language, say).
+    pub config: Option<ConfigEdit>,
+}
+
+impl Render {
+    pub fn new(dest: PathBuf, mode: Mode, stamp: String) -> Render {
+        Render {
+            dest,
+            mode,
+            say_when: false,
+            stamp,
+            supervisor: None,
+            not_prebuilt: HashSet::new(),
+            hashes: Arc::default(),
+            before: Vec::new(),
+            config: None,
+        }
+    }
+}
+
+/// The result of one render: its records, and problems beyond failed runs.
+pub struct Rendered {
+    pub store: Store,
+    pub problems: Vec<String>,
+}
+
+/// Renders the book at `root` as `mdbook build` would, with our directive
+/// preprocessor in mdbook-cmdrun's place (before `index` and `links`, as
+/// mdbook orders `cmdrun` by name). This is the function a second language
+/// calls with `Mode::Replay(store)` and its gettext preprocessor in `before`.
+pub fn render(root: &Path, r: Render) -> Result<Rendered> {
+    let started = Instant::now();
+    let started_at = crate::directives::now();
+    let mode_name = match r.mode {
+        Mode::Fresh => "fresh",
+        Mode::Reuse(_) => "reuse",
+        Mode::Replay(_) => "replay",
+    };
+    let mut config = Config::from_disk(root.join("book.toml"))
+        .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
+    config.update_from_env();
+    // Our preprocessors take cmdrun's and gettext's places (the latter in
+    // `before`, for a translation); mdbook would otherwise run the
+    // mdbook-cmdrun and mdbook-gettext binaries. Default preprocessors are
+    // added below, in order.
+    if let Some(table) = config
+        .get_mut("preprocessor")
+        .and_then(|p| p.as_table_mut())
+    {
+        table.remove("cmdrun");
+        table.remove("gettext");
+    }
+    config.build.use_default_preprocessors = false;
+    config.build.build_dir = r.dest.clone();
+    if let Some(f) = r.config {
+        f(&mut config);
+    }
+    let directives = Directives::new(Settings {
+        root: root.to_path_buf(),
+        supervisor: r.supervisor.unwrap_or_else(|| supervisor_exe(root)),
+        stamp: r.stamp.clone(),
+        mode: r.mode,
+        say_when: r.say_when,
+        not_prebuilt: r.not_prebuilt,
+        hashes: r.hashes,
+    });
+    let mut book = MDBook::load_with_config(root, config).context("loading the book")?;
+    for p in r.before {
+        book.with_preprocessor(Boxed(p));
+    }
+    book.with_preprocessor(directives.clone())
+        .with_preprocessor(IndexPreprocessor::new())
+        .with_preprocessor(LinkPreprocessor::new());
+    book.build().context("mdbook could not build the book")?;
+    if std::env::var_os("RSP_PROFILE").is_some() {
+        // A replay runs nothing: its records' times are the English runs'.
+        let ran: f64 = match mode_name {
+            "replay" => 0.0,
+            _ => directives.records().iter().map(|r| r.elapsed_ms).sum(),
+        };
+        eprintln!(
+            "  render beyond runs: {:.3}",
+            started.elapsed().as_secs_f64() - ran / 1e3
+        );
+    }
+    Ok(Rendered {
+        store: Store::new(mode_name, started_at, &r.stamp, directives.records()),
+        problems: directives.problems(),
+    })
+}
+
+/// Renders the book into `dest` from the records of `store` (a finished
+/// build's, e.g. `Store::load(root, "build")`), running nothing: one run,
+/// a second language. `before` runs ahead of the directives (the gettext
+/// preprocessor); `config` can set `book.language` and the like. Every
+/// directive must have its record, at the same chapter and place with the
+/// same text; any that does not is in `Rendered::problems` and its block
+/// says so.
+pub fn render_from_store(
+    root: &Path,
+    store: Store,
+    dest: PathBuf,
+    before: Vec<Box<dyn Preprocessor>>,
+    config: Option<ConfigEdit>,
+) -> Result<Rendered> {
+    let stamp = store.meta.stamp.clone();
+    let mut r = Render::new(dest, Mode::Replay(store), stamp);
+    r.before = before;
+    r.config = config;
+    render(root, r)
+}
+
+/// A boxed preprocessor, which `with_preprocessor` does not take as it is.
+struct Boxed(Box<dyn Preprocessor>);
+
+impl Preprocessor for Boxed {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn run(
+        &self,
+        ctx: &mdbook::preprocess::PreprocessorContext,
+        book: mdbook::book::Book,
+    ) -> Result<mdbook::book::Book> {
+        self.0.run(ctx, book)
+    }
+    fn supports_renderer(&self, renderer: &str) -> bool {
+        self.0.supports_renderer(renderer)
+    }
+}
+
+pub fn supervisor_exe(root: &Path) -> PathBuf {
+    supervisor::locate::target_dir(root)
+        .join("debug")
+        .join("supervisor")
+}
+
+/// The packages a book build needs compiled: the supervisor and every
+/// snippet crate (not the runner, the browser tests or mdbook-deps).
+pub fn book_packages(root: &Path) -> Result<Vec<String>> {
+    let mut p = vec!["supervisor".to_string()];
+    let dir = root.join("snippets");
+    let mut slugs = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.join("Cargo.toml").is_file() {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                slugs.push(name.to_string());
+            }
+        }
+    }
+    slugs.sort();
+    p.extend(slugs);
+    Ok(p)
+}
+
+/// `cargo build --bins` of these packages, quietly. xtask is always in the
+/// selection (already built: nothing to do for it), so cargo unifies
+/// features as for `cargo run -p xtask` and reuses what that compiled.
+pub fn compile(root: &Path, packages: &[String]) -> Result<()> {
+    let inputs = crate::compiled::inputs(root, packages);
+    if crate::compiled::unchanged(root, &inputs) {
+        return Ok(());
+    }
+    let mut cmd = procs::cargo();
+    cmd.current_dir(root)
+        .args(["build", "--quiet", "--bins", "-p", "xtask"]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    procs::run("building the snippets", &mut cmd)?;
+    crate::compiled::record(root, &inputs);
+    Ok(())
+}
+
+/// What `cargo xtask build` did.
+pub struct Built {
+    pub took: Duration,
+    pub store: Store,
+}
+
+/// `cargo xtask build`: lint, compile the supervisor and every snippet,
+/// render the book with every directive run fresh (never a kept record),
+/// check the pages, the records and that nothing is left running; only
+/// then replace book/ with the new pages. The records go to
+/// `target/outputs/build/`.
+pub fn build(root: &Path) -> Result<Built> {
+    python::ensure(root)?;
     let start = Instant::now();
+    let t = |what: &str| {
+        if std::env::var_os("RSP_PROFILE").is_some() {
+            eprintln!("  {what}: {:.3}", start.elapsed().as_secs_f64());
+        }
+    };
     lint::run(root)?;
-    procs::run(
-        "building the snippets",
-        procs::cargo()
-            .current_dir(root)
-            .args(["build", "--quiet", "--workspace", "--bins"]),
-    )?;
+    t("lint");
+    compile(root, &book_packages(root)?)?;
+    t("compile");
     let stamp = stamp::line(root)?;
+    t("stamp");
     procs::become_subreaper()?;
-    let mut mdbook = tools.mdbook();
-    mdbook
-        .arg("build")
-        .current_dir(root)
-        .env(supervisor::locate::PREBUILT_ENV, "1")
-        .env(supervisor::render::STAMP_ENV, &stamp)
-        .envs(supervisor_env(root));
-    // Interim (issue 15's output store replaces it): keep each block for the
-    // translated editions, which must not run anything again.
-    if let Some((_, supervisor)) = supervisor_env(root) {
-        mdbook
-            .env(
-                supervisor::locate::SUPERVISOR_ENV,
-                i18n::record::wrapper_command(root)?,
-            )
-            .env(i18n::record::SUPERVISOR_ENV, supervisor)
-            .env(i18n::record::DIR_ENV, i18n::record::reset(root)?);
-    }
-    let out = mdbook.output().context("running mdbook build")?;
-    procs::fail_on_leftovers("mdbook build")?;
-    if !out.status.success() {
-        eprint!("{}", String::from_utf8_lossy(&out.stderr));
-        bail!("mdbook build failed ({})", out.status);
-    }
+    let staging = staging_dir(root, "build");
+    let hashes = Arc::new(Hashes::load(&Hashes::cache_file(root)));
+    let mut r = for_build(staging.clone(), stamp);
+    r.hashes = Arc::clone(&hashes);
+    let rendered = render(root, r);
+    procs::fail_on_leftovers("the book build")?;
+    let rendered = rendered?;
+    t("render");
+    rendered.store.save(root, "build")?;
+    hashes.save(&Hashes::cache_file(root))?;
+    t("save");
     let chapters = chapters::load(root)?;
-    checks::pages(root, &chapters)?;
-    i18n::build_all(root, &chapters)?;
-    procs::fail_on_leftovers("building the translated editions")?;
+    let mut problems = rendered.problems;
+    problems.extend(checks::page_problems(&staging, &chapters)?);
+    problems.extend(checks::record_problems(&rendered.store));
+    // The translated editions, from this render's records: nothing runs again.
+    problems.extend(i18n::render_editions(
+        root,
+        &rendered.store,
+        &staging,
+        &chapters,
+    )?);
+    t("editions");
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("  {p}");
+        }
+        bail!(
+            "{} problem(s) in the built book, listed above; book/ was not replaced (the failed build is in {})",
+            problems.len(),
+            staging.display()
+        );
+    }
+    t("checks");
+    publish::sync(&staging, &root.join("book"))?;
+    t("sync");
     let took = start.elapsed();
     eprintln!(
-        "xtask: built the book into book/ in {:.2} s",
-        took.as_secs_f64()
+        "xtask: built the book into book/ in {:.2} s ({} directives run, {:.2} s of it theirs)",
+        took.as_secs_f64(),
+        rendered.store.meta.ran,
+        rendered.store.meta.run_ms / 1e3
     );
-    Ok(took)
+    Ok(Built {
+        took,
+        store: rendered.store,
+    })
 }
 
-/// `cargo xtask serve`: build once (so errors show up front), then serve
-/// book/ on 127.0.0.1 through the local runner (crates/runner), which also
-/// compiles and runs the code a reader edits on a page. `mdbook watch`
-/// rebuilds book/ when a chapter, snippet or theme file changes (the
-/// supervisor rebuilds a changed snippet), and the runner reloads open pages.
-pub fn serve(root: &Path, port: u16) -> Result<()> {
-    if let Err(e) = build(root) {
-        eprintln!("xtask: the first build failed; serving anyway so you can see the page: {e:#}");
-    }
-    let tools = tools::ensure(root)?;
-    procs::run(
-        "building the runner",
-        procs::cargo()
-            .current_dir(root)
-            .args(["build", "--quiet", "-p", "runner"]),
-    )?;
-    procs::become_subreaper()?;
-    let mut watch = tools.mdbook();
-    watch
-        .current_dir(root)
-        .arg("watch")
-        .envs(supervisor_env(root));
-    // Rebuilt pages keep the environment stamp under each output block.
-    if let Ok(stamp) = stamp::line(root) {
-        watch.env(supervisor::render::STAMP_ENV, stamp);
-    }
-    let mut watch = die_with_us(&mut watch)
-        .spawn()
-        .context("starting mdbook watch")?;
-    let mut runner = std::process::Command::new(
-        supervisor::locate::target_dir(root)
-            .join("debug")
-            .join("runner"),
-    );
-    runner
-        .current_dir(root)
-        .arg("serve")
-        .arg("--root")
-        .arg(root)
-        .args(["--port", &port.to_string()]);
-    let result = procs::run("the runner", die_with_us(&mut runner));
-    let _ = watch.kill();
-    let _ = watch.wait();
-    procs::fail_on_leftovers("cargo xtask serve")?;
-    result
+/// How `cargo xtask build` (so `test` and `drift` too) renders: every
+/// directive run, whatever records exist.
+pub fn for_build(dest: PathBuf, stamp: String) -> Render {
+    Render::new(dest, Mode::Fresh, stamp)
 }
 
-/// RSP_SUPERVISOR for the directives: the supervisor binary just built, run
-/// directly instead of through `cargo run` (~70 ms each). Left unset, so the
-/// directive falls back to `cargo run`, when the binary is missing or its
-/// path would not survive the shell's word splitting.
-fn supervisor_env(root: &Path) -> Option<(&'static str, std::path::PathBuf)> {
-    let exe = supervisor::locate::target_dir(root)
-        .join("debug")
-        .join("supervisor");
-    let plain = exe.to_str().is_some_and(|p| {
-        p.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
-    });
-    (plain && exe.is_file()).then_some((supervisor::locate::SUPERVISOR_ENV, exe))
-}
-
-/// Makes `cmd`'s process get SIGTERM when xtask dies, however it dies
-/// (Ctrl-C reaches the whole group anyway; a `kill` of xtask alone does not).
-fn die_with_us(cmd: &mut std::process::Command) -> &mut std::process::Command {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
-                .map_err(std::io::Error::from)
-        });
-    }
-    cmd
+pub fn staging_dir(root: &Path, name: &str) -> PathBuf {
+    supervisor::locate::target_dir(root)
+        .join("book-staging")
+        .join(name)
 }

@@ -78,6 +78,7 @@ fn run_browser_test(what: &str, cmd: &mut std::process::Command) -> Result<()> {
 /// served by the local runner, a snippet edited on the page and run, once
 /// with a changed string, once with a compile error.
 pub fn runner_test(root: &Path) -> Result<()> {
+    debian::ensure(debian::BUBBLEWRAP)?;
     let result = procs::run(
         "browser tests of edit-and-run",
         procs::cargo().current_dir(root).args([

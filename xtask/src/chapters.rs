@@ -7,9 +7,9 @@ use regex::Regex;
 /// What mdbook-cmdrun 0.7 matches (its own regex): the rest of the line up to `-->`.
 pub const DIRECTIVE: &str = r"<!--[ ]*cmdrun (.*?)-->";
 /// The one form this book allows; the remainder is the supervisor's arguments.
-/// `cargo xtask build` sets RSP_SUPERVISOR to the supervisor it has just
-/// built, which saves a `cargo run` (~70 ms) per directive; plain `mdbook
-/// build` leaves it unset and the shell falls back to `cargo run`.
+/// `cargo xtask build` recognises this prefix and runs the supervisor it has
+/// just built directly (src/directives.rs); under plain `mdbook build` the
+/// shell runs `$RSP_SUPERVISOR`, or `cargo run` (~70 ms more) when unset.
 pub const PREFIX: &str = "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} ";
 
 pub struct Chapter {

@@ -2,29 +2,12 @@
 //! snippet failed, so the pages themselves are inspected.
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use regex::Regex;
 
 use crate::chapters::Chapter;
 
-pub fn pages(root: &Path, chapters: &[Chapter]) -> Result<()> {
-    let problems = page_problems(&root.join("book"), chapters)?;
-    if problems.is_empty() {
-        return Ok(());
-    }
-    for p in &problems {
-        eprintln!("  {p}");
-    }
-    bail!(
-        "{} problem(s) in the built book, listed above",
-        problems.len()
-    )
-}
-
 pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
-    // The output is the block's <pre><code>, not the command's <code> in its head.
-    let block =
-        Regex::new(r#"(?s)<div class="rsp-run[^"]*"[^>]*>.*?<pre><code[^>]*>(.*?)</code></pre>"#)?;
     let error = Regex::new(r"(?s)<strong>(supervisor error|cmdrun error)</strong>:(.*?)</p>")?;
     let tags = Regex::new(r"<[^>]+>")?;
     let mut problems = Vec::new();
@@ -43,9 +26,10 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
             let first = text.trim().lines().next().unwrap_or_default().to_string();
             problems.push(format!("{}: {}: {}", ch.shown(), &e[1], unescape(&first)));
         }
-        let outputs: Vec<_> = block
-            .captures_iter(&html)
-            .map(|c| c[1].trim().to_string())
+        // The output is the block's <pre><code>, not the command's <code> in its head.
+        let outputs: Vec<_> = crate::drift::blocks(&html)
+            .into_iter()
+            .map(|b| b.trim().to_string())
             .collect();
         if outputs.len() != ch.directives.len() {
             problems.push(format!(
@@ -60,6 +44,24 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
         }
     }
     Ok(problems)
+}
+
+/// Every run that failed, from the build's records: the supervisor's
+/// reason names the snippet and the chapter.
+pub fn record_problems(store: &crate::store::Store) -> Vec<String> {
+    store
+        .records
+        .iter()
+        .filter_map(|r| {
+            let why = r.block.as_ref()?.error.as_ref()?;
+            Some(format!(
+                "src/{}:{}: {}",
+                r.chapter,
+                r.line,
+                why.lines().next().unwrap_or_default()
+            ))
+        })
+        .collect()
 }
 
 fn unescape(s: &str) -> String {
@@ -98,9 +100,12 @@ mod tests {
         ));
         std::fs::create_dir_all(root.join("book/processes")).unwrap();
         std::fs::write(root.join("book/processes/zombie.html"), html).unwrap();
-        let r = pages(&root, &[chapter(directives)]);
+        let problems = page_problems(&root.join("book"), &[chapter(directives)]);
         std::fs::remove_dir_all(&root).unwrap();
-        r
+        match problems? {
+            p if p.is_empty() => Ok(()),
+            p => anyhow::bail!("{p:?}"),
+        }
     }
 
     const GOOD: &str = r#"<div class="rsp-run" data-snippet="zombie"><div class="rsp-run-head">x</div>

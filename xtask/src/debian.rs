@@ -38,6 +38,48 @@ pub const GETTEXT: &[Package] = &[Package {
     file: "/usr/bin/msgmerge",
 }];
 
+/// Debian's Python with venv (the book's Python environment is made from
+/// it), and the tools the notes' kernel chapters run: strace for the
+/// syscall traces, gdb and heaptrack to attach to a running process.
+pub const PYTHON: &[Package] = &[
+    Package {
+        name: "python3",
+        file: "/usr/bin/python3",
+    },
+    Package {
+        name: "python3-venv",
+        file: "/usr/share/doc/python3-venv",
+    },
+    Package {
+        name: "strace",
+        file: "/usr/bin/strace",
+    },
+    Package {
+        name: "gdb",
+        file: "/usr/bin/gdb",
+    },
+    Package {
+        name: "heaptrack",
+        file: "/usr/bin/heaptrack",
+    },
+];
+
+/// bubblewrap: the local runner's sandbox for the code a page sends
+/// (crates/runner/src/sandbox/, SECURITY.md).
+pub const BUBBLEWRAP: &[Package] = &[Package {
+    name: "bubblewrap",
+    file: "/usr/bin/bwrap",
+}];
+
+/// For `cargo xtask serve`: the runner's sandbox. Without root (so without
+/// apt-get) a missing bubblewrap is not fatal: the runner starts, and says
+/// at start-up what isolation it has instead.
+pub fn runner_sandbox() {
+    if let Err(e) = ensure(BUBBLEWRAP) {
+        eprintln!("xtask: {e:#}; the runner will say what isolation it has without it");
+    }
+}
+
 /// Installs, in one `apt-get install`, every package of `wanted` whose file
 /// is missing, saying what it does; fails if a file is still missing.
 pub fn ensure(wanted: &[Package]) -> Result<()> {

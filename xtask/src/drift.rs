@@ -2,7 +2,9 @@
 //! from what a directive declares variable with `--vary REGEX` (pids,
 //! addresses, timings). An output that changes otherwise means the chapter's
 //! prose can be contradicted by the next build: the check fails and shows
-//! the lines that differ.
+//! the lines that differ. It compares the two builds' output stores
+//! (`target/outputs/drift/{first,second}/`): how each run ended and its
+//! output, masked.
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use regex::Regex;
 
-use crate::chapters::{self, Chapter};
+use crate::store::Store;
 
 /// What varying text is replaced with before comparing.
 pub const MASK: &str = "‹varies›";
@@ -20,17 +22,18 @@ pub const MASK: &str = "‹varies›";
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Outputs(pub BTreeMap<String, Vec<String>>);
 
-/// `cargo xtask drift` (`built`: book/ is a fresh build already, as in
-/// `cargo xtask test`; otherwise build it first).
+/// `cargo xtask drift` (`built`: a fresh build just made
+/// `target/outputs/build/`, as in `cargo xtask test`; otherwise build first).
+/// Builds again and compares the two builds' output stores.
 pub fn run(root: &Path, built: bool) -> Result<()> {
-    if !built {
-        crate::book::build(root)?;
-    }
-    let chapters = chapters::load(root)?;
-    let book = root.join("book");
-    let first = outputs(&book, &chapters)?;
-    crate::book::build(root)?;
-    let second = outputs(&book, &chapters)?;
+    let first = match built {
+        true => Store::load(root, "build")?,
+        false => crate::book::build(root)?.store,
+    };
+    let second = crate::book::build(root)?.store;
+    first.save(root, "drift/first")?;
+    second.save(root, "drift/second")?;
+    let (first, second) = (Outputs::from_store(&first), Outputs::from_store(&second));
     let dir = root.join("target").join("drift");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join("first.txt"), first.dump())?;
@@ -39,7 +42,7 @@ pub fn run(root: &Path, built: bool) -> Result<()> {
     let blocks: usize = first.0.values().map(Vec::len).sum();
     if problems.is_empty() {
         eprintln!(
-            "xtask: drift: {blocks} output blocks in {} chapters are the same in two builds (after --vary masks)",
+            "xtask: drift: {blocks} outputs in {} chapters are the same in two builds (after --vary masks)",
             first.0.len()
         );
         return Ok(());
@@ -48,41 +51,44 @@ pub fn run(root: &Path, built: bool) -> Result<()> {
         eprintln!("{p}");
     }
     bail!(
-        "{} output block(s) changed between two builds without a --vary that covers it (both builds, masked: {})",
+        "{} output(s) changed between two builds without a --vary that covers it (both builds, masked: {}; the stores: {})",
         problems.len(),
-        dir.display()
+        dir.display(),
+        crate::store::dir(root, "drift").display()
     )
 }
 
-/// Reads the output blocks of every chapter that has directives from the
-/// built pages, masking each with its directive's `--vary` regexes.
-pub fn outputs(book: &Path, chapters: &[Chapter]) -> Result<Outputs> {
-    let mut out = Outputs::default();
-    for ch in chapters.iter().filter(|c| !c.directives.is_empty()) {
-        let page = ch.html(book);
-        let html = std::fs::read_to_string(&page)
-            .with_context(|| format!("reading {}", page.display()))?;
-        let varies: Vec<Vec<Regex>> = ch
-            .directives
-            .iter()
-            .map(|d| {
-                let vary = chapters::parse_args(d).map(|a| a.vary).unwrap_or_default();
-                vary.iter().filter_map(|v| Regex::new(v).ok()).collect()
-            })
-            .collect();
-        let blocks = blocks(&html)
-            .into_iter()
-            .enumerate()
-            .map(|(i, text)| mask(&text, varies.get(i).map_or(&[][..], Vec::as_slice)))
-            .collect();
-        out.0.insert(ch.shown(), blocks);
+impl Outputs {
+    /// Per chapter, each directive's run as compared: how it ended, then
+    /// its output with the `--vary` parts masked.
+    pub fn from_store(store: &Store) -> Outputs {
+        let mut out = Outputs::default();
+        for r in &store.records {
+            let text = match (&r.block, &r.masked) {
+                (Some(b), Some(m)) => format!("[{}]\n{m}", b.status),
+                (Some(b), None) => format!("[{}]\n{}", b.status, mask_with(&b.output, &r.vary)),
+                (None, _) => r.markdown.clone(),
+            };
+            out.0
+                .entry(format!("src/{}", r.chapter))
+                .or_default()
+                .push(text);
+        }
+        out
     }
-    Ok(out)
 }
 
 /// The text of each output block (`<div class="rsp-run...">`'s
 /// `<pre><code>`), unescaped.
 pub fn blocks(html: &str) -> Vec<String> {
+    block_spans(html)
+        .into_iter()
+        .map(|(a, b)| unescape(&html[a..b]))
+        .collect()
+}
+
+/// Where each output block's code text is in the page.
+pub fn block_spans(html: &str) -> Vec<(usize, usize)> {
     // A block's class list starts with `rsp-run`; its parts (`rsp-run-head`)
     // and its footer (`rsp-stamp`) are not blocks.
     let starts = html
@@ -96,9 +102,16 @@ pub fn blocks(html: &str) -> Vec<String> {
             let body = &rest[start..];
             let open = body.find('>')? + 1;
             let end = body.find("</code></pre>")?;
-            Some(unescape(&body[open..end]))
+            Some((i + start + open, i + start + end))
         })
         .collect()
+}
+
+/// `text` with every match of each regex replaced by [`MASK`] (a regex
+/// that does not compile masks nothing: the lint reports it).
+pub fn mask_with(text: &str, vary: &[String]) -> String {
+    let res: Vec<Regex> = vary.iter().filter_map(|v| Regex::new(v).ok()).collect();
+    mask(text, &res)
 }
 
 fn mask(text: &str, vary: &[Regex]) -> String {
@@ -181,7 +194,7 @@ pub fn diff(a: &str, b: &str) -> String {
 }
 
 impl Outputs {
-    fn dump(&self) -> String {
+    pub fn dump(&self) -> String {
         let mut s = String::new();
         for (ch, blocks) in &self.0 {
             for (i, b) in blocks.iter().enumerate() {
@@ -192,7 +205,7 @@ impl Outputs {
     }
 }
 
-fn unescape(s: &str) -> String {
+pub fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&quot;", "\"")

@@ -1,11 +1,12 @@
 //! The checks of `cargo xtask test` against a broken book: the fixture in
 //! xtask/tests/fixtures/broken-book (see its README), built with the pinned
-//! mdbook. Each check must report what is wrong with `part/broken.md`, and
-//! nothing about the pages that are right.
+//! mdbook library, in-process. Each check must report what is wrong with
+//! `part/broken.md`, and nothing about the pages that are right.
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::{chapters, checks, drift, links, tools};
+use crate::drift::Outputs;
+use crate::store::{Record, Store};
+use crate::{chapters, checks, drift, links};
 
 fn workspace() -> PathBuf {
     crate::root::workspace_root().unwrap()
@@ -35,26 +36,11 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The pinned mdbook, installed once even though the tests run in parallel.
-fn mdbook() -> &'static Path {
-    static MDBOOK: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    MDBOOK.get_or_init(|| tools::ensure(&workspace()).unwrap().mdbook)
-}
-
-/// `mdbook build <root> -d <dest>` with the pinned mdbook.
+/// `mdbook build <root> -d <dest>`, with the library.
 fn build(root: &Path, dest: &Path) {
-    let out = Command::new(mdbook())
-        .arg("build")
-        .arg(root)
-        .arg("-d")
-        .arg(dest)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mdbook build failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut book = mdbook::MDBook::load(root).unwrap();
+    book.config.build.build_dir = dest.to_path_buf();
+    book.build().unwrap();
 }
 
 #[test]
@@ -118,26 +104,45 @@ fn the_page_check_reports_the_empty_output_block() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
+/// A store holding one run of `part/good.md`'s directive that printed `output`.
+fn store(d: &chapters::Directive, output: &str) -> Store {
+    let args = chapters::parse_args(d).unwrap();
+    let mut r = Record::new("part/good.md", 1, &d.command);
+    r.masked = Some(drift::mask_with(output, &args.vary));
+    r.vary = args.vary;
+    r.block = Some(supervisor::render::Block {
+        slug: args.slug,
+        command: "cargo run -q -p good".into(),
+        status: "exit status 0".into(),
+        output: output.into(),
+        error: None,
+    });
+    Store::new("fresh", String::new(), "", vec![r])
+}
+
 #[test]
 fn the_drift_check_reports_a_changed_output_but_not_a_varying_one() {
     let root = fixture_copy("drift");
     let chapters = chapters::load(&root).unwrap();
-    build(&root, &root.join("first"));
-    let first = drift::outputs(&root.join("first"), &chapters).unwrap();
+    let good = chapters
+        .iter()
+        .find(|c| c.rel == Path::new("part/good.md"))
+        .unwrap();
+    // The first run printed what the fixture's page shows.
+    build(&root, &root.join("book"));
+    let html = std::fs::read_to_string(good.html(&root.join("book"))).unwrap();
+    let printed = drift::blocks(&html).concat();
+    assert!(printed.contains("pid 4242\nstate Z"), "{printed}");
+    let first = Outputs::from_store(&store(&good.directives[0], &printed));
 
     // Only the pid changes, and the directive says `--vary "\d{3,}"`.
-    let good = root.join("src/part/good.md");
-    let text = std::fs::read_to_string(&good).unwrap();
-    std::fs::write(&good, text.replace("pid 4242", "pid 5151")).unwrap();
-    build(&root, &root.join("second"));
-    let second = drift::outputs(&root.join("second"), &chapters).unwrap();
+    let pid = printed.replace("pid 4242", "pid 5151");
+    let second = Outputs::from_store(&store(&good.directives[0], &pid));
     assert_eq!(drift::compare(&first, &second), Vec::<String>::new());
 
     // The state letter changes too: drift.
-    let text = std::fs::read_to_string(&good).unwrap();
-    std::fs::write(&good, text.replace("state Z", "state R")).unwrap();
-    build(&root, &root.join("third"));
-    let third = drift::outputs(&root.join("third"), &chapters).unwrap();
+    let state = pid.replace("state Z", "state R");
+    let third = Outputs::from_store(&store(&good.directives[0], &state));
     let problems = drift::compare(&first, &third);
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(

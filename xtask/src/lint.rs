@@ -60,6 +60,8 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         }
         out.extend(check_code_blocks(ch));
         out.extend(check_compile_fail(ch));
+        out.extend(crate::lint_python::check_chapter(root, ch));
+        out.extend(crate::lint_python::check_note(root, ch));
     }
     out.extend(check_snippets(root, chapters));
     out
@@ -217,6 +219,7 @@ fn check_snippets(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         let runs = chapters
             .iter()
             .any(|c| c.slug() == slug && !c.directives.is_empty());
+        out.extend(crate::lint_python::check_snippet(root, &slug));
         if !runs {
             out.push(format!(
                 "snippets/{slug}/: no chapter src/<part>/{slug}.md runs it"

@@ -6,17 +6,28 @@ mod book;
 mod browser;
 mod chapters;
 mod checks;
+mod compiled;
 mod debian;
+mod directives;
 mod drift;
 #[cfg(test)]
 mod fixture_tests;
+mod hash;
 mod i18n;
 mod links;
 mod lint;
+mod lint_python;
 mod new;
+mod plain;
 mod procs;
+mod publish;
+mod python;
 mod root;
+mod serve;
 mod stamp;
+mod store;
+#[cfg(test)]
+mod store_tests;
 mod test;
 mod tools;
 
@@ -36,31 +47,32 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Install the pinned tools if missing, build, and serve on http://127.0.0.1:3000.
+    /// Build, serve on http://127.0.0.1:3000 with edit-and-run, and rebuild
+    /// on every change (reusing the outputs of unchanged snippets).
     Serve {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
-    /// Build every snippet and the book; fail on any failed or empty output, or leftover process.
+    /// Build every snippet and the book, running every directive afresh; fail on
+    /// any failed or empty output, or leftover process. Records in target/outputs/build/.
     Build,
     /// Everything CI checks: fmt, clippy, tests, directive lint, build, link
     /// check, drift check, browser tests, mdbook test.
     Test,
     /// Scaffold a chapter, its snippet crate with a test, and its SUMMARY entry.
     New(new::NewArgs),
-    /// Time warm builds (target: median <= 5 s) and check none leaves a process behind;
-    /// `bench runner`: time an edit run through the local runner (target: median <= 0.3 s).
+    /// Benchmarks with targets (medians; each fails when its target is missed):
+    /// `book` warm builds (time beyond the snippets' own <= 0.5 s), `serve`
+    /// (prose edit -> served page <= 1.0 s; snippet edit <= its run + 1.5 s),
+    /// `fresh` (fresh clone, empty tool cache -> book served <= 150 s),
+    /// `runner` (edit -> first output through the runner).
     Bench {
-        /// `book`: warm builds of the whole book; `runner`: edit -> compile -> first
-        /// output through the runner's HTTP endpoint, beside cargo build and a direct run.
         #[arg(value_enum, default_value_t = bench::What::Book)]
         what: bench::What,
-        /// How many warm builds to time (book).
-        #[arg(long, default_value_t = 20)]
-        builds: usize,
-        /// How many edit runs to time (runner; at least 10).
-        #[arg(long, default_value_t = 15)]
-        runs: usize,
+        /// How many timed runs (builds, edits or clones; book: at least 5,
+        /// runner: at least 10).
+        #[arg(long)]
+        runs: Option<usize>,
     },
     /// Check the cmdrun directives and chapter structure only.
     Lint,
@@ -80,26 +92,26 @@ enum Command {
         #[command(subcommand)]
         command: i18n::I18nCommand,
     },
-    /// (Used by the build's directives; interim until the output store.)
-    #[command(hide = true)]
-    RecordOutput {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
-    /// Install the pinned mdbook and mdbook-cmdrun if needed and print their folder,
-    /// e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain `mdbook` use.
+    /// The book's Python environment (python/requirements.lock): `path`, `test`, `lock`.
+    #[command(subcommand)]
+    Python(python::What),
+    /// Build the pinned mdbook, mdbook-cmdrun, mdbook-xgettext and
+    /// mdbook-gettext binaries (from the workspace's lock) into the tools
+    /// folder, make the Python environment if needed, and print the tools'
+    /// folder, e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain
+    /// `mdbook` use.
     Tools,
+    /// Build the book with the plain pinned binaries (`mdbook build`, mdbook-cmdrun)
+    /// and check its pages are book/'s, apart from `--vary` parts.
+    Plain,
 }
 
 fn main() -> ExitCode {
-    let command = Cli::parse().command;
-    if let Command::RecordOutput { args } = &command {
-        return i18n::record::record_output(args).unwrap_or_else(|e| {
-            eprintln!("xtask record-output: error: {e:#}");
-            ExitCode::FAILURE
-        });
-    }
-    match run(command) {
+    // mdbook reports through `log`: its warnings, and rustdoc's failures in `mdbook test`.
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+    match run(Cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("xtask: error: {e:#}");
@@ -111,25 +123,24 @@ fn main() -> ExitCode {
 fn run(cmd: Command) -> anyhow::Result<()> {
     let root = root::workspace_root()?;
     match cmd {
-        Command::Serve { port } => book::serve(&root, port),
+        Command::Serve { port } => serve::serve(&root, port),
         Command::Build => book::build(&root).map(|_| ()),
         Command::Test => test::run(&root),
         Command::New(args) => new::run(&root, &args),
-        Command::Bench { what, builds, runs } => match what {
-            bench::What::Book => bench::run(&root, builds),
-            bench::What::Runner => bench::runner(&root, runs),
-        },
+        Command::Bench { what, runs } => bench::run(&root, what, runs),
         Command::Lint => lint::run(&root),
         Command::Links => links::run(&root.join("book"), &links::external_list(&root)),
         Command::Drift => drift::run(&root, false),
         Command::Browser => browser::run(&root),
         Command::Screenshot => browser::screenshot(&root),
         Command::I18n { command } => i18n::run(&root, &command),
-        Command::RecordOutput { .. } => unreachable!("handled in main"),
+        Command::Python(what) => python::run(&root, &what),
         Command::Tools => {
             let tools = tools::ensure(&root)?;
+            python::ensure(&root)?;
             println!("{}", tools.bin_dir.display());
             Ok(())
         }
+        Command::Plain => plain::run(&root),
     }
 }

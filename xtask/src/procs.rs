@@ -40,3 +40,17 @@ pub fn run(what: &str, cmd: &mut Command) -> Result<()> {
 pub fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
+
+/// Makes `cmd`'s process get SIGTERM when xtask dies, however it dies
+/// (Ctrl-C reaches the whole group anyway; a `kill` of xtask alone does not).
+pub fn die_with_us(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
+                .map_err(std::io::Error::from)
+        });
+    }
+    cmd
+}

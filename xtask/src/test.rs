@@ -4,13 +4,16 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
-use crate::{book, browser, drift, i18n, links, lint, procs, tools};
+use anyhow::bail;
+use mdbook::{Config, MDBook};
+
+use crate::{book, browser, drift, i18n, links, lint, plain, procs, python};
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();
-    // Before `cargo test`, whose fixture tests build a book with the pinned mdbook.
-    tools::ensure(root)?;
-    let steps: [(&str, &dyn Fn() -> Result<()>); 10] = [
+    // Before `cargo test`: the supervisor's tests run Python programs.
+    python::ensure(root)?;
+    let steps: [(&str, &dyn Fn() -> Result<()>); 12] = [
         ("cargo fmt --check", &|| {
             procs::run(
                 "cargo fmt",
@@ -34,6 +37,8 @@ pub fn run(root: &Path) -> Result<()> {
             )
         }),
         ("cargo test --workspace", &|| {
+            // The runner's tests require its sandbox.
+            crate::debian::ensure(crate::debian::BUBBLEWRAP)?;
             procs::run(
                 "cargo test",
                 procs::cargo()
@@ -41,6 +46,7 @@ pub fn run(root: &Path) -> Result<()> {
                     .args(["test", "--workspace"]),
             )
         }),
+        ("pytest (snippets/*/python)", &|| python::pytest(root)),
         ("directive lint", &|| lint::run(root)),
         ("translations (po/)", &|| i18n::check(root)),
         ("book build", &|| book::build(root).map(|_| ())),
@@ -48,6 +54,9 @@ pub fn run(root: &Path) -> Result<()> {
             links::run(&root.join("book"), &links::external_list(root))
         }),
         ("drift check (a second build)", &|| drift::run(root, true)),
+        ("plain mdbook build (the pinned binaries)", &|| {
+            plain::run(root)
+        }),
         ("browser tests (headless Chromium)", &|| browser::run(root)),
         ("mdbook test", &|| mdbook_test(root)),
     ];
@@ -70,11 +79,11 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `mdbook test` runs rustdoc with `-L DIR` and no `--extern`: DIR must hold
-/// exactly one rlib per crate, so the deps are built from crates/mdbook-deps
-/// into a target folder of their own.
+/// `mdbook test`, in-process (the library's `MDBook::test`, what the
+/// binary runs): rustdoc with `-L DIR` and no `--extern`, so DIR must hold
+/// exactly one rlib per crate, and the deps are built from
+/// crates/mdbook-deps into a target folder of their own.
 pub fn mdbook_test(root: &Path) -> Result<()> {
-    let tools = tools::ensure(root)?;
     let target = root.join("target").join("mdbook-deps");
     procs::run(
         "building the deps for mdbook test",
@@ -84,13 +93,21 @@ pub fn mdbook_test(root: &Path) -> Result<()> {
             .arg(&target),
     )?;
     let deps = target.join("debug").join("deps");
-    procs::run(
-        "mdbook test",
-        tools
-            .mdbook()
-            .current_dir(root)
-            .arg("test")
-            .arg("-L")
-            .arg(&deps),
-    )
+    let mut config = Config::from_disk(root.join("book.toml")).context("reading book.toml")?;
+    config.update_from_env();
+    // cmdrun runs for the html renderer only; without its table mdbook
+    // does not look for the binary.
+    if let Some(table) = config
+        .get_mut("preprocessor")
+        .and_then(|p| p.as_table_mut())
+    {
+        table.remove("cmdrun");
+    }
+    let mut book = MDBook::load_with_config(root, config).context("loading the book")?;
+    let Some(deps) = deps.to_str() else {
+        bail!("{} is not UTF-8", deps.display());
+    };
+    book.test(vec![deps]).context("mdbook test")?;
+    eprintln!("xtask: mdbook test: every Rust block of every chapter passed");
+    Ok(())
 }

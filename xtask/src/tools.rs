@@ -1,20 +1,17 @@
-//! The pinned book tools (versions in tools.toml), installed with
-//! `cargo install --locked` into a versioned cache folder outside the clone
-//! and always run by path: a user's own global mdbook is never touched.
+//! The pinned book tools as binaries, for readers who want plain `mdbook
+//! build` / `serve` / `test`. Their versions live in one place, the
+//! workspace Cargo.toml (`=` pins), where xtask links them as libraries;
+//! `cargo xtask tools` builds the two binaries from that same lock and
+//! compiled dependencies (`cargo build -p mdbook --bin mdbook`, seconds
+//! once xtask is built, where two `cargo install`s took minutes) and copies
+//! them into a versioned cache folder outside the clone. A user's own
+//! global mdbook is never touched.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
 
-#[derive(Deserialize)]
-struct Pins {
-    mdbook: String,
-    #[serde(rename = "mdbook-cmdrun")]
-    mdbook_cmdrun: String,
-    #[serde(rename = "mdbook-i18n-helpers")]
-    mdbook_i18n_helpers: String,
-}
+pub const TOOLS: [&str; 2] = ["mdbook", "mdbook-cmdrun"];
 
 pub struct Tools {
     pub bin_dir: PathBuf,
@@ -49,52 +46,57 @@ fn cache_home() -> Result<PathBuf> {
     Ok(base.join("rust-systems-playground").join("tools"))
 }
 
-/// Installs what is missing or at another version; returns where they are.
-pub fn ensure(root: &Path) -> Result<Tools> {
-    let file = root.join("tools.toml");
+/// The `=` pin of `name` in the workspace Cargo.toml's
+/// `[workspace.dependencies]`, without the `=`.
+pub fn pin(root: &Path, name: &str) -> Result<String> {
+    let file = root.join("Cargo.toml");
     let text =
         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let pins: Pins =
+    let doc: toml::Table =
         toml::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
-    let dir = cache_home()?.join(format!(
-        "mdbook-{}_mdbook-cmdrun-{}",
-        pins.mdbook, pins.mdbook_cmdrun
-    ));
-    let bin_dir = dir.join("bin");
-    // (crate, version, one of its binaries)
-    for (name, version, bin) in [
-        ("mdbook", &pins.mdbook, "mdbook"),
-        ("mdbook-cmdrun", &pins.mdbook_cmdrun, "mdbook-cmdrun"),
-        // mdbook-gettext, for a plain `mdbook build` of a translation.
-        (
-            "mdbook-i18n-helpers",
-            &pins.mdbook_i18n_helpers,
-            "mdbook-gettext",
+    let dep = doc
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.get(name));
+    let req = match dep {
+        Some(toml::Value::String(v)) => Some(v.as_str()),
+        Some(t) => t.get("version").and_then(toml::Value::as_str),
+        None => None,
+    };
+    match req.and_then(|r| r.strip_prefix('=')) {
+        Some(v) => Ok(v.trim().to_string()),
+        None => bail!(
+            "{}: [workspace.dependencies] {name} must be an exact `=` pin",
+            file.display()
         ),
-    ] {
-        let exe = bin_dir.join(bin);
-        if exe.is_file() && installed_version(&dir, name).as_deref() == Some(version.as_str()) {
-            continue;
-        }
-        eprintln!(
-            "xtask: installing {name} {version} into {} (once per version; a few minutes)",
-            dir.display()
-        );
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["install", "--locked", "--force", "--root"])
-            .arg(&dir)
-            .args([name, "--version", &format!("={version}")])
-            .status()
-            .with_context(|| format!("running cargo install {name}"))?;
-        if !status.success() {
-            bail!("cargo install {name} {version} failed ({status})");
-        }
-        match installed_version(&dir, name) {
-            Some(v) if v == *version && exe.is_file() => {}
-            other => bail!(
-                "{} has {name} {other:?} after install, expected {version}",
-                dir.display()
-            ),
+    }
+}
+
+/// Builds the two binaries if needed and copies them into the tools folder;
+/// returns where they are.
+pub fn ensure(root: &Path) -> Result<Tools> {
+    let (md, cmdrun) = (pin(root, "mdbook")?, pin(root, "mdbook-cmdrun")?);
+    let bin_dir = cache_home()?
+        .join(format!("mdbook-{md}_mdbook-cmdrun-{cmdrun}"))
+        .join("bin");
+    let mut cmd = crate::procs::cargo();
+    // With xtask in the selection, as everywhere: the same features, so the
+    // libraries xtask links are reused and only the two binaries are new.
+    cmd.current_dir(root)
+        .args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"]);
+    for t in TOOLS {
+        cmd.args(["-p", t, "--bin", t]);
+    }
+    crate::procs::run("building the pinned mdbook and mdbook-cmdrun", &mut cmd)?;
+    std::fs::create_dir_all(&bin_dir).with_context(|| format!("creating {}", bin_dir.display()))?;
+    let built = supervisor::locate::target_dir(root).join("debug");
+    for t in TOOLS {
+        let (from, to) = (built.join(t), bin_dir.join(t));
+        if !crate::publish::same_file(&from, &to) {
+            let tmp = bin_dir.join(format!(".{t}.new"));
+            std::fs::copy(&from, &tmp)
+                .with_context(|| format!("copying {} to {}", from.display(), tmp.display()))?;
+            std::fs::rename(&tmp, &to)?;
         }
     }
     Ok(Tools {
@@ -103,53 +105,25 @@ pub fn ensure(root: &Path) -> Result<Tools> {
     })
 }
 
-/// `tools.toml`'s version of `name`, for the check that xtask links the
-/// same mdbook and mdbook-i18n-helpers it installs.
-#[cfg(test)]
-pub fn pinned(root: &Path, name: &str) -> Option<String> {
-    let text = std::fs::read_to_string(root.join("tools.toml")).ok()?;
-    let table: toml::Table = toml::from_str(&text).ok()?;
-    table.get(name)?.as_str().map(String::from)
-}
-
-/// The version cargo recorded for `name` in `<root>/.crates.toml`, whose
-/// keys read `"mdbook-cmdrun 0.7.3 (registry+...)"`. (mdbook-cmdrun has no
-/// `--version` flag, so this is the one way that works for both tools.)
-fn installed_version(root: &Path, name: &str) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(".crates.toml")).ok()?;
-    text.lines().find_map(|line| {
-        let mut words = line.trim_start_matches('"').split(' ');
-        (words.next()? == name).then(|| words.next().map(String::from))?
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// xtask/Cargo.toml pins the libraries with `=`: the same versions.
+    /// The pins are what Cargo.lock holds, and the lock holds one mdbook:
+    /// mdbook-cmdrun's own dependency is the same compile as xtask's.
     #[test]
-    fn the_linked_libraries_are_the_pinned_tools() {
+    fn the_pins_are_the_locked_versions_and_there_is_one_mdbook() {
         let root = crate::root::workspace_root().unwrap();
-        let read = |p: &str| -> toml::Table {
-            toml::from_str(&std::fs::read_to_string(root.join(p)).unwrap()).unwrap()
-        };
-        let (manifest, workspace) = (read("xtask/Cargo.toml"), read("Cargo.toml"));
-        for name in ["mdbook", "mdbook-i18n-helpers"] {
-            let mut dep = &manifest["dependencies"][name];
-            if dep.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
-                dep = &workspace["workspace"]["dependencies"][name];
-            }
-            let req = dep
-                .as_str()
-                .or_else(|| dep.get("version").and_then(|v| v.as_str()))
-                .unwrap();
-            assert_eq!(
-                Some(req.trim_start_matches('=').to_string()),
-                pinned(&root, name),
-                "xtask/Cargo.toml's {name} must be `={{tools.toml's}}`"
-            );
-            assert!(req.starts_with('='), "{name}: pin it with `=`");
+        let lock: toml::Table =
+            toml::from_str(&std::fs::read_to_string(root.join("Cargo.lock")).unwrap()).unwrap();
+        let packages = lock["package"].as_array().unwrap();
+        for t in TOOLS {
+            let versions: Vec<&str> = packages
+                .iter()
+                .filter(|p| p["name"].as_str() == Some(t))
+                .map(|p| p["version"].as_str().unwrap())
+                .collect();
+            assert_eq!(versions, [pin(&root, t).unwrap()], "{t} in Cargo.lock");
         }
     }
 }

@@ -1,17 +1,23 @@
-//! A small HTTP/1.1 client for the runner's own tests and bench: it talks to
-//! the server the way a page does (token read from a served page, a run
-//! streamed back as chunked NDJSON), and times each event as it arrives.
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream};
+//! The runner's own tests and bench talk to it through this client, the way
+//! a page does: the token in `X-RSP-Token` (as the page's script sends it),
+//! a run streamed back as NDJSON and timed event by event. It is hyper's
+//! client (hyper-util), driven by a small runtime of its own so that tests
+//! can stay plain functions.
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 
 use crate::events::Event;
-use crate::server::{RUN_PATH, TOKEN_HEADER, TOKEN_META};
+use crate::server::{RUN_PATH, TOKEN_HEADER};
 
 pub struct Reply {
     pub status: u16,
+    /// Names in lowercase.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -19,6 +25,13 @@ pub struct Reply {
 impl Reply {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -32,41 +45,57 @@ pub struct Client {
     pub addr: SocketAddr,
     /// The Host header sent (default `127.0.0.1:PORT`).
     pub host: String,
+    /// Sent as `X-RSP-Token` on page requests (runs take theirs apiece).
+    pub token: Option<String>,
+    rt: tokio::runtime::Runtime,
+    http: hyper_util::client::legacy::Client<HttpConnector, Full<Bytes>>,
 }
 
 impl Client {
     pub fn new(addr: SocketAddr) -> Client {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("a tokio runtime for the client: {e}"));
+        let http = {
+            let _in = rt.enter();
+            hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+                .pool_max_idle_per_host(0)
+                .build_http()
+        };
         Client {
             host: format!("127.0.0.1:{}", addr.port()),
             addr,
+            token: None,
+            rt,
+            http,
         }
     }
 
-    fn send(
+    /// The same client, sending page requests with `token`.
+    pub fn with_token(mut self, token: &str) -> Client {
+        self.token = Some(token.to_string());
+        self
+    }
+
+    fn build(
         &self,
         method: &str,
         path: &str,
         headers: &[(&str, &str)],
         body: &[u8],
-    ) -> Result<BufReader<TcpStream>> {
-        let mut s = TcpStream::connect(self.addr).context("connecting to the runner")?;
-        s.set_read_timeout(Some(Duration::from_secs(120)))?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.host,
-            body.len()
-        );
+    ) -> Result<hyper::Request<Full<Bytes>>> {
+        let mut b = hyper::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr))
+            .header("host", &self.host);
         for (k, v) in headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
+            b = b.header(*k, *v);
         }
-        head.push_str("\r\n");
-        s.write_all(head.as_bytes())?;
-        // A server may answer (413) before reading a large body and close.
-        let _ = s.write_all(body);
-        Ok(BufReader::new(s))
+        Ok(b.body(Full::new(Bytes::copy_from_slice(body)))?)
     }
 
-    /// A whole request and response.
+    /// A whole request and response. Page requests carry `self.token`.
     pub fn request(
         &self,
         method: &str,
@@ -74,75 +103,97 @@ impl Client {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Reply> {
-        let mut r = self.send(method, path, headers, body)?;
-        let (status, headers) = read_head(&mut r)?;
-        let body = read_body(&mut r, &headers)?;
-        Ok(Reply {
-            status,
-            headers,
-            body,
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(t) = &self.token {
+            all.push((TOKEN_HEADER, t));
+        }
+        let req = self.build(method, path, &all, body)?;
+        self.rt.block_on(async {
+            let resp = tokio::time::timeout(Duration::from_secs(120), self.http.request(req))
+                .await
+                .context("no answer in 120 s")?
+                .context("talking to the runner")?;
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let body = resp.into_body().collect().await?.to_bytes().to_vec();
+            Ok(Reply {
+                status,
+                headers,
+                body,
+            })
         })
     }
 
-    /// The token from the meta tag of the page at `/`.
-    pub fn token(&self) -> Result<String> {
-        let page = self.request("GET", "/", &[], b"")?.text();
-        let key = format!("<meta name=\"{TOKEN_META}\" content=\"");
-        let at = page.find(&key).context("no runner token in the page")? + key.len();
-        let end = page[at..].find('"').context("unterminated token")?;
-        Ok(page[at..at + end].to_string())
-    }
-
-    /// A run: the status, and the events as they came (empty unless 200).
-    /// `body` is the JSON request; on a status other than 200 the error text
-    /// is returned in `Err`'s place as `Ok((status, [Error]))`.
+    /// A run: the status, and the events as they came. On a status other
+    /// than 200 the refusal's sentence comes back as one Error event.
     pub fn run(
         &self,
         token: Option<&str>,
         origin: Option<&str>,
         body: &str,
     ) -> Result<(u16, Vec<Timed>)> {
-        let mut headers = vec![("Content-Type", "application/json")];
+        let mut headers = vec![("content-type", "application/json")];
         if let Some(t) = token {
             headers.push((TOKEN_HEADER, t));
         }
         if let Some(o) = origin {
-            headers.push(("Origin", o));
+            headers.push(("origin", o));
         }
-        let start = Instant::now();
-        let mut r = self.send("POST", RUN_PATH, &headers, body.as_bytes())?;
-        let (status, head) = read_head(&mut r)?;
-        if status != 200 {
-            let body = read_body(&mut r, &head)?;
-            let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let message = v["error"].as_str().unwrap_or("").to_string();
-            return Ok((
-                status,
-                vec![Timed {
-                    event: Event::Error { message },
-                    at: start.elapsed(),
-                }],
-            ));
-        }
-        let mut events = Vec::new();
-        let mut line = Vec::new();
-        while let Some(chunk) = read_chunk(&mut r)? {
-            for b in chunk {
-                if b == b'\n' {
-                    let event = serde_json::from_slice(&line).with_context(|| {
-                        format!("bad event line {}", String::from_utf8_lossy(&line))
-                    })?;
-                    events.push(Timed {
-                        event,
+        let req = self.build("POST", RUN_PATH, &headers, body.as_bytes())?;
+        self.rt.block_on(async {
+            let start = Instant::now();
+            let resp = self.http.request(req).await.context("sending the run")?;
+            let status = resp.status().as_u16();
+            let mut body = resp.into_body();
+            if status != 200 {
+                let bytes = body.collect().await?.to_bytes();
+                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                let message = v["error"].as_str().unwrap_or("").to_string();
+                return Ok((
+                    status,
+                    vec![Timed {
+                        event: Event::Error { message },
                         at: start.elapsed(),
-                    });
+                    }],
+                ));
+            }
+            let mut events = Vec::new();
+            let mut line = Vec::new();
+            while let Some(frame) = tokio::time::timeout(Duration::from_secs(120), body.frame())
+                .await
+                .context("the run sent nothing for 120 s")?
+            {
+                let Ok(data) = frame?.into_data() else {
+                    continue;
+                };
+                for &b in data.iter() {
+                    if b != b'\n' {
+                        line.push(b);
+                        continue;
+                    }
+                    if !line.is_empty() {
+                        let event = serde_json::from_slice(&line).with_context(|| {
+                            format!("bad event line {}", String::from_utf8_lossy(&line))
+                        })?;
+                        events.push(Timed {
+                            event,
+                            at: start.elapsed(),
+                        });
+                    }
                     line.clear();
-                } else {
-                    line.push(b);
                 }
             }
-        }
-        Ok((status, events))
+            Ok((status, events))
+        })
     }
 }
 
@@ -151,62 +202,25 @@ pub fn run_body(slug: &str, code: &str, page: &str) -> String {
     serde_json::json!({ "slug": slug, "code": code, "edition": "2021", "page": page }).to_string()
 }
 
-fn read_head(r: &mut impl BufRead) -> Result<(u16, Vec<(String, String)>)> {
-    let mut line = String::new();
-    r.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .with_context(|| format!("bad status line {line:?}"))?;
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 {
-            bail!("the connection closed in the headers");
-        }
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-    }
-    Ok((status, headers))
+/// Reads the port and the token from `runner serve`'s first line.
+pub fn parse_first_line(line: &str) -> Option<(u16, String)> {
+    let rest = line.split("http://127.0.0.1:").nth(1)?;
+    let (port, rest) = rest.split_once('/')?;
+    let token = rest
+        .strip_prefix("?token=")?
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .next()?;
+    Some((port.parse().ok()?, token.to_string()))
 }
 
-fn is_chunked(headers: &[(String, String)]) -> bool {
-    headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The rest of a response body, chunked or read to the end.
-fn read_body(r: &mut impl BufRead, headers: &[(String, String)]) -> Result<Vec<u8>> {
-    let mut body = Vec::new();
-    if is_chunked(headers) {
-        while let Some(chunk) = read_chunk(r)? {
-            body.extend(chunk);
-        }
-    } else {
-        r.read_to_end(&mut body)?;
+    #[test]
+    fn the_first_line_gives_port_and_token() {
+        let line = "runner: serving /b with edit-and-run on http://127.0.0.1:4321/?token=ab12 (open this link; Ctrl-C to stop)";
+        assert_eq!(parse_first_line(line), Some((4321, "ab12".into())));
+        assert_eq!(parse_first_line("nothing"), None);
     }
-    Ok(body)
-}
-
-fn read_chunk(r: &mut impl BufRead) -> Result<Option<Vec<u8>>> {
-    let mut line = String::new();
-    if r.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
-        .with_context(|| format!("bad chunk size {line:?}"))?;
-    if size == 0 {
-        return Ok(None);
-    }
-    let mut buf = vec![0; size + 2];
-    r.read_exact(&mut buf)?;
-    buf.truncate(size);
-    Ok(Some(buf))
 }

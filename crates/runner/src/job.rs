@@ -1,10 +1,12 @@
-//! `runner job`: one run, in a process of its own. The server starts it for
-//! every run because `supervisor::supervise` makes the calling process a
-//! child subreaper and `kill_all_descendants` reaps *all* its children: that
-//! must not be the server. The job reads a [`JobSpec`] on stdin, compiles
-//! with rustc and runs the program, both under the supervisor, and prints
-//! [`Event`] lines on stdout as things happen.
-use std::io::{Read, Write};
+//! `runner job`: the process inside a sandbox (pid 1 of its namespaces). It
+//! waits for one [`JobSpec`] line on stdin, compiles with rustc or runs the
+//! program under the snippet supervisor (timeout, output cap, its own
+//! process group, a kill-all of what it leaves), and prints [`Event`] lines
+//! on stdout as things happen. The supervisor makes its caller a child
+//! subreaper and reaps every child, which is why this is a process of its
+//! own and never the server. If its stdin closes before it is done (the
+//! server ended the run or died) it kills everything it started and exits.
+use std::io::{BufRead, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -16,20 +18,25 @@ use serde::{Deserialize, Serialize};
 use supervisor::{supervise, supervise_streaming, Ending, Limits, Outcome};
 
 use crate::events::Event;
-use crate::limits::Sandbox;
+use crate::sandbox::rlimits::Rlimits;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JobSpec {
-    pub compile: Option<CompileSpec>,
-    pub run: Option<RunSpec>,
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum JobSpec {
+    Compile(CompileSpec),
+    Run(RunSpec),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompileSpec {
     pub rustc: PathBuf,
     pub args: Vec<String>,
+    /// rustc runs here and reads `src/main.rs`, which the job writes.
     pub cwd: PathBuf,
+    pub source: String,
+    pub env: Vec<(String, String)>,
     pub timeout_ms: u64,
+    pub limits: Rlimits,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -41,23 +48,58 @@ pub struct RunSpec {
     pub env: Vec<(String, String)>,
     pub timeout_ms: u64,
     pub output_cap: usize,
-    pub sandbox: Sandbox,
+    pub limits: Rlimits,
 }
 
 /// Bytes of compiler output kept (a 256 KiB source can make a lot of errors).
-const COMPILER_OUTPUT_CAP: usize = 128 * 1024;
+pub const COMPILER_OUTPUT_CAP: usize = 128 * 1024;
 
 fn emit(e: &Event) {
     let mut out = std::io::stdout().lock();
-    // The server may be gone (the page closed): we still finish and clean up.
+    // The server may be gone: we still finish and clean up.
     let _ = out.write_all(e.line().as_bytes());
     let _ = out.flush();
 }
 
+/// Our descendants, from /proc (ppid chains down from us).
+fn descendants() -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let parent_of: Vec<(i32, i32)> = crate::procs::all()
+        .into_iter()
+        .filter_map(|p| Some((p, crate::procs::ppid(p)?)))
+        .collect();
+    let mut found = vec![me];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// The server closed our stdin: kill all we started, then go.
+fn cancel() -> ! {
+    for _ in 0..100 {
+        let left = descendants();
+        if left.is_empty() {
+            break;
+        }
+        for pid in left {
+            // SAFETY: kill() on a pid of our own tree.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::process::exit(3)
+}
+
 pub fn main() -> ExitCode {
-    // Ctrl-C on `cargo xtask serve` reaches the whole foreground group. The
-    // snippet is in a group of its own and would not hear it, so the job stays
-    // until the supervisor has killed and reaped it (at most its timeout).
+    // The program runs as the same user: it must not be able to ptrace us
+    // or write our memory to forge events.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     for sig in [
         Signal::SIGINT,
         Signal::SIGTERM,
@@ -67,12 +109,17 @@ pub fn main() -> ExitCode {
         // SAFETY: SigIgn installs no handler code.
         let _ = unsafe { signal(sig, SigHandler::SigIgn) };
     }
-    let mut input = String::new();
-    let spec: JobSpec = match std::io::stdin()
-        .read_to_string(&mut input)
-        .map_err(|e| e.to_string())
-        .and_then(|_| serde_json::from_str(&input).map_err(|e| e.to_string()))
-    {
+    let mut stdin = std::io::BufReader::new(std::io::stdin());
+    let mut line = String::new();
+    match stdin.read_line(&mut line) {
+        Ok(0) | Err(_) => return ExitCode::SUCCESS,
+        Ok(_) => {}
+    }
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut stdin, &mut std::io::sink());
+        cancel()
+    });
+    let spec: JobSpec = match serde_json::from_str(&line) {
         Ok(s) => s,
         Err(e) => {
             emit(&Event::Error {
@@ -81,23 +128,30 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Some(c) = &spec.compile {
-        if !compile(c) {
-            return ExitCode::SUCCESS;
-        }
-    }
-    if let Some(r) = &spec.run {
-        run(r);
+    match &spec {
+        JobSpec::Compile(c) => compile(c),
+        JobSpec::Run(r) => run(r),
     }
     ExitCode::SUCCESS
 }
 
-/// Whether it compiled.
-fn compile(c: &CompileSpec) -> bool {
+fn compile(c: &CompileSpec) {
+    let src = c.cwd.join("src");
+    if let Err(e) =
+        std::fs::create_dir_all(&src).and_then(|()| std::fs::write(src.join("main.rs"), &c.source))
+    {
+        emit(&Event::Error {
+            message: format!("cannot write the source for rustc: {e}"),
+        });
+        return;
+    }
     emit(&Event::Compiling);
     let mut cmd = Command::new(&c.rustc);
-    cmd.args(&c.args).current_dir(&c.cwd);
-    Sandbox::for_rustc(c.timeout_ms / 1000 + 1).apply(&mut cmd);
+    cmd.args(&c.args)
+        .current_dir(&c.cwd)
+        .env_clear()
+        .envs(c.env.iter().map(|(k, v)| (k, v)));
+    c.limits.apply(&mut cmd);
     let limits = Limits {
         timeout: Duration::from_millis(c.timeout_ms),
         output_cap: COMPILER_OUTPUT_CAP,
@@ -125,14 +179,10 @@ fn compile(c: &CompileSpec) -> bool {
                 output,
                 ms: o.elapsed.as_millis() as u64,
             });
-            ok
         }
-        Err(e) => {
-            emit(&Event::Error {
-                message: format!("cannot run rustc ({}): {e}", c.rustc.display()),
-            });
-            false
-        }
+        Err(e) => emit(&Event::Error {
+            message: format!("cannot run rustc ({}): {e}", c.rustc.display()),
+        }),
     }
 }
 
@@ -142,7 +192,7 @@ fn run(r: &RunSpec) {
         .current_dir(&r.cwd)
         .env_clear()
         .envs(r.env.iter().map(|(k, v)| (k, v)));
-    r.sandbox.apply(&mut cmd);
+    r.limits.apply(&mut cmd);
     let limits = Limits {
         timeout: Duration::from_millis(r.timeout_ms),
         output_cap: r.output_cap,
@@ -243,5 +293,25 @@ mod tests {
         assert!(buf.is_empty());
         let mut bad = vec![b'a', 0xff, b'b'];
         assert_eq!(take_text(&mut bad), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn specs_say_their_stage() {
+        let spec = JobSpec::Run(RunSpec {
+            exe: "/rsp/bin/x".into(),
+            arg0: "x".into(),
+            cwd: "/tmp".into(),
+            env: vec![],
+            timeout_ms: 1,
+            output_cap: 1,
+            limits: Rlimits {
+                address_space: 1,
+                cpu_secs: 1,
+                file_size: 1,
+                nproc: None,
+            },
+        });
+        let json = serde_json::to_string(&spec).unwrap();
+        assert!(json.starts_with(r#"{"stage":"run","#), "{json}");
     }
 }

@@ -1,4 +1,4 @@
-//! `runner serve | bench | prepare`, and `runner job` (started by the server).
+//! `runner serve | bench | prepare`, and `runner job` (what runs in a sandbox).
 #![deny(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -40,6 +40,17 @@ enum Cmd {
         /// Do not compile every snippet once at start.
         #[arg(long)]
         no_warm: bool,
+        /// auto: the best isolation this machine allows, stated at start;
+        /// require: refuse to start without bubblewrap's namespaces;
+        /// off: no namespaces and no cgroup (only to measure what they cost).
+        #[arg(long, value_enum, default_value = "auto")]
+        sandbox: runner::sandbox::Mode,
+        /// Memory bound of a run (all its processes together), in MiB.
+        #[arg(long, default_value_t = 512)]
+        memory_mib: u64,
+        /// Task (process and thread) bound of a run.
+        #[arg(long, default_value_t = 64)]
+        tasks: u64,
     },
     /// Time edit -> first output through the runner, beside cargo build and a direct run.
     Bench {
@@ -56,7 +67,7 @@ enum Cmd {
         #[arg(long)]
         root: Option<PathBuf>,
     },
-    /// One run (started by the server; reads its job on stdin).
+    /// One compile or run, inside a sandbox (reads its job on stdin).
     #[command(hide = true)]
     Job,
 }
@@ -95,6 +106,9 @@ fn run(cmd: Cmd) -> Result<()> {
             timeout,
             queue,
             no_warm,
+            sandbox,
+            memory_mib,
+            tasks,
         } => {
             let root = root(r)?;
             let mut cfg = runner::server::Config::new(&root);
@@ -105,6 +119,9 @@ fn run(cmd: Cmd) -> Result<()> {
             cfg.run_timeout = Duration::from_secs(timeout.clamp(1, 600));
             cfg.queue = queue;
             cfg.warm = !no_warm;
+            cfg.sandbox = sandbox;
+            cfg.budget.run.memory = memory_mib.clamp(16, 1 << 20) << 20;
+            cfg.budget.run.tasks = tasks.clamp(8, 1 << 16);
             runner::server::serve(cfg)
         }
         Cmd::Bench {
@@ -115,7 +132,8 @@ fn run(cmd: Cmd) -> Result<()> {
         Cmd::Prepare { root: r } => {
             let layout = runner::prepare::Layout::new(&root(r)?);
             let plan = runner::prepare::prepare(&layout)?;
-            println!("rustc: {}", plan.rustc.display());
+            println!("sysroot: {}", plan.sysroot.display());
+            println!("link: {}", plan.link.describe());
             let mut slugs: Vec<_> = plan.externs.keys().collect();
             slugs.sort();
             for slug in slugs {

@@ -8,18 +8,23 @@
 //! target/runner/ws/                 Cargo.toml, Cargo.lock (copied from the root)
 //! target/runner/ws/<slug>/          the scratch package (its main.rs is a stub)
 //! target/runner/target/             cargo's target dir for it: the rlibs
-//! target/runner/edit/<slug>/src/    the source of the last run (rustc says `src/main.rs`)
-//! target/runner/incr/<slug>/        rustc's incremental cache
-//! target/runner/out/, jobs/         one executable and one working folder per run
+//! target/runner/cache/<how>/        per way of sandboxing (bwrap, plain):
+//!     edit/<slug>/src/              the source of the last run (rustc says `src/main.rs`)
+//!     incr/<slug>/                  rustc's incremental cache
+//!     out/<slug>/                   the last executable built for the snippet
+//! target/runner/runs/<pid>-<n>/     a run sandbox's bin/ and tmp/, removed after it
+//! target/runner/etc/                the passwd and group files sandboxes see
 //! ```
+//!
+//! `target/runner/` is 0700: no other user reads the sources or the cache.
 use std::collections::{BTreeMap, HashMap};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::SystemTime;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+
+use crate::sandbox::View;
 
 /// Crates every snippet can use from the page, whatever its Cargo.toml says.
 pub const ALWAYS: [&str; 3] = ["nix", "libc", "memmap2"];
@@ -48,17 +53,16 @@ impl Layout {
     pub fn deps(&self) -> PathBuf {
         self.target().join("debug").join("deps")
     }
-    pub fn edit(&self, slug: &str) -> PathBuf {
-        self.dir.join("edit").join(slug)
+    /// What compiles keep between runs, per way of sandboxing (rustc's
+    /// incremental cache holds the paths it was compiled with).
+    pub fn cache(&self, flavor: &str) -> PathBuf {
+        self.dir.join("cache").join(flavor)
     }
-    pub fn incr(&self, slug: &str) -> PathBuf {
-        self.dir.join("incr").join(slug)
+    pub fn runs(&self) -> PathBuf {
+        self.dir.join("runs")
     }
-    pub fn out(&self) -> PathBuf {
-        self.dir.join("out")
-    }
-    pub fn jobs(&self) -> PathBuf {
-        self.dir.join("jobs")
+    pub fn etc(&self) -> PathBuf {
+        self.dir.join("etc")
     }
 
     /// The snippet crates: folders of snippets/ with a Cargo.toml.
@@ -90,46 +94,61 @@ pub fn valid_slug(s: &str) -> bool {
 /// What a run needs to call rustc for a snippet.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub rustc: PathBuf,
+    /// rustc's sysroot (the real toolchain, not rustup's proxy).
+    pub sysroot: PathBuf,
     pub deps_dir: PathBuf,
     /// slug -> (extern crate name, rlib or proc-macro .so)
     pub externs: HashMap<String, Vec<(String, PathBuf)>>,
-    /// The inputs this plan was made from, to notice a changed Cargo.toml.
-    pub stamp: Stamp,
+    pub link: Link,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stamp(Vec<(PathBuf, Option<SystemTime>)>);
+/// How the program is compiled and linked, beyond cargo's dev profile.
+/// Measured with `cargo xtask bench runner` and rustc's `-Z time-passes`
+/// (CONTRIBUTING has the figures). Not used, and why:
+/// - `-C prefer-dynamic` (std as a shared library) took a fifth off the
+///   compile, but a program's `#[global_allocator]` is then not used (the
+///   heap-dump chapter's program counts nothing), and every program maps
+///   one more library than in the book;
+/// - Debian's mold was no faster than rustc's bundled rust-lld, its default
+///   linker here (`RSP_RUNNER_LINKER=mold` tries it, or another `-fuse-ld`).
+#[derive(Debug, Clone, Default)]
+pub struct Link {
+    /// `-fuse-ld=` for cc; None: rustc's default.
+    pub linker: Option<String>,
+    /// `-C codegen-units`: 16 instead of incremental's 256, fewer objects
+    /// for LLVM and the linker on a small program.
+    pub codegen_units: Option<u32>,
+}
 
-impl Stamp {
-    pub fn now(l: &Layout) -> Stamp {
-        let mut files = vec![l.root.join("Cargo.toml"), l.root.join("Cargo.lock")];
-        files.extend(
-            l.slugs()
-                .iter()
-                .map(|s| l.root.join("snippets").join(s).join("Cargo.toml")),
-        );
-        Stamp(
-            files
-                .into_iter()
-                .map(|f| {
-                    let t = std::fs::metadata(&f).and_then(|m| m.modified()).ok();
-                    (f, t)
-                })
-                .collect(),
+impl Link {
+    pub fn detect() -> Link {
+        Link {
+            linker: std::env::var("RSP_RUNNER_LINKER").ok().filter(|l| {
+                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
+            }),
+            codegen_units: Some(16),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "linker {}, {} codegen units",
+            self.linker
+                .as_deref()
+                .unwrap_or("rustc's default (rust-lld)"),
+            self.codegen_units
+                .map_or_else(|| "default".to_string(), |n| n.to_string())
         )
     }
 }
 
 impl Plan {
-    pub fn is_current(&self, l: &Layout) -> bool {
-        self.stamp == Stamp::now(l)
-    }
-
-    /// rustc's arguments to build `src/main.rs` (relative: run it in
-    /// `Layout::edit(slug)`) into `exe`.
-    pub fn rustc_args(&self, l: &Layout, slug: &str, edition: &str, exe: &Path) -> Vec<OsString> {
-        let mut a: Vec<OsString> = [
+    /// rustc's arguments to build `src/main.rs` (relative: rustc runs in
+    /// `view.build`) into `view.out/<slug>`, with every path as the
+    /// compile sandbox sees it.
+    pub fn rustc_args(&self, view: &View, slug: &str, edition: &str) -> Vec<String> {
+        let p = |p: &Path| p.to_string_lossy().into_owned();
+        let mut a: Vec<String> = [
             "--crate-name",
             &slug.replace('-', "_"),
             "--edition",
@@ -139,35 +158,39 @@ impl Plan {
             "--emit=link",
             "--color",
             "never",
-            // As cargo's dev profile with `debug = 0`: no debug info, and
-            // std's stripped at link time (a third faster to link).
+            // As cargo's dev profile with `debug = 0`: no debug info.
             "-C",
             "debuginfo=0",
-            "-C",
-            "strip=debuginfo",
             "-C",
             "embed-bitcode=no",
         ]
         .iter()
-        .map(OsString::from)
+        .map(|s| s.to_string())
         .collect();
-        let mut incr = OsString::from("incremental=");
-        incr.push(l.incr(slug));
-        a.extend(["-C".into(), incr]);
-        let mut dep = OsString::from("dependency=");
-        dep.push(&self.deps_dir);
-        a.extend(["-L".into(), dep]);
-        for (name, file) in self.externs.get(slug).into_iter().flatten() {
-            let mut e = OsString::from(format!("{name}="));
-            e.push(file);
-            a.extend(["--extern".into(), e]);
+        // std's debug info stripped at link time (a third faster to link).
+        a.extend(["-C".into(), "strip=debuginfo".into()]);
+        if let Some(ld) = &self.link.linker {
+            a.extend(["-C".into(), format!("link-arg=-fuse-ld={ld}")]);
         }
-        a.extend([
-            "-o".into(),
-            exe.as_os_str().to_owned(),
-            "src/main.rs".into(),
-        ]);
+        if let Some(n) = self.link.codegen_units {
+            a.extend(["-C".into(), format!("codegen-units={n}")]);
+        }
+        a.extend(["-C".into(), format!("incremental={}", p(&view.incr))]);
+        a.extend(["-L".into(), format!("dependency={}", p(&view.deps))]);
+        for (name, file) in self.externs.get(slug).into_iter().flatten() {
+            let inside = file
+                .strip_prefix(&self.deps_dir)
+                .map(|rel| view.deps.join(rel))
+                .unwrap_or_else(|_| file.clone());
+            a.extend(["--extern".into(), format!("{name}={}", p(&inside))]);
+        }
+        a.extend(["-o".into(), p(&view.out.join(slug)), "src/main.rs".into()]);
         a
+    }
+
+    /// rustc as the sandbox sees it.
+    pub fn rustc(&self, view: &View) -> PathBuf {
+        view.toolchain.join("bin").join("rustc")
     }
 }
 
@@ -175,28 +198,28 @@ fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
 }
 
-/// The real rustc of the toolchain, not rustup's proxy (saves ~15 ms a run).
-fn find_rustc() -> PathBuf {
+/// The toolchain's sysroot (the real one, not rustup's proxy's).
+pub fn find_sysroot() -> Result<PathBuf> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    Command::new(&rustc)
+    let out = Command::new(&rustc)
         .args(["--print", "sysroot"])
+        .stdin(Stdio::null())
         .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| {
-            PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
-                .join("bin")
-                .join("rustc")
-        })
-        .filter(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from(rustc))
+        .context("running rustc --print sysroot")?;
+    anyhow::ensure!(out.status.success(), "rustc --print sysroot failed");
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    anyhow::ensure!(
+        sysroot.join("bin/rustc").is_file(),
+        "no bin/rustc in the sysroot {}",
+        sysroot.display()
+    );
+    Ok(sysroot)
 }
 
 /// Writes the scratch workspace, builds its dependencies and returns the plan.
 /// cargo prints its progress on our stderr (the first build compiles nix: about a
 /// minute on 2 cores; later ones take a fraction of a second).
 pub fn prepare(l: &Layout) -> Result<Plan> {
-    let stamp = Stamp::now(l);
     let slugs = l.slugs();
     anyhow::ensure!(
         !slugs.is_empty(),
@@ -276,11 +299,12 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         }
         externs.insert(slug.clone(), list);
     }
+    let sysroot = find_sysroot()?;
     Ok(Plan {
-        rustc: find_rustc(),
+        sysroot,
         deps_dir: l.deps(),
         externs,
-        stamp,
+        link: Link::detect(),
     })
 }
 

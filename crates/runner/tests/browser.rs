@@ -1,11 +1,16 @@
 //! Edit-and-run in a real browser: the built book (book/) served by the
-//! runner, a chapter opened in headless Chromium (the browser-test crate's
-//! driver), a snippet block edited by typing into it, and its Run button
-//! pressed. Ignored by plain `cargo test` (it needs chromium, chromedriver
-//! and a built book); `cargo xtask browser` (part of `cargo xtask test`)
-//! runs it with `--ignored` after building the book and installing them.
+//! runner, opened in headless Chromium (the browser-test crate's driver)
+//! through the link the runner prints, a snippet block edited by typing
+//! into it, and its Run button pressed; the page without the link; and
+//! pages loaded while 300 idle connections sit on the runner (the stall
+//! that made us drop tiny_http: Chromium waited 20 s for a stylesheet
+//! queued behind idle connections). Ignored by plain `cargo test` (it needs
+//! chromium, chromedriver and a built book); `cargo xtask browser` (part of
+//! `cargo xtask test`) runs it with `--ignored` after building the book and
+//! installing them.
 mod common;
 
+use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -24,7 +29,7 @@ fn runner() -> Runner {
         book.display()
     );
     Runner::start(|serve| {
-        serve.args(["--timeout", "10"]);
+        serve.args(["--timeout", "10", "--no-warm"]);
     })
 }
 
@@ -151,9 +156,20 @@ async fn console_errors(c: &Client) -> Vec<String> {
         .collect()
 }
 
+/// Opens the printed link (it sets the cookie) unless `locked`, then runs
+/// `check` with the chapter's URL.
 fn in_browser(check: impl AsyncFnOnce(&Client, String)) {
+    in_browser_with(false, |_| {}, check)
+}
+
+fn in_browser_with(
+    locked: bool,
+    before: impl FnOnce(&Runner),
+    check: impl AsyncFnOnce(&Client, String),
+) {
     let _serial = one_at_a_time();
     let server = runner();
+    before(&server);
     let work = root().join("target").join("browser-runner");
     std::fs::create_dir_all(&work).unwrap();
     let d = Driver::start(Path::new(driver::CHROMEDRIVER), &work).unwrap();
@@ -163,10 +179,25 @@ fn in_browser(check: impl AsyncFnOnce(&Client, String)) {
         .unwrap();
     rt.block_on(async {
         let c = d.session(Path::new(driver::CHROMIUM)).await.unwrap();
-        let url = format!("http://127.0.0.1:{}/{PAGE}", server.port);
-        check(&c, url).await;
-        let errors = console_errors(&c).await;
+        let base = format!("http://127.0.0.1:{}", server.port);
+        if !locked {
+            c.goto(&format!("{base}/?token={}", server.token))
+                .await
+                .unwrap();
+            let at = c.current_url().await.unwrap();
+            assert_eq!(
+                at.as_str(),
+                format!("{base}/"),
+                "the token stays in the address bar"
+            );
+        }
+        check(&c, format!("{base}/{PAGE}")).await;
+        let mut errors = console_errors(&c).await;
         let _ = c.close().await;
+        if locked {
+            // The locked page itself is a 403: Chromium logs that.
+            errors.retain(|e| !e.contains("status of 403"));
+        }
         assert!(errors.is_empty(), "console errors: {errors:?}");
     });
     drop(d);
@@ -205,4 +236,71 @@ fn a_compile_error_shows_rustc_s_message() {
         assert!(compile.contains("--> src/main.rs:"), "{compile}");
         assert!(out.is_empty(), "{out}");
     });
+}
+
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn without_the_link_the_page_is_locked() {
+    in_browser_with(
+        true,
+        |_| {},
+        async |c, url| {
+            c.goto(&url).await.unwrap();
+            let text: Value = c
+                .execute("return document.body.innerText;", vec![])
+                .await
+                .unwrap();
+            let text = text.as_str().unwrap_or("").to_string();
+            assert!(text.contains("Open the link from your terminal"), "{text}");
+            assert!(text.contains("cargo xtask serve"), "{text}");
+            let source = c.source().await.unwrap();
+            assert!(!source.contains("rsp-runner-token"), "{source}");
+            assert!(c.find(Locator::Css(".rsp-run-button")).await.is_err());
+        },
+    );
+}
+
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn pages_load_at_once_beside_300_idle_connections() {
+    let mut idle: Vec<TcpStream> = Vec::new();
+    in_browser_with(
+        false,
+        |server| {
+            for _ in 0..300 {
+                idle.push(TcpStream::connect(("127.0.0.1", server.port)).unwrap());
+            }
+        },
+        async |c, url| {
+            // Three loads: the later ones reuse Chromium's kept-alive
+            // connections and open new ones beside ours.
+            for i in 0..3 {
+                let start = Instant::now();
+                c.goto(&url).await.unwrap();
+                c.wait()
+                    .for_element(Locator::Css("pre.rsp-editable .rsp-run-button"))
+                    .await
+                    .expect("no Run button on the page");
+                let styled: Value = c
+                    .execute(
+                        r#"
+                        const sheets = Array.from(document.styleSheets);
+                        return sheets.length > 3 && sheets.every(s => {
+                            try { return s.cssRules.length >= 0; } catch (e) { return false; }
+                        });
+                        "#,
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(styled, json!(true), "load {i}: stylesheets missing");
+                let took = start.elapsed();
+                assert!(
+                    took < Duration::from_secs(5),
+                    "load {i} took {took:?} beside 300 idle connections"
+                );
+            }
+        },
+    );
+    drop(idle);
 }

@@ -1,143 +1,15 @@
 //! The runner against misbehaving code and requests, through HTTP as a page
 //! would send them: every case gets its error, nothing is left running, and
-//! the server still answers.
+//! the server still answers. The attacks on the sandbox are in sandbox.rs,
+//! those on the HTTP side in http.rs.
 mod common;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::MutexGuard;
+use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
-use common::{one_at_a_time, root, Runner};
-use runner::client::{run_body, Client, Timed};
+use common::{error, exit, output, root, server};
+use runner::client::{run_body, Client};
 use runner::Event;
-
-struct Server {
-    runner: Runner,
-    client: Client,
-    token: String,
-    origin: String,
-    book: PathBuf,
-    _serial: MutexGuard<'static, ()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.runner.stop();
-        let _ = std::fs::remove_dir_all(&self.book);
-    }
-}
-
-/// `runner serve` on a free port, with a one-page book and a 2 s timeout.
-fn server() -> Server {
-    let serial = one_at_a_time();
-    let book = std::env::temp_dir().join(format!(
-        "rsp-runner-test-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&book).unwrap();
-    std::fs::write(
-        book.join("index.html"),
-        "<!DOCTYPE html><html><head><title>t</title></head><body>book</body></html>",
-    )
-    .unwrap();
-    let runner = Runner::start(|serve| {
-        serve
-            .arg("--book")
-            .arg(&book)
-            .args(["--timeout", "2", "--no-warm"]);
-    });
-    let port = runner.port;
-    let client = Client::new(SocketAddr::from(([127, 0, 0, 1], port)));
-    let start = Instant::now();
-    loop {
-        let r = client.request("GET", "/__rsp/health", &[], b"");
-        if r.is_ok_and(|r| r.text().contains("\"ready\":true")) {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(600),
-            "the runner never got ready"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let token = client.token().unwrap();
-    Server {
-        runner,
-        client,
-        token,
-        origin: format!("http://127.0.0.1:{port}"),
-        book,
-        _serial: serial,
-    }
-}
-
-impl Server {
-    fn run(&self, slug: &str, code: &str) -> (u16, Vec<Timed>) {
-        self.client
-            .run(
-                Some(&self.token),
-                Some(&self.origin),
-                &run_body(slug, code, "test-page"),
-            )
-            .unwrap()
-    }
-
-    /// The server answers, and no process of a run is left.
-    fn assert_healthy(&self) {
-        let r = self
-            .client
-            .request("GET", "/__rsp/health", &[], b"")
-            .unwrap();
-        assert_eq!(r.status, 200, "{}", r.text());
-        let left = leftovers();
-        assert!(left.is_empty(), "left running: {left:?}");
-    }
-}
-
-/// Processes running a program built by the runner, or in a run's folder.
-fn leftovers() -> Vec<String> {
-    let dir = root().join("target").join("runner");
-    let (out, jobs) = (dir.join("out"), dir.join("jobs"));
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let p = e.path();
-        let exe = std::fs::read_link(p.join("exe")).unwrap_or_default();
-        let cwd = std::fs::read_link(p.join("cwd")).unwrap_or_default();
-        if exe.starts_with(&out) || cwd.starts_with(&jobs) {
-            found.push(format!("{} {}", p.display(), exe.display()));
-        }
-    }
-    found
-}
-
-fn output(events: &[Timed]) -> String {
-    events
-        .iter()
-        .filter_map(|t| match &t.event {
-            Event::Output { text } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect()
-}
-
-fn exit(events: &[Timed]) -> &Event {
-    let last = &events.last().expect("no events").event;
-    assert!(
-        matches!(last, Event::Exit { .. }),
-        "last event is not an exit: {:?}",
-        events.iter().map(|t| &t.event).collect::<Vec<_>>()
-    );
-    last
-}
-
-fn error(events: &[Timed]) -> String {
-    match &events.last().expect("no events").event {
-        Event::Error { message } => message.clone(),
-        e => panic!("expected an error, got {e:?}"),
-    }
-}
 
 #[test]
 fn an_edited_snippet_runs_with_nix_and_streams_its_output() {
@@ -187,12 +59,9 @@ fn main() {
     assert_eq!(status, 200);
     let out = output(&events);
     assert!(!out.contains("still alive"), "{out}");
-    if nix::unistd::geteuid().is_root() {
-        assert!(
-            out.starts_with("uid 65534"),
-            "root runs programs as nobody: {out}"
-        );
-    }
+    // nobody inside the sandbox, whoever runs the server (and nobody
+    // outside too when that is root).
+    assert!(out.starts_with("uid 65534"), "{out}");
     match exit(&events) {
         Event::Exit { signal, .. } => assert_eq!(signal.as_deref(), Some("SIGTERM")),
         _ => unreachable!(),
@@ -334,10 +203,8 @@ fn foreign_origins_and_hosts_are_refused() {
     assert_eq!(status, 403);
     assert!(error(&events).contains("http://evil.example"));
     // DNS rebinding: the right address under another name.
-    let rebound = Client {
-        addr: s.client.addr,
-        host: format!("evil.example:{}", s.client.addr.port()),
-    };
+    let mut rebound = Client::new(s.client.addr).with_token(&s.token);
+    rebound.host = format!("evil.example:{}", s.client.addr.port());
     let page = rebound.request("GET", "/", &[], b"").unwrap();
     assert_eq!(page.status, 403);
     assert!(!page.text().contains(&s.token));
@@ -397,4 +264,171 @@ fn one_run_at_a_time_per_page() {
         ));
     });
     s.assert_healthy();
+}
+
+/// `prepared` from the health endpoint: how many times the workspace was built.
+fn prepared(s: &common::Server) -> u64 {
+    let h = s.client.request("GET", "/__rsp/health", &[], b"").unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&h.body).unwrap();
+    v["prepared"].as_u64().unwrap()
+}
+
+#[test]
+fn a_changed_cargo_toml_prepares_the_workspace_once_more() {
+    let s = server();
+    assert_eq!(prepared(&s), 1);
+    // Written again with the same text: a change to the watcher, none to git.
+    let manifest = root().join("snippets/zombie/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, &text).unwrap();
+    let start = Instant::now();
+    while prepared(&s) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "never prepared again"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // cargo reads the manifests while it prepares: that must not count.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(prepared(&s), 2);
+    let (st, events) = s.run("zombie", "fn main() { println!(\"after\"); }\n");
+    assert_eq!(st, 200);
+    assert_eq!(output(&events), "after\n");
+    s.assert_healthy();
+}
+
+#[test]
+fn warm_start_compiles_every_snippet_before_it_is_ready() {
+    let _serial = common::one_at_a_time();
+    let book = std::env::temp_dir().join(format!("rsp-runner-warm-{}", std::process::id()));
+    std::fs::create_dir_all(&book).unwrap();
+    let cache = root().join("target/runner/cache/bwrap");
+    let _ = std::fs::remove_dir_all(cache.join("out"));
+    let mut r = common::Runner::start(|serve| {
+        serve.arg("--book").arg(&book);
+    });
+    common::wait_ready(&Client::new(r.addr()));
+    for e in std::fs::read_dir(root().join("snippets"))
+        .unwrap()
+        .flatten()
+    {
+        if e.path().join("Cargo.toml").is_file() {
+            let slug = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                cache.join("out").join(&slug).join(&slug).is_file(),
+                "{slug} was not compiled at start"
+            );
+        }
+    }
+    r.stop();
+    let _ = std::fs::remove_dir_all(&book);
+}
+
+#[test]
+fn without_the_sandbox_it_still_runs_and_says_so() {
+    // `--sandbox off` is what a machine without bubblewrap gets (and the
+    // bench's baseline): no namespaces, no cgroup, as nobody when root.
+    let s = common::server_with(2, |serve| {
+        serve.args(["--sandbox", "off"]);
+    });
+    assert_eq!(s.isolation("sandbox"), "none");
+    assert_eq!(s.isolation("cgroup"), "none");
+    let code = "extern crate nix;\nfn main() { println!(\"uid {}\", nix::unistd::getuid()); }\n";
+    let (st, events) = s.run("zombie", code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    if nix::unistd::geteuid().is_root() {
+        assert_eq!(out, "uid 65534\n", "root runs code as nobody even so");
+    } else {
+        assert_eq!(out, format!("uid {}\n", nix::unistd::getuid()));
+    }
+    s.assert_healthy();
+}
+
+#[test]
+fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
+    let _serial = common::one_at_a_time();
+    let book = std::env::temp_dir().join(format!("rsp-runner-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&book).unwrap();
+    let start = |book: &std::path::Path| {
+        let r = common::Runner::start(|serve| {
+            serve.arg("--book").arg(book).arg("--no-warm");
+        });
+        let c = Client::new(r.addr());
+        common::wait_ready(&c);
+        (r, c)
+    };
+    let (mut a, c) = start(&book);
+    let cgroup = c
+        .request("GET", "/__rsp/health", &[], b"")
+        .unwrap()
+        .text()
+        .contains("\"cgroup\":\"v1\"");
+    let pid = a.pid();
+    a.kill();
+    // Whatever a killed runner leaves in its cgroups (here a stand-in,
+    // moved into one of them) the next runner kills.
+    let stale = std::fs::read_dir("/sys/fs/cgroup/pids")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy() == format!("rsp-runner-{pid}"))
+        .map(|e| e.path());
+    let mut stand_in = None;
+    if let (true, Some(dir)) = (cgroup, stale) {
+        let group = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .find(|e| e.path().is_dir())
+            .map(|e| e.path());
+        if let Some(group) = group {
+            let child = std::process::Command::new("sleep")
+                .arg("600")
+                .spawn()
+                .unwrap();
+            std::fs::write(group.join("cgroup.procs"), child.id().to_string()).unwrap();
+            stand_in = Some(child);
+        }
+    }
+    if nix::unistd::geteuid().is_root() {
+        assert!(
+            stand_in.is_some(),
+            "root has cgroups here: the stand-in was not placed"
+        );
+    }
+    // And a stand-in for a bwrap whose runner is gone, as its command line
+    // shows it (without a cgroup this is how the next runner finds one).
+    let layout = root().join("target/runner");
+    let mut orphan = std::process::Command::new("/usr/bin/python3")
+        .arg0("/usr/bin/bwrap")
+        .args(["-c", "import time; time.sleep(600)"])
+        .arg(format!("--bind={}", layout.display()))
+        .args(["--", "/rsp/runner", "job"])
+        .spawn()
+        .unwrap();
+    let (mut b, _) = start(&book);
+    let t = Instant::now();
+    while orphan.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the next runner left the orphan"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if let Some(mut child) = stand_in {
+        let t = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "the next runner left it"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    b.stop();
+    let mut left = common::sandboxed_processes(pid);
+    left.extend(common::sandboxed_processes(b.pid()));
+    assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&book);
 }

@@ -43,7 +43,24 @@ pub struct Args {
     #[arg(long, value_parser = parse_regex)]
     pub vary: Vec<String>,
 
-    /// Run this executable instead of building the crate (for the supervisor's own tests).
+    /// Run the note's Python program `snippets/<SLUG>/python/<PYTHON>.py`
+    /// with the book's venv (see python.rs) instead of the crate.
+    #[arg(long, value_parser = parse_python_name, conflicts_with_all = ["bin", "expect_compile_error"])]
+    pub python: Option<String>,
+
+    /// Show the program's system calls instead of its output: each value is
+    /// one `strace -e` expression (`trace=wait4,waitid`, `signal=none`).
+    #[arg(long, conflicts_with = "expect_compile_error")]
+    pub strace: Vec<String>,
+
+    /// With --strace, show only the trace lines this regex matches, as
+    /// shown (`P1  openat(...)`), e.g. to leave out the interpreter's
+    /// start-up calls.
+    #[arg(long, requires = "strace", value_parser = parse_regex)]
+    pub strace_grep: Option<String>,
+
+    /// Run this executable instead of building the crate (for the supervisor's
+    /// own tests; with --python, the interpreter).
     #[arg(long, hide = true)]
     pub exe: Option<std::path::PathBuf>,
 
@@ -55,6 +72,12 @@ pub struct Args {
 impl Args {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout)
+    }
+
+    /// `snippets/<slug>/python/<name>.py` for --python, relative to the root.
+    pub fn python_file(&self) -> Option<String> {
+        let name = self.python.as_deref()?;
+        Some(format!("snippets/{}/python/{name}.py", self.slug))
     }
 
     /// The binary run for this directive.
@@ -84,6 +107,19 @@ fn parse_regex(s: &str) -> Result<String, String> {
     regex::Regex::new(s)
         .map(|_| s.to_string())
         .map_err(|e| format!("`{s}` is not a regex: {e}"))
+}
+
+fn parse_python_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && !s.ends_with(".py")
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a program name like subprocess_wait (the file python/<name>.py, without .py)"
+        ))
+    }
 }
 
 fn parse_error_code(s: &str) -> Result<String, String> {
@@ -119,6 +155,23 @@ mod tests {
     }
 
     #[test]
+    fn a_python_directive_names_its_file() {
+        let a = Args::try_parse_from([
+            "supervisor",
+            "zombie",
+            "--python",
+            "subprocess_wait",
+            "--expect-exit",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.python_file().as_deref(),
+            Some("snippets/zombie/python/subprocess_wait.py")
+        );
+    }
+
+    #[test]
     fn rejects_bad_values() {
         for bad in [
             vec!["supervisor", "z", "--timeout", "0"],
@@ -140,6 +193,9 @@ mod tests {
                 "--expect-signal",
                 "SIGABRT",
             ],
+            vec!["supervisor", "z", "--python", "wait.py"],
+            vec!["supervisor", "z", "--python", "../x"],
+            vec!["supervisor", "z", "--python", "w", "--bin", "w"],
         ] {
             assert!(Args::try_parse_from(&bad).is_err(), "{bad:?} was accepted");
         }

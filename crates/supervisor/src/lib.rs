@@ -7,7 +7,9 @@
 pub mod args;
 pub mod compile;
 pub mod locate;
+pub mod python;
 pub mod reap;
+pub mod record;
 pub mod render;
 pub mod supervise;
 

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::Parser;
+
+// The binary's own: `--python` and `--strace` runs (they use block/judge/text below).
+mod run_python;
+mod traced;
 use supervisor::render::{render, Block};
 use supervisor::{compile, locate, supervise, Args, Ending, Limits, Outcome};
 
@@ -36,7 +40,10 @@ fn main() -> ExitCode {
         eprintln!("supervisor: {}", why.lines().next().unwrap_or_default());
         block.error = Some(why);
     }
-    print!("{}", render(&block));
+    match supervisor::record::wanted() {
+        true => print!("{}", supervisor::record::to_json(&block)),
+        false => print!("{}", render(&block)),
+    }
     if block.error.is_some() {
         ExitCode::from(1)
     } else {
@@ -56,6 +63,9 @@ fn run(args: &Args, root: &Path) -> Block {
     };
     if let Some(code) = &args.expect_compile_error {
         return run_rustc(args, root, &snippet_dir, code, &limits);
+    }
+    if args.python.is_some() {
+        return run_python::run(args, root, &limits);
     }
     let exe = match &args.exe {
         Some(exe) => exe.clone(),
@@ -81,6 +91,14 @@ fn run(args: &Args, root: &Path) -> Block {
         })
         .env("RUST_BACKTRACE", "0")
         .env("RSP_SNIPPET", &args.slug);
+    if !args.strace.is_empty() {
+        let mut shown = format!("target/debug/{}", args.bin_name());
+        for a in &args.snippet_args {
+            shown.push(' ');
+            shown.push_str(a);
+        }
+        return traced::run(args, root, cmd, &limits, &shown);
+    }
     match supervise(cmd, &limits) {
         Ok(outcome) => {
             let (status, verdict) = judge(args, &outcome);
@@ -214,6 +232,9 @@ fn text(o: &Outcome) -> String {
 
 /// What a reader can type at the repository root to see the same thing.
 fn shown_command(args: &Args) -> String {
+    if let Some(shown) = run_python::shown_command(args) {
+        return shown;
+    }
     if let Some(src) = &args.source {
         return format!(
             "rustc --edition 2021 snippets/{}/compile_fail/{src}.rs",

@@ -16,6 +16,7 @@ pub const STAMP_ENV: &str = "RSP_STAMP";
 /// footer links to.
 pub const ABOUT_SLUG: &str = "about";
 
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Block {
     pub slug: String,
     /// The command a reader can type from the repository root.
@@ -32,6 +33,10 @@ pub struct Block {
 pub struct Footer {
     pub stamp: String,
     pub about: Option<String>,
+    /// When the block's run happened, for a page served from kept records
+    /// (`cargo xtask serve`: "at 14:02:31"); `None` in a build, where every
+    /// block ran when the book was built.
+    pub ran: Option<String>,
 }
 
 impl Footer {
@@ -48,7 +53,18 @@ impl Footer {
         Some(Footer {
             stamp: stamp.to_string(),
             about,
+            ran: None,
         })
+    }
+
+    /// The footer of `slug`'s block run in `cwd`, as [`render`] makes it:
+    /// the "About this build" page does not link to itself.
+    pub fn for_block(slug: &str, stamp: &str, root: Option<&Path>, cwd: &Path) -> Option<Footer> {
+        let mut footer = Footer::new(stamp, root, cwd);
+        if let Some(f) = footer.as_mut().filter(|_| slug == ABOUT_SLUG) {
+            f.about = None; // the page would link to itself
+        }
+        footer
     }
 }
 
@@ -57,17 +73,14 @@ pub fn render(b: &Block) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
     let root = crate::locate::workspace_root(&cwd);
     let stamp = std::env::var(STAMP_ENV).unwrap_or_default();
-    let mut footer = Footer::new(&stamp, root.as_deref(), &cwd);
-    if let Some(f) = footer.as_mut().filter(|_| b.slug == ABOUT_SLUG) {
-        f.about = None; // the page would link to itself
-    }
+    let footer = Footer::for_block(&b.slug, &stamp, root.as_deref(), &cwd);
     render_with(b, footer.as_ref())
 }
 
 /// How the run ended, for the theme: a plain success, the outcome the
 /// chapter is about (an expected exit code, signal or compiler error), or a
 /// failure.
-fn kind(b: &Block) -> &'static str {
+pub fn kind(b: &Block) -> &'static str {
     if b.error.is_some() {
         "rsp-run-failed"
     } else if b.status.ends_with("(expected)") {
@@ -103,9 +116,13 @@ pub fn render_with(b: &Block, footer: Option<&Footer>) -> String {
             Some(link) => format!(" ([about this build]({link}))"),
             None => String::new(),
         };
+        let when = match &f.ran {
+            Some(at) => format!("Ran {}", escape_markdown(at)),
+            None => "Ran when the book was built".to_string(),
+        };
         let _ = writeln!(
             md,
-            "<div class=\"rsp-stamp\">\n\nRan when the book was built: {}{about}\n\n</div>\n",
+            "<div class=\"rsp-stamp\">\n\n{when}: {}{about}\n\n</div>\n",
             escape_markdown(f.stamp.lines().next().unwrap_or_default())
         );
     }
@@ -200,6 +217,7 @@ mod tests {
         let footer = Footer {
             stamp: "Linux 6.1 (x86_64) · Debian_12 · rustc 1.95.0".into(),
             about: Some("../about.md".into()),
+            ran: None,
         };
         let md = render_with(&expected_signal(), Some(&footer));
         assert!(
@@ -207,6 +225,12 @@ mod tests {
             "{md}"
         );
         assert!(!render_with(&expected_signal(), None).contains("rsp-stamp"));
+        let served = Footer {
+            ran: Some("at 14:02:31".into()),
+            ..footer
+        };
+        assert!(render_with(&expected_signal(), Some(&served))
+            .contains("\n\nRan at 14:02:31: Linux 6.1 (x86\\_64)"));
     }
 
     #[test]

@@ -72,17 +72,20 @@ pub fn supervise_streaming(
         .stdout(writer.try_clone()?)
         .stderr(writer)
         .process_group(0);
+    // The reader thread first: a snippet that forks until a task limit
+    // stops it must not leave us unable to start a thread to read it.
+    let cap = limits.output_cap;
+    let (tx, rx) = mpsc::channel();
+    thread::Builder::new().spawn(move || {
+        let _ = tx.send(collect(reader, cap, on_output));
+    })?;
     let start = Instant::now();
     let child = cmd.spawn();
     // The Command holds our copies of the pipe's write end; drop them so the
-    // reader sees EOF once every process of the snippet is gone.
+    // reader sees EOF once every process of the snippet is gone (or at
+    // once, if it did not start).
     drop(cmd);
     let mut child = child?;
-    let cap = limits.output_cap;
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(collect(reader, cap, on_output));
-    });
 
     let pid = child.id() as i32;
     let finished = wait_exit(pid, limits.timeout)?;

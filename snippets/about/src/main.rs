@@ -19,6 +19,9 @@ struct Stamp {
     rustc: String,
     /// The glibc this process is running with, from gnu_get_libc_version(3).
     glibc: String,
+    /// What `/usr/bin/python3 --version` says: Debian's interpreter, from
+    /// which the venv that runs the notes' Python programs is made.
+    python: String,
     /// The type of the mount holding the build folder (target/), from
     /// /proc/self/mountinfo.
     file_system: String,
@@ -62,6 +65,7 @@ impl Stamp {
         println!("distribution  {}", self.distribution);
         println!("rustc         {}", self.rustc);
         println!("glibc         {}", self.glibc);
+        println!("python        {}", self.python);
         println!(
             "file system   {} (the build folder's mount)",
             self.file_system
@@ -75,11 +79,12 @@ impl Stamp {
         // `rustc <version> (<commit> <date>)` -> `rustc <version>`
         let rustc: Vec<&str> = self.rustc.split_whitespace().take(2).collect();
         format!(
-            "{} · {} · {} · glibc {} · {} · {} CPU{} · {}",
+            "{} · {} · {} · glibc {} · {} · {} · {} CPU{} · {}",
             self.kernel,
             self.distribution,
             rustc.join(" "),
             self.glibc,
+            self.python,
             self.file_system,
             self.cpus,
             if self.cpus == 1 { "" } else { "s" },
@@ -99,6 +104,7 @@ fn read_stamp() -> Result<Stamp, String> {
         distribution: distribution()?,
         rustc: rustc_version()?,
         glibc: glibc_version()?,
+        python: python_version()?,
         file_system: file_system(&build_dir)?,
         cpus: std::thread::available_parallelism()
             .map_err(|e| format!("available_parallelism: {e}"))?
@@ -117,6 +123,10 @@ fn read_stamp() -> Result<Stamp, String> {
     expect(
         stamp.rustc.starts_with("rustc "),
         "`rustc --version` should start with `rustc `",
+    )?;
+    expect(
+        stamp.python.starts_with("Python 3."),
+        "`/usr/bin/python3 --version` should start with `Python 3.`",
     )?;
     Ok(stamp)
 }
@@ -149,6 +159,20 @@ fn rustc_version() -> Result<String, String> {
         .output()
         .map_err(|e| format!("rustc --version: {e}"))?;
     expect(out.status.success(), "`rustc --version` should succeed")?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Debian's python3, not whatever `python3` is first on PATH (a pyenv shim,
+/// say): the book's Python environment is made from this one.
+fn python_version() -> Result<String, String> {
+    let out = Command::new("/usr/bin/python3")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("/usr/bin/python3 --version: {e}"))?;
+    expect(
+        out.status.success(),
+        "`/usr/bin/python3 --version` should succeed",
+    )?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 

@@ -1,5 +1,5 @@
 //! Each fact the about snippet prints must agree with what the system's own
-//! tools say (uname, getconf, findmnt, date), and `--line` must carry them all.
+//! tools say (uname, getconf, python3, findmnt, date), and `--line` must carry them all.
 use std::process::Command;
 
 fn sh(cmd: &str, args: &[&str]) -> String {
@@ -35,7 +35,7 @@ fn value<'a>(text: &'a str, key: &str) -> &'a str {
 #[test]
 fn every_fact_matches_the_systems_own_tools() {
     let text = about(&[]);
-    assert_eq!(text.lines().count(), 7, "{text}");
+    assert_eq!(text.lines().count(), 8, "{text}");
     let kernel = format!(
         "{} {} ({})",
         sh("uname", &["-s"]),
@@ -44,6 +44,10 @@ fn every_fact_matches_the_systems_own_tools() {
     );
     assert_eq!(value(&text, "kernel"), kernel);
     assert_eq!(value(&text, "rustc"), sh("rustc", &["--version"]));
+    assert_eq!(
+        value(&text, "python"),
+        sh("/usr/bin/python3", &["--version"])
+    );
     // `getconf GNU_LIBC_VERSION` prints `glibc 2.36`.
     assert_eq!(
         format!("glibc {}", value(&text, "glibc")),
@@ -86,6 +90,7 @@ fn the_line_carries_the_same_facts() {
         value(&text, "distribution").to_string(),
         rustc.join(" "),
         format!("glibc {}", value(&text, "glibc")),
+        value(&text, "python").to_string(),
         fs.to_string(),
         date.to_string(),
     ] {

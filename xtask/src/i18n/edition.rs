@@ -1,99 +1,77 @@
-//! Building a translated edition in-process: mdbook's own HTML renderer on
-//! the book as translated from `po/<lang>.po`, with each directive replaced
-//! by the English build's output (never run again).
+//! A translated edition, rendered by `book::render` (one render function
+//! for every edition) from the English build's store (`Mode::Replay`):
+//! nothing runs again, and every output block is the English one.
 //!
-//! The preprocessors run in this order: translate (mdbook-i18n-helpers'
-//! `translate_book`: prose, headings and SUMMARY titles; a message missing
-//! from the catalog, or fuzzy, stays English), then the directives (so an
-//! output block is never seen by the translation), then mdbook's `links`
-//! (the `{{#rustdoc_include}}` code, untranslated) and `index`. Headings
-//! keep their English anchors (`anchors`).
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::path::Path;
+//! The preprocessors run in this order: translate (ours, below: headings
+//! keep their English anchors, then mdbook-i18n-helpers' `translate_book`
+//! translates prose, headings and SUMMARY titles; a message missing from
+//! the catalog, or fuzzy, stays English), then the directives, replayed
+//! (so an output block is never seen by the translation), then mdbook's
+//! `index` and `links` (the `{{#rustdoc_include}}` code, untranslated).
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
 use mdbook::book::{Book, BookItem};
-use mdbook::preprocess::{IndexPreprocessor, LinkPreprocessor, Preprocessor, PreprocessorContext};
-use mdbook::MDBook;
+use mdbook::preprocess::{Preprocessor, PreprocessorContext};
+use mdbook::Config;
 use polib::catalog::Catalog;
 
+use super::anchors;
 use super::config::Edition;
-use super::{anchors, record};
+use crate::book::{self, Rendered};
+use crate::store::Store;
 
-/// Builds `edition` into `book/<dir>/`; book/ must hold this build's English
-/// edition (and target/i18n/outputs/ its outputs).
-pub fn build(root: &Path, edition: &Edition) -> Result<()> {
-    let po = edition.po_file(root);
-    // Parsed here, so a broken catalog fails before anything is built.
-    parse_po(&po)?;
-    let mut config = mdbook::Config::from_disk(root.join("book.toml"))
-        .map_err(|e| anyhow!("{e:#}"))
-        .context("reading book.toml")?;
-    config.update_from_env();
-    config.book.language = Some(edition.lang.clone());
-    config.book.description = Some(edition.description.clone());
-    config.build.build_dir = Path::new("book").join(&edition.dir);
-    // Our own list below replaces book.toml's (gettext, cmdrun) and the defaults.
-    config.build.use_default_preprocessors = false;
-    if let Some(table) = config
-        .get_mut("preprocessor")
-        .and_then(|v| v.as_table_mut())
-    {
-        table.clear();
-    }
-    let set = |config: &mut mdbook::Config, key: &str, value: String| {
-        config.set(key, value).map_err(|e| anyhow!("{e:#}"))
-    };
-    // 404.html links from the edition's own root.
+/// Renders `edition` into `dest` from `store`, the records of the English
+/// render of the same sources.
+pub fn render(root: &Path, edition: &Edition, store: Store, dest: PathBuf) -> Result<Rendered> {
+    let translate = Translate::new(&edition.po_file(root))?;
+    let e = edition.clone();
+    book::render_from_store(
+        root,
+        store,
+        dest,
+        vec![Box::new(translate)],
+        Some(Box::new(move |config: &mut Config| configure(config, &e))),
+    )
+}
+
+/// book.toml, as this edition's: its `<html lang>` and description, its
+/// 404 page linking from its own root, "Suggest an edit" opening its catalog.
+fn configure(config: &mut Config, e: &Edition) {
+    config.book.language = Some(e.lang.clone());
+    config.book.description = Some(e.description.clone());
     let site = config
         .get("output.html.site-url")
         .and_then(|v| v.as_str())
         .unwrap_or("/")
         .trim_end_matches('/')
         .to_string();
-    set(
-        &mut config,
-        "output.html.site-url",
-        format!("{site}/{}/", edition.dir),
-    )?;
-    // "Suggest an edit" on a translated page means its catalog.
-    if let Some(url) = config
+    let edit = config
         .get("output.html.edit-url-template")
         .and_then(|v| v.as_str())
-        .map(String::from)
-    {
-        set(
-            &mut config,
-            "output.html.edit-url-template",
-            url.replace("{path}", &format!("po/{}.po", edition.po)),
-        )?;
+        .map(|url| url.replace("{path}", &format!("po/{}.po", e.po)));
+    // Setting a string cannot fail (it is serialised to TOML as it is).
+    let _ = config.set("output.html.site-url", format!("{site}/{}/", e.dir));
+    if let Some(edit) = edit {
+        let _ = config.set("output.html.edit-url-template", edit);
     }
-    let mut book = MDBook::load_with_config(root, config)
-        .map_err(|e| anyhow!("{e:#}"))
-        .context("loading the book")?;
-    book.with_preprocessor(Translate {
-        po,
-        english: root.join("book"),
-    })
-    .with_preprocessor(Replay {
-        root: root.to_path_buf(),
-    })
-    .with_preprocessor(LinkPreprocessor::new())
-    .with_preprocessor(IndexPreprocessor::new());
-    book.build()
-        .map_err(|e| anyhow!("{e:#}"))
-        .with_context(|| format!("building the {} edition", edition.po))
 }
 
-/// mdbook-i18n-helpers' gettext preprocessor, with the catalog given: its
-/// own reads `po/<book.language>.po`, and our `book.language` is the
-/// `<html lang>` tag (`zh-Hant-TW`), not the catalog's name.
+/// mdbook-i18n-helpers' gettext step, with the catalog given: its own
+/// preprocessor reads `po/<book.language>.po`, and our `book.language` is
+/// the `<html lang>` tag (`zh-Hant-TW`), not the catalog's name.
 struct Translate {
-    po: std::path::PathBuf,
-    /// The English edition of this build, whose heading ids the translated
-    /// headings keep (`anchors`).
-    english: std::path::PathBuf,
+    catalog: Catalog,
+}
+
+impl Translate {
+    /// Parses the catalog now, so a broken one fails before anything renders.
+    fn new(po: &Path) -> Result<Translate> {
+        let mut catalog = parse_po(po)?;
+        // SUMMARY titles reach preprocessors without their formatting.
+        mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut catalog);
+        Ok(Translate { catalog })
+    }
 }
 
 impl Preprocessor for Translate {
@@ -101,15 +79,18 @@ impl Preprocessor for Translate {
         "gettext"
     }
 
-    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook::errors::Result<Book> {
-        let mut catalog = parse_po(&self.po)?;
+    fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
+        let smart = ctx
+            .config
+            .html_config()
+            .unwrap_or_default()
+            .smart_punctuation();
         let mut failed = None;
         book.for_each_mut(|item| {
             let BookItem::Chapter(ch) = item else { return };
             let Some(path) = &ch.path else { return };
-            let page = self.english.join(path.with_extension("html"));
-            let html = std::fs::read_to_string(&page).unwrap_or_default();
-            let ids = anchors::english_ids(&html);
+            // Still English here: the ids mdBook gives the English page.
+            let ids = anchors::english_ids(&ch.content, smart);
             match anchors::pin(&ch.content, &ids, &format!("src/{}", path.display())) {
                 Ok(text) => ch.content = text,
                 Err(e) => {
@@ -120,45 +101,8 @@ impl Preprocessor for Translate {
         if let Some(e) = failed {
             return Err(e);
         }
-        // SUMMARY titles reach preprocessors without their formatting.
-        mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut catalog);
-        mdbook_i18n_helpers::gettext::translate_book(&catalog, &mut book)?;
+        mdbook_i18n_helpers::gettext::translate_book(&self.catalog, &mut book)?;
         Ok(book)
-    }
-}
-
-/// The directives, replaced with the English build's outputs.
-struct Replay {
-    root: std::path::PathBuf,
-}
-
-impl Preprocessor for Replay {
-    fn name(&self) -> &str {
-        "cmdrun"
-    }
-
-    fn supports_renderer(&self, renderer: &str) -> bool {
-        renderer == "html"
-    }
-
-    fn run(&self, _ctx: &PreprocessorContext, mut book: Book) -> mdbook::errors::Result<Book> {
-        let seen = RefCell::new(HashMap::new());
-        let mut failed = None;
-        book.for_each_mut(|item| {
-            let BookItem::Chapter(ch) = item else { return };
-            let Some(path) = ch.path.clone() else { return };
-            if failed.is_some() {
-                return;
-            }
-            match record::replay(&self.root, &path, &ch.content, &mut seen.borrow_mut()) {
-                Ok(text) => ch.content = text,
-                Err(e) => failed = Some(e),
-            }
-        });
-        match failed {
-            Some(e) => Err(e),
-            None => Ok(book),
-        }
     }
 }
 

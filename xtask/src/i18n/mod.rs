@@ -4,9 +4,10 @@
 //! - `po/messages.pot`: every message of the English book (`extract`).
 //! - `po/<lang>.po`: one catalog per edition, listed in `po/i18n.toml`
 //!   (`config`) with the pages it is complete for.
-//! - `cargo xtask build` builds each edition into `book/<dir>/` after the
-//!   English one (`edition`), from the same run's outputs (`record`), and
-//!   checks that their output blocks are byte-identical (`blocks`).
+//! - `cargo xtask build` and `serve` render each edition into `book/<dir>/`
+//!   with the English one, from the English render's output store
+//!   (`edition`: nothing runs twice), and check that their output blocks
+//!   are byte-identical (`blocks`).
 //! - `cargo xtask i18n check` (a step of `cargo xtask test`): the template is
 //!   current and every complete page fully translated (`check`), and the
 //!   theme's UI strings exist in every edition (`strings`).
@@ -17,7 +18,6 @@ pub mod check;
 pub mod config;
 pub mod edition;
 pub mod extract;
-pub mod record;
 pub mod strings;
 #[cfg(test)]
 mod tests;
@@ -28,6 +28,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::chapters::Chapter;
+use crate::store::Store;
 use crate::{checks, debian, procs};
 
 #[derive(clap::Subcommand)]
@@ -46,34 +47,53 @@ pub fn run(root: &Path, cmd: &I18nCommand) -> Result<()> {
     }
 }
 
-/// Builds every edition of po/i18n.toml after the English build, then
+/// Renders every edition of po/i18n.toml into `<english>/<dir>/` from the
+/// records of the English render in `english` (a staging folder), then
 /// checks its pages as the English ones are checked, and its output blocks
-/// against the English ones.
-pub fn build_all(root: &Path, chapters: &[Chapter]) -> Result<()> {
+/// and heading ids against the English pages. Returns the problems found.
+pub fn render_editions(
+    root: &Path,
+    store: &Store,
+    english: &Path,
+    chapters: &[Chapter],
+) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
     for e in config::editions(root)? {
         let started = std::time::Instant::now();
-        edition::build(root, &e)?;
-        let book = root.join("book");
-        let problems = checks::page_problems(&book.join(&e.dir), chapters)?;
-        if !problems.is_empty() {
-            for p in &problems {
-                eprintln!("  book/{}/: {p}", e.dir);
-            }
-            bail!(
-                "{} problem(s) in book/{}/, listed above",
-                problems.len(),
-                e.dir
+        let dest = english.join(&e.dir);
+        let rendered = edition::render(root, &e, store.clone(), dest.clone())
+            .with_context(|| format!("rendering the {} edition", e.po))?;
+        let mut found = rendered.problems;
+        found.extend(align_print(english, &dest)?);
+        found.extend(checks::page_problems(&dest, chapters)?);
+        let same = blocks::check(english, &e.dir, chapters, &mut found);
+        let took = started.elapsed().as_secs_f64();
+        if std::env::var_os("RSP_PROFILE").is_some() || !found.is_empty() {
+            eprintln!(
+                "xtask: the {} edition in {took:.2} s ({same} output blocks identical to English)",
+                e.po
             );
         }
-        let same = blocks::check(&book, &e.dir, chapters)?;
-        eprintln!(
-            "xtask: built the {} edition into book/{}/ in {:.2} s ({same} output blocks identical to book/'s)",
-            e.po,
-            e.dir,
-            started.elapsed().as_secs_f64()
-        );
+        problems.extend(found.into_iter().map(|p| format!("{}/: {p}", e.dir)));
     }
-    Ok(())
+    Ok(problems)
+}
+
+/// The translated print.html with the English one's heading ids
+/// (`anchors::align_print`); a problem when they cannot be matched.
+fn align_print(english: &Path, edition: &Path) -> Result<Option<String>> {
+    let (en, tr) = (english.join("print.html"), edition.join("print.html"));
+    let read =
+        |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+    match anchors::align_print(&read(&tr)?, &read(&en)?) {
+        Some(html) => {
+            std::fs::write(&tr, html).with_context(|| format!("writing {}", tr.display()))?;
+            Ok(None)
+        }
+        None => Ok(Some(
+            "print.html: not the same number of headings as the English print page".into(),
+        )),
+    }
 }
 
 /// `cargo xtask i18n check`.

@@ -1,94 +1,96 @@
-//! Live reload: `watch_book` notices when `mdbook watch` has rebuilt `book/`
-//! and `events` tells every open page, as server-sent events.
-use std::io::Write;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
+//! Live reload: a file watcher (notify) on `book/` bumps a version once a
+//! rebuild has settled, and `/__rsp/events` tells every open page, as
+//! server-sent events (axum's Sse). This replaces `mdbook serve`'s reload.
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
-use super::{json_error, lock, Shared};
-use crate::http::{self, Request};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::{mpsc, watch};
 
-/// Server-sent events: `reload` when the book in `book/` was rebuilt
-/// (by `mdbook watch`). This replaces mdbook serve's live reload.
-pub(super) fn events(s: &Shared, req: Request) {
-    if let Some(origin) = req.header("Origin") {
-        if !s.origins.iter().any(|o| o == origin) {
-            return json_error(req, 403, "not from this server's pages");
+use super::App;
+
+/// Quiet time after the last change before pages reload.
+const SETTLE: Duration = Duration::from_millis(300);
+
+pub async fn events(State(app): State<Arc<App>>, h: HeaderMap) -> Response {
+    if let Some(origin) = h.get(header::ORIGIN) {
+        if !app.origins.iter().any(|o| o == origin) {
+            return (StatusCode::FORBIDDEN, "not from this server's pages\n").into_response();
         }
     }
-    let mut w = &req.stream;
-    let head = [
-        ("Content-Type", "text/event-stream"),
-        ("Cache-Control", "no-store"),
-        ("Transfer-Encoding", "chunked"),
-    ];
-    if http::write_head(&mut w, 200, &head, None).is_err() {
-        return;
+    let mut rx = app.book_version.clone();
+    rx.mark_unchanged();
+    let first = futures_util::stream::once(async {
+        Ok::<Event, Infallible>(Event::default().comment("rsp live reload"))
+    });
+    let reloads = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.changed().await.ok()?;
+        let v = *rx.borrow_and_update();
+        Some((
+            Ok::<Event, Infallible>(Event::default().event("reload").data(v.to_string())),
+            rx,
+        ))
+    });
+    use futures_util::StreamExt;
+    Sse::new(first.chain(reloads))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(15))
+                .text("ping"),
+        )
+        .into_response()
+}
+
+/// Whether an event is a change (not a read: inotify reports opens too).
+pub fn changes(kind: &notify::EventKind) -> bool {
+    use notify::event::{AccessKind, AccessMode, EventKind};
+    match kind {
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        // A file written and closed.
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        _ => false,
     }
-    let mut send = |text: &str| -> bool {
-        write!(w, "{:x}\r\n{text}\r\n", text.len())
-            .and_then(|()| w.flush())
-            .is_ok()
+}
+
+/// Watches `book` and bumps `version` when a rebuild has settled (and the
+/// book has its index page again).
+pub fn watch_book(book: PathBuf, version: watch::Sender<u64>) {
+    let _ = std::fs::create_dir_all(&book);
+    let (tx, mut rx) = mpsc::unbounded_channel::<()>();
+    let watcher = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+        // Writes only: inotify also reports every read (each page we serve).
+        if res.is_ok_and(|e| changes(&e.kind)) {
+            let _ = tx.send(());
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("runner: no live reload (cannot watch files: {e})");
+            return;
+        }
     };
-    if !send(": rsp live reload\n\n") {
+    if let Err(e) = watcher.watch(&book, RecursiveMode::Recursive) {
+        eprintln!(
+            "runner: no live reload (cannot watch {}: {e})",
+            book.display()
+        );
         return;
     }
-    let mut seen = *lock(&s.book_version);
-    loop {
-        let guard = lock(&s.book_version);
-        let (guard, _) = s
-            .book_changed
-            .wait_timeout_while(guard, Duration::from_secs(15), |v| *v == seen)
-            .unwrap_or_else(|p| p.into_inner());
-        let now = *guard;
-        drop(guard);
-        let ok = if now != seen {
-            seen = now;
-            send(&format!("event: reload\ndata: {now}\n\n"))
-        } else {
-            send(": ping\n\n")
-        };
-        if !ok {
-            return;
-        }
-    }
-}
-
-/// Polls book/ and bumps the version once a rebuild has settled.
-pub(super) fn watch_book(s: &Shared) {
-    let mut last = book_stamp(&s.cfg.book);
-    let mut changed = false;
-    loop {
-        std::thread::sleep(Duration::from_millis(400));
-        let now = book_stamp(&s.cfg.book);
-        if now != last {
-            last = now;
-            changed = true;
-        } else if changed && s.cfg.book.join("index.html").is_file() {
-            changed = false;
-            *lock(&s.book_version) += 1;
-            s.book_changed.notify_all();
-        }
-    }
-}
-
-fn book_stamp(dir: &Path) -> (usize, Option<SystemTime>) {
-    fn walk(dir: &Path, n: &mut usize, newest: &mut Option<SystemTime>) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let Ok(m) = e.metadata() else { continue };
-            if m.is_dir() {
-                walk(&e.path(), n, newest);
-            } else {
-                *n += 1;
-                if let Ok(t) = m.modified() {
-                    *newest = (*newest).max(Some(t));
-                }
+    tokio::spawn(async move {
+        let _watcher = watcher;
+        while rx.recv().await.is_some() {
+            // Wait for the rebuild to go quiet.
+            while let Ok(Some(())) = tokio::time::timeout(SETTLE, rx.recv()).await {}
+            if book.join("index.html").is_file() {
+                version.send_modify(|v| *v += 1);
             }
         }
-    }
-    let (mut n, mut newest) = (0, None);
-    walk(dir, &mut n, &mut newest);
-    (n, newest)
+    });
 }

@@ -1,0 +1,124 @@
+//! `POST /__rsp/run`: one run, in one direction, one module per stage:
+//!
+//! 1. `request.rs`: the request becomes a validated [`request::Job`] (or a
+//!    4xx with a sentence the page shows);
+//! 2. `queue.rs`: a place in line (409 for a page that already runs, 503
+//!    when the line is full), then the turn; a run whose client left while
+//!    waiting never starts;
+//! 3. `compile.rs`: rustc in a compile sandbox (`sandbox/`), against the
+//!    prebuilt plan the server holds (`server/plan.rs`);
+//! 4. `execute.rs`: the program in a run sandbox, started while rustc worked;
+//! 5. `stream.rs`: the events, streamed to the page as NDJSON lines.
+//!
+//! Every stage watches the client: when it goes, the stage kills its
+//! sandbox (all its processes, through the pid namespace and the cgroup)
+//! and the run ends.
+pub mod compile;
+pub mod execute;
+pub mod queue;
+pub mod request;
+pub mod stream;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+
+use crate::events::Event;
+use crate::sandbox::Kind;
+use crate::server::plan::PlanState;
+use crate::server::App;
+use queue::Ticket;
+use request::Job;
+use stream::Events;
+
+/// The handler: checks, a place in line, then the run streams on in a task
+/// of its own while the response is already on its way.
+pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
+    let job = match request::read(&app, req).await {
+        Ok(j) => j,
+        Err(r) => return r.into_response(),
+    };
+    let (ticket, ahead) = match app.queue.admit(&job.page) {
+        Ok(t) => t,
+        Err(r) => return r.into_response(),
+    };
+    let (events, response) = stream::channel();
+    tokio::spawn(async move {
+        go(&app, &job, ticket, ahead, &events).await;
+        // `ticket` was dropped inside: the page may run again before it
+        // sees the end of this stream (when `events` goes here).
+        drop(events);
+    });
+    response
+}
+
+async fn go(app: &App, job: &Job, mut ticket: Ticket, ahead: usize, ev: &Events) {
+    if ahead > 0 && ev.send(&Event::Queued { ahead }).await.is_err() {
+        return;
+    }
+    if matches!(app.plan.current(), PlanState::Preparing)
+        && ev
+            .send(&Event::Preparing {
+                message: "preparing the runner's workspace (the first time, cargo builds nix: about a minute)".into(),
+            })
+            .await
+            .is_err()
+    {
+        return;
+    }
+    let turn = tokio::select! {
+        t = ticket.turn() => t,
+        _ = ev.closed() => return,
+    };
+    let plan = match app.plan.current() {
+        PlanState::Ready(p) => p,
+        PlanState::Failed(message) => {
+            let _ = ev
+                .send(&Event::Error {
+                    message: format!("the runner's workspace does not build: {message}"),
+                })
+                .await;
+            return;
+        }
+        PlanState::Preparing => {
+            let _ = ev
+                .send(&Event::Error {
+                    message: "the runner's workspace is not ready".into(),
+                })
+                .await;
+            return;
+        }
+    };
+    let sandboxes = app.pool.take(&Kind::Run).and_then(|r| {
+        app.pool
+            .take(&Kind::Compile {
+                slug: job.slug.clone(),
+            })
+            .map(|c| (c, r))
+    });
+    let (compile_sb, run_sb) = match sandboxes {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = ev
+                .send(&Event::Error {
+                    message: format!("the runner could not start a sandbox: {e:#}"),
+                })
+                .await;
+            return;
+        }
+    };
+    match compile::compile(compile_sb, &plan, job, app, ev).await {
+        Ok(exe) => execute::execute(run_sb, &exe, job, app, ev).await,
+        Err(_) => {
+            tokio::spawn(run_sb.finish());
+        }
+    }
+    // Sandboxes for the next edit (of this snippet, most likely).
+    app.pool.refill(Kind::Run);
+    app.pool.refill(Kind::Compile {
+        slug: job.slug.clone(),
+    });
+    drop(turn);
+    drop(ticket);
+}

@@ -1,0 +1,170 @@
+//! What a sandbox's first process does between fork and exec, as the
+//! server's user, before it becomes `bwrap` (or, without bubblewrap, the job
+//! itself): join its cgroup, and when the server is root, stage what the
+//! sandbox sees and become `nobody`.
+//!
+//! Why the staging: bwrap resolves every bind source as the user it runs
+//! as, and it must not run as root (a root-run bwrap maps the sandbox's user
+//! to root outside). nobody cannot reach root's rustup toolchain (/root is
+//! 0700) nor our 0700 `target/runner/`. So the child, still root, makes a
+//! private mount namespace, mounts a small tmpfs on /tmp there (its own,
+//! nobody else's) and bind-mounts each needed host path into it; then it
+//! drops to nobody and bwrap binds those paths into the sandbox. Nothing of
+//! this is visible outside the child.
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where staged paths appear, in the child's private mount namespace.
+pub const STAGE_DIR: &str = "/tmp/rsp";
+
+/// One host path bound into the staging tmpfs.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    pub host: PathBuf,
+    /// Its name under `STAGE_DIR`.
+    pub name: String,
+}
+
+impl Staged {
+    pub fn path(&self) -> PathBuf {
+        Path::new(STAGE_DIR).join(&self.name)
+    }
+}
+
+/// Everything computed before the fork (nothing may allocate after it).
+pub struct Enter {
+    cgroup_procs: Vec<CString>,
+    stage: Vec<(CString, CString, bool)>,
+    user: Option<(u32, u32)>,
+    setsid: bool,
+}
+
+fn c(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| io::ErrorKind::InvalidInput.into())
+}
+
+impl Enter {
+    pub fn new(
+        cgroup_procs: Vec<CString>,
+        stage: &[Staged],
+        user: Option<(u32, u32)>,
+        setsid: bool,
+    ) -> io::Result<Enter> {
+        let mut s = Vec::new();
+        for st in stage {
+            s.push((c(&st.host)?, c(&st.path())?, st.host.is_dir()));
+        }
+        Ok(Enter {
+            cgroup_procs,
+            stage: s,
+            user,
+            setsid,
+        })
+    }
+
+    /// Installs the steps as the command's pre_exec hook.
+    pub fn install(self, cmd: &mut Command) {
+        // SAFETY: the hook only makes async-signal-safe system calls on
+        // strings and numbers prepared above, before the fork.
+        unsafe {
+            cmd.pre_exec(move || self.run());
+        }
+    }
+
+    /// # Safety
+    /// Only between fork and exec, in the child.
+    unsafe fn run(&self) -> io::Result<()> {
+        let check = |r: libc::c_int| -> io::Result<()> {
+            if r < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(())
+            }
+        };
+        // SAFETY (all blocks below): plain system calls with pointers to
+        // NUL-terminated strings owned by `self`, alive across the calls.
+        for f in &self.cgroup_procs {
+            let fd = unsafe { libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+            check(fd)?;
+            let n = unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) };
+            unsafe { libc::close(fd) };
+            if n != 1 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        if !self.stage.is_empty() {
+            let root = c"/";
+            let tmp = c"/tmp";
+            let dir = c"/tmp/rsp";
+            let tmpfs = c"tmpfs";
+            let opts = c"mode=0755,size=1m";
+            check(unsafe { libc::unshare(libc::CLONE_NEWNS) })?;
+            check(unsafe {
+                libc::mount(
+                    std::ptr::null(),
+                    root.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                )
+            })?;
+            check(unsafe {
+                libc::mount(
+                    tmpfs.as_ptr(),
+                    tmp.as_ptr(),
+                    tmpfs.as_ptr(),
+                    libc::MS_NOSUID | libc::MS_NODEV,
+                    opts.as_ptr().cast(),
+                )
+            })?;
+            check(unsafe { libc::mkdir(dir.as_ptr(), 0o755) })?;
+            for (src, dst, is_dir) in &self.stage {
+                if *is_dir {
+                    check(unsafe { libc::mkdir(dst.as_ptr(), 0o755) })?;
+                } else {
+                    let fd = unsafe {
+                        libc::open(
+                            dst.as_ptr(),
+                            libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC,
+                            0o644,
+                        )
+                    };
+                    check(fd)?;
+                    unsafe { libc::close(fd) };
+                }
+                check(unsafe { bind(src, dst) })?;
+            }
+        }
+        if let Some((uid, gid)) = self.user {
+            check(unsafe { libc::setgroups(0, std::ptr::null()) })?;
+            check(unsafe { libc::setgid(gid) })?;
+            check(unsafe { libc::setuid(uid) })?;
+        }
+        // After the uid change, which clears it: die with the server.
+        check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) })?;
+        if self.setsid {
+            check(unsafe { libc::setsid() })?;
+        }
+        check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })?;
+        Ok(())
+    }
+}
+
+/// # Safety
+/// A mount(2) call; both strings must be NUL-terminated.
+unsafe fn bind(src: &CStr, dst: &CStr) -> libc::c_int {
+    // SAFETY: as documented above.
+    unsafe {
+        libc::mount(
+            src.as_ptr(),
+            dst.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND | libc::MS_REC,
+            std::ptr::null(),
+        )
+    }
+}

@@ -1,0 +1,220 @@
+//! Who may use the runner, checked on every request before anything else:
+//!
+//! 1. `Host` must be `127.0.0.1:PORT` or `localhost:PORT` (DNS rebinding);
+//! 2. `/__rsp/health` is open (it says only whether the runner is up and
+//!    ready, which anyone on the machine can see from the listening port);
+//! 3. the link printed at start, `/?token=T`, sets an HttpOnly,
+//!    SameSite=Strict cookie and redirects (303) to the same URL without
+//!    the token, so it leaves the address bar and the history;
+//! 4. every other request needs that cookie, or the token in `X-RSP-Token`
+//!    (scripts and tests); without: 403 and a page saying where the link is;
+//! 5. a run (`run/request.rs`) always needs `X-RSP-Token`: the cookie alone
+//!    does not run code.
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{App, HEALTH_PATH, RUN_PATH, TOKEN_HEADER, TOKEN_PARAM};
+
+/// Compares without telling, through the time taken, how much was right.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn token_matches(app: &App, given: &[u8]) -> bool {
+    constant_time_eq(given, app.token.as_bytes())
+}
+
+/// The value of cookie `name` in the request's Cookie headers.
+fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
+}
+
+/// Splits `token=...` out of a query; returns (token, the rest).
+fn take_token(query: &str) -> (Option<&str>, String) {
+    let mut token = None;
+    let mut rest = Vec::new();
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            Some((TOKEN_PARAM, v)) => token = Some(v),
+            _ => rest.push(part),
+        }
+    }
+    (token, rest.join("&"))
+}
+
+fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5}}\
+         code{{background:#eee;padding:0 .2em}}</style></head>\
+         <body><h1>{title}</h1>{text}</body></html>\n"
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// The page for a request without the cookie or the token. It never holds
+/// the token; it says where the link with it is.
+fn locked(app: &App) -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Open the link from your terminal",
+        &format!(
+            "<p>This is the local runner of <em>Rust Systems Playground</em>. It serves the book \
+             and runs code only for the browser that opened the link it printed when it started: \
+             look in the terminal where <code>cargo xtask serve</code> runs for a line with \
+             <code>http://127.0.0.1:{}/?token=…</code> and open that link.</p>\
+             <p>The token changes at every start, so an old link or tab needs the new one.</p>",
+            app.port
+        ),
+    )
+}
+
+fn json(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({ "error": message })),
+    )
+        .into_response()
+}
+
+/// Headers on every answer: no sniffing, no referrer (no URL of ours leaks
+/// to a link's site), never framed by another page.
+fn harden(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    for (k, v) in [
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+    ] {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    r
+}
+
+pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    harden(check(&app, req, next).await)
+}
+
+async fn check(app: &App, req: Request, next: Next) -> Response {
+    let h = req.headers();
+    let host_ok = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|host| app.hosts.iter().any(|x| x == host));
+    if !host_ok {
+        return json(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "this server answers only to Host {} or {} (DNS rebinding protection)",
+                app.hosts[0], app.hosts[1]
+            ),
+        );
+    }
+    let path = req.uri().path().to_string();
+    // Open: health; runs check their own token (run/request.rs).
+    if path == HEALTH_PATH || path == RUN_PATH {
+        return next.run(req).await;
+    }
+    let query = req.uri().query().unwrap_or("");
+    let (given, rest) = take_token(query);
+    if let Some(given) = given {
+        if !(req.method() == Method::GET || req.method() == Method::HEAD) {
+            return locked(app);
+        }
+        if !token_matches(app, given.as_bytes()) {
+            return page(
+                StatusCode::FORBIDDEN,
+                "This link is from another start",
+                "<p>The token in this link is not the one the runner printed when it started \
+                 this time (it changes at every start). Open the link in the terminal where \
+                 <code>cargo xtask serve</code> runs.</p>",
+            );
+        }
+        // One leading slash: `//host` would be a link to another site.
+        let clean = format!("/{}", path.trim_start_matches('/'));
+        let location = if rest.is_empty() {
+            clean
+        } else {
+            format!("{clean}?{rest}")
+        };
+        let set = format!(
+            "{}={}; HttpOnly; SameSite=Strict; Path=/",
+            app.cookie, app.token
+        );
+        let mut r = Response::new(Body::empty());
+        *r.status_mut() = StatusCode::SEE_OTHER;
+        if let (Ok(loc), Ok(set)) = (
+            HeaderValue::from_str(&location),
+            HeaderValue::from_str(&set),
+        ) {
+            r.headers_mut().insert(header::LOCATION, loc);
+            r.headers_mut().insert(header::SET_COOKIE, set);
+        }
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return r;
+    }
+    let by_cookie = cookie(h, &app.cookie).is_some_and(|v| token_matches(app, v.as_bytes()));
+    let by_header = h
+        .get(TOKEN_HEADER)
+        .is_some_and(|v| token_matches(app, v.as_bytes()));
+    if !(by_cookie || by_header) {
+        return locked(app);
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_leaves_the_query() {
+        assert_eq!(take_token("token=abc"), (Some("abc"), String::new()));
+        assert_eq!(
+            take_token("a=1&token=abc&b=2"),
+            (Some("abc"), "a=1&b=2".to_string())
+        );
+        assert_eq!(take_token("a=1"), (None, "a=1".to_string()));
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("other=1; rsp-runner-5=abc"),
+        );
+        assert_eq!(cookie(&h, "rsp-runner-5"), Some("abc"));
+        assert_eq!(cookie(&h, "rsp-runner-6"), None);
+    }
+
+    #[test]
+    fn comparisons_need_every_byte() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

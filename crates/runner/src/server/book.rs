@@ -1,0 +1,120 @@
+//! The book's files from `book/`, served by tower-http's ServeDir (paths
+//! kept inside the folder, content types, ranges, conditional requests) with
+//! the book's 404 page. Every HTML page gets the run token and the snippet
+//! list in its `<head>` as it is sent (`theme/head.hbs` reads them), and is
+//! never cached: only a browser that passed `auth.rs` ever sees one.
+use std::convert::Infallible;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+
+use super::{App, TOKEN_META};
+
+/// The largest page we add the token to (print.html is the biggest).
+const HTML_CAP: usize = 64 << 20;
+
+type Dir = ServeDir<tower_http::set_status::SetStatus<ServeFile>>;
+
+#[derive(Clone)]
+pub struct Files(Dir);
+
+impl Files {
+    pub fn new(book: &Path) -> Files {
+        Files(
+            ServeDir::new(book)
+                .append_index_html_on_directories(true)
+                .not_found_service(ServeFile::new(book.join("404.html"))),
+        )
+    }
+}
+
+/// Adds the runner's token and the snippet list to a page's head.
+fn inject(html: &str, token: &str, slugs: &[String]) -> String {
+    let meta = format!(
+        "<meta name=\"{TOKEN_META}\" content=\"{token}\"><meta name=\"rsp-runner-slugs\" content=\"{}\">",
+        slugs.join(" ")
+    );
+    match html.find("<head>") {
+        Some(i) => {
+            let at = i + "<head>".len();
+            format!("{}{meta}{}", &html[..at], &html[at..])
+        }
+        None => format!("{meta}{html}"),
+    }
+}
+
+pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
+    if !(req.method() == Method::GET || req.method() == Method::HEAD) {
+        return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
+    }
+    let head = req.method() == Method::HEAD;
+    let Ok(resp) = app
+        .files
+        .0
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e: Infallible| e);
+    let status = resp.status();
+    let html = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if status == StatusCode::NOT_FOUND && !html {
+        return (
+            StatusCode::NOT_FOUND,
+            format!(
+                "not found; is the book built in {}? (cargo xtask build)\n",
+                app.cfg.book.display()
+            ),
+        )
+            .into_response();
+    }
+    let (mut parts, body) = resp.into_parts();
+    if !html || !(status.is_success() || status == StatusCode::NOT_FOUND) {
+        parts
+            .headers
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return Response::from_parts(parts, Body::new(body));
+    }
+    // A page: the token goes in, and the page is never stored anywhere.
+    for h in [header::ETAG, header::LAST_MODIFIED, header::CONTENT_LENGTH] {
+        parts.headers.remove(h);
+    }
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if head {
+        return Response::from_parts(parts, Body::empty());
+    }
+    let Ok(bytes) = axum::body::to_bytes(Body::new(body), HTML_CAP).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "page too large\n").into_response();
+    };
+    let page = inject(
+        &String::from_utf8_lossy(&bytes),
+        &app.token,
+        &app.layout.slugs(),
+    );
+    Response::from_parts(parts, Body::from(page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_goes_first_in_head() {
+        let html = "<!DOCTYPE html><html><head><meta charset=\"UTF-8\"></head></html>";
+        let out = inject(html, "abc", &["zombie".into(), "o-direct".into()]);
+        assert!(out.starts_with(
+            "<!DOCTYPE html><html><head><meta name=\"rsp-runner-token\" content=\"abc\"><meta name=\"rsp-runner-slugs\" content=\"zombie o-direct\"><meta charset"
+        ), "{out}");
+    }
+}

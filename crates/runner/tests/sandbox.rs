@@ -1,0 +1,520 @@
+//! Hostile code pasted into a page, against the sandbox: what rustc may
+//! read, what the program may see, reach, take and keep. Each test is an
+//! attack; each must fail the way SECURITY.md says.
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::{compile_error, exit, output, root, server, server_with, status};
+use runner::Event;
+
+/// A file only the server's user can read, outside anything the sandbox
+/// binds: the attacks try to get its text out.
+struct Secret {
+    path: std::path::PathBuf,
+    text: String,
+}
+
+impl Secret {
+    fn new(dir: &std::path::Path) -> Secret {
+        std::fs::create_dir_all(dir).unwrap();
+        let path = dir.join(format!("rsp-secret-{}", std::process::id()));
+        let text = format!("TOP-SECRET-{}", std::process::id() * 7919);
+        std::fs::write(&path, &text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        Secret { path, text }
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[test]
+fn rustc_cannot_read_root_only_files_or_the_servers() {
+    let s = server();
+    let in_tmp = Secret::new(&std::env::temp_dir());
+    let in_workspace = Secret::new(&root().join("target"));
+    let mut cases = vec![(
+        "fn main() { print!(\"{}\", include_str!(\"/etc/shadow\")); }\n".to_string(),
+        "couldn't read `/etc/shadow`".to_string(),
+    )];
+    for secret in [&in_tmp, &in_workspace] {
+        let p = secret.path.display();
+        cases.extend([
+            (
+                format!("fn main() {{ print!(\"{{}}\", include_str!(\"{p}\")); }}\n"),
+                format!("couldn't read `{p}`"),
+            ),
+            (
+                format!("fn main() {{ print!(\"{{:?}}\", include_bytes!(\"{p}\")); }}\n"),
+                format!("couldn't read `{p}`"),
+            ),
+            (
+                format!("#[path = \"{p}\"]\nmod secret;\nfn main() {{}}\n"),
+                format!("couldn't read `{p}`"),
+            ),
+            (
+                format!(
+                    "std::arch::global_asm!(\".section .rodata\\n.incbin \\\"{p}\\\"\");\nfn main() {{}}\n"
+                ),
+                "Could not find incbin file".to_string(),
+            ),
+        ]);
+    }
+    for (code, expected) in cases {
+        let (st, events) = s.run("zombie", &code);
+        assert_eq!(st, 200);
+        let said = compile_error(&events);
+        assert!(said.contains(&expected), "{code}\nrustc said:\n{said}");
+        for secret in [&in_tmp, &in_workspace] {
+            assert!(!said.contains(&secret.text), "{said}");
+        }
+    }
+    s.assert_healthy();
+}
+
+#[test]
+fn rustc_and_the_program_see_none_of_the_servers_environment() {
+    let s = server_with(2, |serve| {
+        serve.env("RSP_TEST_SERVER_SECRET", "leaked-from-the-server");
+    });
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let (st, events) = s.run(
+        "zombie",
+        "fn main() { println!(\"{}\", env!(\"HOME\")); }\n",
+    );
+    assert_eq!(st, 200);
+    let said = compile_error(&events);
+    assert!(
+        said.contains("environment variable `HOME` not defined at compile time"),
+        "{said}"
+    );
+    assert!(!said.contains(&home), "{said}");
+
+    let code = r#"
+fn main() {
+    let at_compile_time = [
+        ("HOME", option_env!("HOME")),
+        ("USER", option_env!("USER")),
+        ("PWD", option_env!("PWD")),
+        ("CARGO", option_env!("CARGO")),
+        ("CARGO_HOME", option_env!("CARGO_HOME")),
+        ("RUSTUP_HOME", option_env!("RUSTUP_HOME")),
+        ("SSH_AUTH_SOCK", option_env!("SSH_AUTH_SOCK")),
+        ("RSP_TEST_SERVER_SECRET", option_env!("RSP_TEST_SERVER_SECRET")),
+        ("RSP_RUNNER", option_env!("RSP_RUNNER")),
+        ("PATH", option_env!("PATH")),
+    ];
+    for (k, v) in at_compile_time {
+        println!("compile {k}={v:?}");
+    }
+    let mut vars: Vec<String> = std::env::vars().map(|(k, v)| format!("{k}={v}")).collect();
+    vars.sort();
+    println!("run {}", vars.join(" "));
+}
+"#;
+    let (st, events) = s.run("zombie", code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    for k in [
+        "HOME",
+        "USER",
+        "PWD",
+        "CARGO",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "SSH_AUTH_SOCK",
+        "RSP_TEST_SERVER_SECRET",
+        "RSP_RUNNER",
+    ] {
+        assert!(out.contains(&format!("compile {k}=None\n")), "{k}: {out}");
+    }
+    assert!(
+        out.contains("compile PATH=Some(\"/usr/bin:/bin\")"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "run HOME=/tmp LANG=C.UTF-8 PATH=/usr/bin:/bin RSP_SNIPPET=zombie RUST_BACKTRACE=0 TMPDIR=/tmp\n"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("leaked-from-the-server"), "{out}");
+    s.assert_healthy();
+}
+
+#[test]
+fn the_program_cannot_connect_to_the_runner_or_anything() {
+    let s = server();
+    let code = format!(
+        r#"
+use std::io::Read;
+fn main() {{
+    match std::net::TcpStream::connect(("127.0.0.1", {port})) {{
+        Ok(mut c) => {{
+            let mut b = String::new();
+            let _ = c.read_to_string(&mut b);
+            println!("CONNECTED to the runner: {{b}}");
+        }}
+        Err(e) => println!("connect 127.0.0.1:{port}: {{:?}}", e.kind()),
+    }}
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    println!("udp to the runner: {{:?}}", udp.send_to(b"x", ("127.0.0.1", {port})).map(|_| ()));
+    let devs = std::fs::read_to_string("/proc/net/dev").unwrap();
+    let names: Vec<&str> = devs.lines().skip(2).filter_map(|l| l.split(':').next()).map(str::trim).collect();
+    println!("interfaces: {{}}", names.join(" "));
+}}
+"#,
+        port = s.runner.port
+    );
+    let (st, events) = s.run("zombie", &code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    assert!(
+        out.contains(&format!(
+            "connect 127.0.0.1:{}: ConnectionRefused",
+            s.runner.port
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("CONNECTED"), "{out}");
+    // Its own loopback only: a network namespace with nothing else in it.
+    assert!(out.contains("interfaces: lo\n"), "{out}");
+    s.assert_healthy();
+}
+
+#[test]
+fn the_program_sees_only_its_sandbox() {
+    let s = server();
+    let workspace = root().display().to_string();
+    let code = format!(
+        r#"
+extern crate nix;
+fn list(dir: &str) -> String {{
+    let mut v: Vec<String> = match std::fs::read_dir(dir) {{
+        Ok(rd) => rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect(),
+        Err(e) => return format!("{{:?}}", e.kind()),
+    }};
+    v.sort();
+    v.join(",")
+}}
+fn main() {{
+    println!("uid {{}} gid {{}} pid {{}}", nix::unistd::getuid(), nix::unistd::getgid(), std::process::id());
+    println!("root {{}}", list("/"));
+    println!("tmp [{{}}]", list("/tmp"));
+    println!("bin {{}}", list("/rsp/bin"));
+    println!("workspace {{}}", list("{workspace}"));
+    println!("shadow {{:?}}", std::fs::read("/etc/shadow").map_err(|e| e.kind()).map(|_| ()));
+    println!("passwd {{}}", std::fs::read_to_string("/etc/passwd").unwrap().lines().count());
+    println!("usr {{:?}}", std::fs::write("/usr/x", "x").map_err(|e| e.raw_os_error()));
+    println!("dev {{:?}}", std::fs::write("/dev/x", "x").map_err(|e| e.raw_os_error()));
+    println!("processes {{}}", list("/proc").split(',').filter(|n| n.parse::<u32>().is_ok()).count());
+    println!("host {{}}", std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim());
+}}
+"#
+    );
+    let (st, events) = s.run("zombie", &code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    let all: Vec<&Event> = events.iter().map(|t| &t.event).collect();
+    let line = |key: &str| -> String {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no {key} in {out}: {all:?}"))
+            .to_string()
+    };
+    // A pid namespace of its own: the job is 1, its threads take 2 and 3.
+    let ids = line("uid");
+    assert!(ids.starts_with("65534 gid 65534 pid "), "{out}");
+    let pid: u32 = ids.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(pid < 10, "{out}");
+    for entry in line("root").split(',') {
+        assert!(
+            [
+                "bin",
+                "dev",
+                "etc",
+                "lib",
+                "lib32",
+                "lib64",
+                "libx32",
+                "proc",
+                "rsp",
+                "sbin",
+                "tmp",
+                "toolchain",
+                "usr"
+            ]
+            .contains(&entry),
+            "unexpected /{entry} in {out}"
+        );
+    }
+    assert_eq!(line("tmp"), "[]", "{out}");
+    assert_eq!(line("bin"), "zombie", "{out}");
+    assert_eq!(line("workspace"), "NotFound", "{out}");
+    assert_eq!(line("shadow"), "Err(NotFound)", "{out}");
+    assert_eq!(line("passwd"), "2", "{out}");
+    assert_eq!(
+        line("usr"),
+        "Err(Some(30))",
+        "read-only /usr (EROFS): {out}"
+    );
+    assert_eq!(
+        line("dev"),
+        "Err(Some(30))",
+        "read-only /dev (EROFS): {out}"
+    );
+    // The job (pid 1) and the program: nothing else of the machine.
+    assert_eq!(line("processes"), "2", "{out}");
+    assert_eq!(line("host"), "sandbox", "{out}");
+    s.assert_healthy();
+}
+
+#[test]
+fn six_children_of_850_mib_are_killed_by_the_memory_bound() {
+    let s = server_with(20, |_| {});
+    if !s.has_cgroup() {
+        return;
+    }
+    // Each child touches its memory a chunk at a time and stops by itself
+    // if the machine runs low: should the bound fail, the test fails
+    // without taking the machine down.
+    let code = r#"
+extern crate nix;
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, ForkResult};
+const MIB: usize = 1 << 20;
+fn available_mib() -> usize {
+    let m = std::fs::read_to_string("/proc/meminfo").unwrap();
+    m.lines().find_map(|l| l.strip_prefix("MemAvailable:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<usize>().ok())
+        .unwrap() / 1024
+}
+fn child() -> ! {
+    // The kernel's OOM killer takes the children first, not the parent that
+    // reports on them (raising one's own score needs no privilege).
+    std::fs::write("/proc/self/oom_score_adj", "1000").unwrap();
+    // 16 MiB at a time, each written (vec! of a byte is a memset).
+    let mut v: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..(850 + 15) / 16 {
+        if available_mib() < 3072 {
+            std::process::exit(42);
+        }
+        v.push(vec![1u8; 16 * MIB]);
+    }
+    println!("child {} touched {} MiB", std::process::id(), v.len() * 16);
+    std::process::exit(0)
+}
+fn main() {
+    let mut kids = Vec::new();
+    for _ in 0..6 {
+        // SAFETY: the child only allocates and exits.
+        match unsafe { fork() }.unwrap() {
+            ForkResult::Child => child(),
+            ForkResult::Parent { child } => kids.push(child),
+        }
+    }
+    for k in kids {
+        match waitpid(k, None).unwrap() {
+            WaitStatus::Signaled(_, sig, _) => println!("child killed by {sig:?}"),
+            WaitStatus::Exited(_, 42) => println!("child stopped by the watchdog"),
+            other => println!("child {other:?}"),
+        }
+    }
+}
+"#;
+    let (st, events) = s.run("zombie", code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    assert!(!out.contains("touched"), "a child got its 850 MiB: {out}");
+    assert!(!out.contains("watchdog"), "the machine ran low: {out}");
+    assert_eq!(
+        out.matches("child killed by SIGKILL").count(),
+        6,
+        "every child is killed: {out}"
+    );
+    let st = status(&events);
+    assert!(
+        st.contains("the memory bound (512 MiB for all its processes) killed"),
+        "{st}"
+    );
+    s.assert_healthy();
+}
+
+#[test]
+fn files_in_tmp_and_dev_shm_are_gone_after_the_run() {
+    let s = server();
+    let write = r#"
+fn main() {
+    println!("tmp at start: {}", std::fs::read_dir("/tmp").unwrap().count());
+    std::fs::write("/tmp/left-behind", "x").unwrap();
+    std::fs::write("/dev/shm/left-behind", "x").unwrap();
+    std::fs::write("left-in-cwd", "x").unwrap();
+    // /dev/shm is small: 100 MiB do not fit.
+    let big = vec![7u8; 100 << 20];
+    println!("100 MiB in /dev/shm: {:?}", std::fs::write("/dev/shm/big", &big).map_err(|e| e.raw_os_error()));
+    println!("wrote");
+}
+"#;
+    let (st, events) = s.run("zombie", write);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    assert!(out.contains("tmp at start: 0\n"), "{out}");
+    assert!(
+        out.contains("100 MiB in /dev/shm: Err(Some(28))"),
+        "ENOSPC: {out}"
+    );
+    assert!(out.ends_with("wrote\n"), "{out}");
+    let check = r#"
+fn main() {
+    for f in ["/tmp/left-behind", "/dev/shm/left-behind", "left-in-cwd", "/dev/shm/big"] {
+        println!("{f}: {}", std::path::Path::new(f).exists());
+    }
+}
+"#;
+    let (st, events) = s.run("zombie", check);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    assert_eq!(
+        out,
+        "/tmp/left-behind: false\n/dev/shm/left-behind: false\nleft-in-cwd: false\n/dev/shm/big: false\n"
+    );
+    // On the host, only the folder of the sandbox standing by is left (a
+    // standby replaced a moment ago may still be going).
+    let runs = root().join("target/runner/runs");
+    let mine = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(&runs)
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{}-", s.runner.pid()))
+            })
+            .map(|e| e.path())
+            .collect()
+    };
+    let start = std::time::Instant::now();
+    while mine().len() > 1 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            mine()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    s.assert_healthy();
+}
+
+#[test]
+fn the_program_cannot_kill_or_trace_its_supervisor() {
+    let s = server();
+    let code = r#"
+extern crate nix;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+fn main() {
+    println!("kill 1: {:?}", kill(Pid::from_raw(1), Signal::SIGKILL));
+    println!("attach 1: {:?}", nix::sys::ptrace::attach(Pid::from_raw(1)));
+    println!("mem of 1: {:?}", std::fs::read("/proc/1/mem").map_err(|e| e.kind()).map(|_| ()));
+    println!("still here");
+}
+"#;
+    let (st, events) = s.run("zombie", code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    assert!(out.contains("attach 1: Err(EPERM)"), "{out}");
+    assert!(out.contains("mem of 1: Err(PermissionDenied)"), "{out}");
+    assert!(out.ends_with("still here\n"), "{out}");
+    match exit(&events) {
+        Event::Exit { code, .. } => assert_eq!(*code, Some(0)),
+        _ => unreachable!(),
+    }
+    s.assert_healthy();
+}
+
+#[test]
+fn the_runners_folder_is_private() {
+    let s = server();
+    let mode = std::fs::metadata(root().join("target/runner"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "target/runner is {mode:o}");
+    s.assert_healthy();
+}
+
+#[test]
+fn a_run_that_fills_its_tmp_is_ended() {
+    let s = server_with(20, |_| {});
+    // /tmp is a folder on disk (O_DIRECT behaves there as in the book):
+    // a watchdog ends a run that puts too much in it.
+    let big = r#"
+fn main() {
+    let chunk = vec![1u8; 32 << 20];
+    for i in 0..40 {
+        std::fs::write(format!("/tmp/f{i}"), &chunk).unwrap();
+        println!("wrote {} MiB", (i + 1) * 32);
+    }
+}
+"#;
+    let (st, events) = s.run("zombie", big);
+    assert_eq!(st, 200);
+    match &events.last().unwrap().event {
+        Event::Error { message } => {
+            assert!(message.contains("more than 256 MiB"), "{message}")
+        }
+        e => panic!("not ended: {e:?} after {}", output(&events)),
+    }
+    assert!(!output(&events).contains("wrote 1280 MiB"));
+    let many = r#"
+fn main() {
+    for i in 0..100_000 {
+        std::fs::write(format!("/tmp/{i}"), "").unwrap();
+    }
+    println!("made them all");
+}
+"#;
+    let (st, events) = s.run("zombie", many);
+    assert_eq!(st, 200);
+    match &events.last().unwrap().event {
+        Event::Error { message } => assert!(message.contains("10000 files"), "{message}"),
+        e => panic!("not ended: {e:?} after {}", output(&events)),
+    }
+    s.assert_healthy();
+}
+
+#[test]
+fn the_books_programs_behave_in_the_sandbox_as_in_the_book() {
+    // Each snippet's program exits non-zero when the behaviour its chapter
+    // shows is absent: run unchanged in the sandbox, each must exit 0 (this
+    // is how `-C prefer-dynamic` was caught breaking heap-dump's
+    // #[global_allocator]). `about` asks `rustc --version`, which a run
+    // sandbox has not got: it says so instead.
+    let s = server_with(20, |_| {});
+    for e in std::fs::read_dir(root().join("snippets"))
+        .unwrap()
+        .flatten()
+    {
+        let slug = e.file_name().to_string_lossy().into_owned();
+        let Ok(code) = std::fs::read_to_string(e.path().join("src/main.rs")) else {
+            continue;
+        };
+        let (st, events) = s.run_as(&format!("book-{slug}"), &slug, &code);
+        assert_eq!(st, 200, "{slug}");
+        match exit(&events) {
+            Event::Exit { code, status, .. } if slug == "about" => {
+                assert_eq!(*code, Some(1), "{status}");
+                assert!(output(&events).contains("rustc --version: No such file"));
+            }
+            Event::Exit { code, status, .. } => {
+                assert_eq!(*code, Some(0), "{slug}: {status}\n{}", output(&events))
+            }
+            _ => unreachable!(),
+        }
+    }
+    s.assert_healthy();
+}

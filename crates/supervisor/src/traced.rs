@@ -1,0 +1,303 @@
+//! `--strace EXPR`: run the program (Rust or Python) under
+//! `strace -ff -q -o trace -e EXPR ...` and show the system calls instead of
+//! the program's output. One file per process (`-ff`) keeps each process's
+//! calls whole and in order, whatever the scheduler did between processes;
+//! they are shown one process after another, in pid order, each line headed
+//! by a label (P1, P2, ...) that also replaces the pid wherever it appears,
+//! so two builds, and the Python and the Rust trace, line up.
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use supervisor::render::Block;
+use supervisor::{locate, supervise, Args, Limits, Outcome};
+
+use super::{block, judge, text};
+
+pub const STRACE: &str = "/usr/bin/strace";
+
+/// The PATH of a traced run: a fixed one, so that a program's `execve` of
+/// `true` or `cat` is one call on every machine, not one per PATH entry.
+pub const PATH: &str = "/usr/bin:/bin";
+
+/// Most of a trace's bytes that are kept (like the output cap).
+const CAP: usize = 64 * 1024;
+
+/// Runs `cmd` under strace; `shown` is the traced program as a reader types
+/// it at the root (`python3 snippets/...`, `target/debug/zombie`).
+pub fn run(args: &Args, root: &Path, cmd: Command, limits: &Limits, shown: &str) -> Block {
+    let header = header(args, shown);
+    let fail = |why: String| {
+        let mut b = block(args, "not run", String::new(), Err(why));
+        b.command = header.clone();
+        b
+    };
+    if !Path::new(STRACE).is_file() {
+        return fail(format!(
+            "{STRACE} is missing (Debian's strace; `cargo xtask build` installs it)"
+        ));
+    }
+    let dir = locate::target_dir(root)
+        .join("supervisor")
+        .join("strace")
+        .join(format!("{}-{}", args.slug, std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return fail(format!("cannot create {}: {e}", dir.display()));
+    }
+    let traced = wrap(&cmd, args, &dir.join("trace"));
+    let result = supervise(traced, limits);
+    let grep = args
+        .strace_grep
+        .as_deref()
+        .and_then(|re| regex::Regex::new(re).ok());
+    let trace = collect(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut b = match result {
+        Ok(outcome) => {
+            let (status, verdict) = judge(args, &outcome);
+            let output = shown_output(&trace, grep.as_ref(), &outcome, verdict.is_err());
+            block(args, &status, output, verdict)
+        }
+        Err(e) => block(
+            args,
+            "not run",
+            String::new(),
+            Err(format!("cannot run {STRACE}: {e}")),
+        ),
+    };
+    b.command = header;
+    b
+}
+
+/// `PATH=/usr/bin:/bin strace -ff -q -o trace -e EXPR... PROGRAM ARGS`
+/// [`; grep -E REGEX trace.*`].
+fn header(args: &Args, shown: &str) -> String {
+    let mut h = format!("PATH={PATH} strace -ff -q -o trace");
+    for e in &args.strace {
+        h.push_str(&format!(" -e {}", shell_word(e)));
+    }
+    h.push(' ');
+    h.push_str(shown);
+    if let Some(re) = &args.strace_grep {
+        h.push_str(&format!("; grep -E {} trace.*", shell_word(re)));
+    }
+    h
+}
+
+fn shell_word(s: &str) -> String {
+    let plain = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "=,_-./:!%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The same program, environment and folder, under strace.
+fn wrap(cmd: &Command, args: &Args, out: &Path) -> Command {
+    let mut t = Command::new(STRACE);
+    t.args(["-ff", "-q", "-o"]).arg(out);
+    for e in &args.strace {
+        t.arg("-e").arg(e);
+    }
+    t.arg("--").arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        t.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => t.env(k, v),
+            None => t.env_remove(k),
+        };
+    }
+    t.env("PATH", PATH);
+    t
+}
+
+/// What strace wrote: every `trace.<pid>` file, in pid order.
+fn collect(dir: &Path) -> Vec<(i32, String)> {
+    let mut files: Vec<(i32, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let pid = path.extension()?.to_str()?.parse().ok()?;
+            Some((pid, path))
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|(pid, path)| (pid, std::fs::read_to_string(path).unwrap_or_default()))
+        .collect()
+}
+
+/// The trace, relabelled; after a failure, also the program's own output.
+fn shown_output(
+    trace: &[(i32, String)],
+    grep: Option<&regex::Regex>,
+    o: &Outcome,
+    failed: bool,
+) -> String {
+    let mut s = relabel(trace, grep);
+    if s.len() > CAP {
+        let mut end = CAP;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        let dropped = s.len() - end;
+        s.truncate(end);
+        s.push_str(&format!(
+            "\n[supervisor: trace cut at {end} bytes; {dropped} more bytes dropped]"
+        ));
+    }
+    if failed {
+        s.push_str("\n[supervisor: the program's own output]\n");
+        s.push_str(&text(o));
+    }
+    s
+}
+
+/// Each process's lines headed by its label, each pid replaced by its label;
+/// of those, the ones `grep` matches (so it may name `P1`). Labels count
+/// every process, shown or not.
+pub fn relabel(trace: &[(i32, String)], grep: Option<&regex::Regex>) -> String {
+    let labels: Vec<(String, String)> = trace
+        .iter()
+        .enumerate()
+        .map(|(i, (pid, _))| (pid.to_string(), format!("P{}", i + 1)))
+        .collect();
+    let mut out = String::new();
+    for ((_, text), (_, label)) in trace.iter().zip(&labels) {
+        for line in text.lines() {
+            let line = format!("{label}  {}", align(&replace_pids(line, &labels)));
+            if grep.is_none_or(|re| re.is_match(&line)) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// strace pads a call to column 40 before its ` = result`; a label is
+/// shorter than the pid it replaced, so pad again, or the padding would
+/// change with the number of digits of this run's pids.
+fn align(line: &str) -> String {
+    const COLUMN: usize = 40;
+    let Some(at) = line.find(") ").filter(|&i| {
+        let rest = line[i + 1..].trim_start_matches(' ');
+        rest.starts_with("= ")
+    }) else {
+        return line.to_string();
+    };
+    let call = &line[..=at];
+    let rest = line[at + 1..].trim_start_matches(' ');
+    let pad = COLUMN.saturating_sub(call.chars().count()).max(1);
+    format!("{call}{}{rest}", " ".repeat(pad))
+}
+
+/// Replaces every whole number equal to a pid (not part of a longer number,
+/// a hex literal or a word) by its label.
+fn replace_pids(line: &str, labels: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(line.len());
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() && (i == 0 || !is_word(bytes[i - 1])) {
+            let end = (i..bytes.len())
+                .find(|&j| !bytes[j].is_ascii_digit())
+                .unwrap_or(bytes.len());
+            let number = &line[i..end];
+            let whole = end == bytes.len() || !is_word(bytes[end]);
+            match labels.iter().find(|(pid, _)| whole && pid == number) {
+                Some((_, label)) => out.push_str(label),
+                None => out.push_str(number),
+            }
+            i = end;
+        } else {
+            let c = line[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pids_become_labels_in_pid_order() {
+        let trace = vec![
+            (
+                4100,
+                "vfork()                                 = 4102\n\
+                 wait4(4102, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 4102\n"
+                    .to_string(),
+            ),
+            (4102, "+++ exited with 0 +++\n".to_string()),
+        ];
+        let vfork = format!("P1  vfork(){}= P2\n", " ".repeat(33));
+        let wait = "P1  wait4(P2, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = P2\n";
+        assert_eq!(
+            relabel(&trace, None),
+            format!("{vfork}{wait}P2  +++ exited with 0 +++\n")
+        );
+        let grep = regex::Regex::new("wait4|P2  ").unwrap();
+        assert_eq!(
+            relabel(&trace, Some(&grep)),
+            format!("{wait}P2  +++ exited with 0 +++\n")
+        );
+    }
+
+    #[test]
+    fn results_stay_in_strace_column_whatever_the_pids() {
+        assert_eq!(
+            align("kill(P2, SIGKILL)                     = 0"),
+            format!("kill(P2, SIGKILL){}= 0", " ".repeat(23))
+        );
+        assert_eq!(
+            align("kill(P2, SIGKILL) = 0"),
+            align("kill(P2, SIGKILL)     = 0")
+        );
+        let long = "wait4(P2, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = P2";
+        assert_eq!(align(long), long);
+        assert_eq!(align("+++ exited with 0 +++"), "+++ exited with 0 +++");
+    }
+
+    #[test]
+    fn only_whole_numbers_are_pids() {
+        let labels = vec![("123".to_string(), "P1".to_string())];
+        assert_eq!(
+            replace_pids("kill(123, SIGTERM) 1234 x123 0.123 /proc/123/stat", &labels),
+            "kill(P1, SIGTERM) 1234 x123 0.123 /proc/P1/stat"
+        );
+    }
+
+    #[test]
+    fn the_header_quotes_what_the_shell_would_split() {
+        let a = <Args as clap::Parser>::try_parse_from([
+            "supervisor",
+            "zombie",
+            "--strace",
+            "trace=wait4,waitid",
+            "--strace",
+            "signal=none",
+            "--strace-grep",
+            "wait4|waitid",
+        ])
+        .unwrap();
+        assert_eq!(
+            header(&a, "target/debug/zombie"),
+            "PATH=/usr/bin:/bin strace -ff -q -o trace -e trace=wait4,waitid -e signal=none target/debug/zombie; grep -E 'wait4|waitid' trace.*"
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! Replacing book/ with a finished build, file by file: only files whose
+//! bytes changed are written (each to a temporary name, then renamed over
+//! the old one), and files the new build lacks are removed. book/ itself
+//! is never removed or renamed, so the runner serving it (and watching it
+//! for live reload) never sees it missing or half-written, and a prose
+//! edit touches a handful of files rather than the whole book.
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Makes `dest` hold exactly what `from` holds. Returns how many files were
+/// written or removed.
+pub fn sync(from: &Path, dest: &Path) -> Result<usize> {
+    std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let mut changed = 0;
+    let mut keep: HashSet<OsString> = HashSet::new();
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let (src, dst) = (entry.path(), dest.join(&name));
+        keep.insert(name);
+        if entry.file_type()?.is_dir() {
+            if dst.is_file() {
+                std::fs::remove_file(&dst)?;
+            }
+            changed += sync(&src, &dst)?;
+        } else if !same_file(&src, &dst) {
+            if dst.is_dir() {
+                std::fs::remove_dir_all(&dst)?;
+            }
+            let tmp = dest.join(format!(".{}.rsp-new", entry.file_name().to_string_lossy()));
+            std::fs::copy(&src, &tmp).with_context(|| format!("writing {}", tmp.display()))?;
+            std::fs::rename(&tmp, &dst).with_context(|| format!("writing {}", dst.display()))?;
+            changed += 1;
+        }
+    }
+    for entry in std::fs::read_dir(dest)? {
+        let entry = entry?;
+        if !keep.contains(&entry.file_name()) {
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Whether two files hold the same bytes.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) if x.len() == y.len() && y.is_file() => {
+            matches!((std::fs::read(a), std::fs::read(b)), (Ok(p), Ok(q)) if p == q)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_writes_what_changed_and_removes_what_is_gone() {
+        let base = std::env::temp_dir().join(format!("xtask-publish-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (from, dest) = (base.join("from"), base.join("dest"));
+        std::fs::create_dir_all(from.join("part")).unwrap();
+        std::fs::write(from.join("index.html"), "one").unwrap();
+        std::fs::write(from.join("part/a.html"), "a").unwrap();
+        assert_eq!(sync(&from, &dest).unwrap(), 2);
+        assert_eq!(sync(&from, &dest).unwrap(), 0, "nothing changed");
+        std::fs::write(from.join("index.html"), "two").unwrap();
+        std::fs::remove_file(from.join("part/a.html")).unwrap();
+        std::fs::create_dir_all(dest.join("old")).unwrap();
+        assert_eq!(sync(&from, &dest).unwrap(), 3);
+        assert_eq!(
+            std::fs::read_to_string(dest.join("index.html")).unwrap(),
+            "two"
+        );
+        assert!(!dest.join("part/a.html").exists() && !dest.join("old").exists());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}

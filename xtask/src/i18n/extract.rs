@@ -41,8 +41,30 @@ pub fn catalog(root: &Path) -> Result<Catalog> {
         "expected one catalog, got {}",
         catalogs.len()
     );
-    let (_, catalog) = catalogs.drain().next().context("no catalog")?;
+    let (_, mut catalog) = catalogs.drain().next().context("no catalog")?;
+    let links: Vec<String> = catalog
+        .messages()
+        .filter(|m| is_a_link_directive(m.msgid()))
+        .map(|m| m.msgid().to_string())
+        .collect();
+    for id in links {
+        catalog.delete_message(None, &id, None);
+    }
     Ok(catalog)
+}
+
+/// `#include ../../snippets/zombie/python/subprocess_wait.py}}`: in a
+/// ```` ```python ```` block, the extractor takes mdBook's
+/// `{{#include …}}` for a comment (it parses code blocks with syntect to
+/// find comments and strings). It is not text, and a translation of it
+/// would break the include, so it is not a message.
+fn is_a_link_directive(msgid: &str) -> bool {
+    let line = msgid.trim();
+    ["#include ", "#rustdoc_include ", "#playground ", "#title "]
+        .iter()
+        .any(|p| line.starts_with(p))
+        && line.ends_with("}}")
+        && !line.contains('\n')
 }
 
 /// A message as the checks compare it: text, references, extracted comment.
@@ -89,6 +111,16 @@ pub fn shown(msgid: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_include_line_is_not_a_message() {
+        assert!(is_a_link_directive(
+            "#include ../../snippets/zombie/python/subprocess_wait.py}}\n"
+        ));
+        assert!(is_a_link_directive("#rustdoc_include ../../a.rs:swapped}}"));
+        assert!(!is_a_link_directive("# include this}}"));
+        assert!(!is_a_link_directive("#include <stdio.h>"));
+    }
 
     #[test]
     fn pages_drop_line_numbers() {

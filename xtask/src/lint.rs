@@ -89,10 +89,10 @@ fn check_args(root: &Path, ch: &Chapter, a: &supervisor::Args) -> Vec<String> {
             ));
         }
     }
-    if let Some(src) = &a.source {
-        if !dir.join("compile_fail").join(format!("{src}.rs")).is_file() {
+    if let (Some(src), Some(file)) = (&a.source, a.source_file()) {
+        if !dir.join(&file).is_file() {
             out.push(format!(
-                "--source {src}: no snippets/{}/compile_fail/{src}.rs",
+                "--source {src}: no snippets/{}/{file}",
                 a.slug
             ));
         }

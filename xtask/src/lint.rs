@@ -1,6 +1,8 @@
 //! `cargo xtask lint`: every directive has the one allowed form and names a
-//! real snippet; names match across layers; chapters follow the template and
-//! never paste code.
+//! real snippet; names match across layers; chapters follow the template,
+//! never paste code, and never state facts about the build machine.
+mod facts;
+
 use std::path::Path;
 
 use anyhow::{bail, Result};
@@ -62,6 +64,9 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         out.extend(check_compile_fail(ch));
         out.extend(crate::lint_python::check_chapter(root, ch));
         out.extend(crate::lint_python::check_note(root, ch));
+        if ch.rel != Path::new("SUMMARY.md") {
+            out.extend(facts::problems(ch));
+        }
     }
     out.extend(check_snippets(root, chapters));
     out
@@ -91,10 +96,7 @@ fn check_args(root: &Path, ch: &Chapter, a: &supervisor::Args) -> Vec<String> {
     }
     if let (Some(src), Some(file)) = (&a.source, a.source_file()) {
         if !dir.join(&file).is_file() {
-            out.push(format!(
-                "--source {src}: no snippets/{}/{file}",
-                a.slug
-            ));
+            out.push(format!("--source {src}: no snippets/{}/{file}", a.slug));
         }
     }
     if a.exe.is_some() {

@@ -146,7 +146,9 @@ fn parse_lint_name(s: &str) -> Result<String, String> {
     if ok {
         Ok(s.to_string())
     } else {
-        Err(format!("`{s}` is not a rustc lint name like unconditional_recursion"))
+        Err(format!(
+            "`{s}` is not a rustc lint name like unconditional_recursion"
+        ))
     }
 }
 

@@ -10,11 +10,7 @@ use std::process::Command;
 /// `snippets/<slug>/<file>`: the command the page shows, so rustc's messages
 /// name the file as a reader who types it there would see.
 pub fn rustc_command(root: &Path, slug: &str, file: &str, out_dir: &Path) -> Command {
-    rustc_in(
-        root,
-        &Path::new("snippets").join(slug).join(file),
-        out_dir,
-    )
+    rustc_in(root, &Path::new("snippets").join(slug).join(file), out_dir)
 }
 
 /// What the page shows for [`rustc_command`]: the same call without the

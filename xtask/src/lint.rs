@@ -1,7 +1,9 @@
 //! `cargo xtask lint`: every directive has the one allowed form and names a
-//! real snippet; names match across layers; chapters follow the template,
-//! never paste code, and never state facts about the build machine.
+//! real snippet; names match across layers; chapters follow the template
+//! (a "Try it" included), never paste code, show only whole, unindented
+//! regions of their snippets, and never state facts about the build machine.
 mod facts;
+mod regions;
 
 use std::path::Path;
 
@@ -52,6 +54,7 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         }
         if in_part(ch) {
             out.extend(check_sections(ch));
+            out.extend(check_try_it(ch));
         }
         if !ch.directives.is_empty() {
             if let Some(s) = summary {
@@ -69,6 +72,7 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         }
     }
     out.extend(check_snippets(root, chapters));
+    out.extend(regions::problems(root, chapters));
     out
 }
 
@@ -128,6 +132,28 @@ fn check_sections(ch: &Chapter) -> Vec<String> {
         SECTIONS.join(" / "),
         found
     )]
+}
+
+/// Every note has a "Try it": an edit to make in the editable block and
+/// what the program then says, under "What it printed".
+pub const TRY_IT: &str = "### Try it";
+
+fn check_try_it(ch: &Chapter) -> Vec<String> {
+    let heads: Vec<&str> = ch
+        .text
+        .lines()
+        .filter(|l| l.starts_with("## ") || *l == TRY_IT)
+        .collect();
+    let printed = heads.iter().position(|h| *h == "## What it printed");
+    let try_it = heads.iter().position(|h| *h == TRY_IT);
+    match (printed, try_it) {
+        (Some(p), Some(t)) if t == p + 1 => Vec::new(),
+        _ => vec![format!(
+            "{}: needs a `{TRY_IT}` section right after `## What it printed`: an edit to make in \
+             the block and what the program's own check then says",
+            ch.shown()
+        )],
+    }
 }
 
 /// Rust code in a chapter comes from snippets/ by include, never pasted:
@@ -367,6 +393,16 @@ mod template_tests {
         // The same page at the top of src/ is not a note.
         assert!(!in_part(&chapter("about.md", &text)));
         assert!(!in_part(&chapter("introduction.md", "# Introduction\n")));
+    }
+
+    #[test]
+    fn a_note_needs_its_try_it_after_the_output() {
+        let ok = "## What it printed\n\nout\n\n### Try it\n\nedit\n\n## Why\n";
+        assert!(check_try_it(&chapter("processes/x.md", ok)).is_empty());
+        let missing = "## What it printed\n\nout\n\n## Why\n";
+        assert_eq!(check_try_it(&chapter("processes/x.md", missing)).len(), 1);
+        let late = "## What it printed\n\n## Why\n\n### Try it\n";
+        assert_eq!(check_try_it(&chapter("processes/x.md", late)).len(), 1);
     }
 
     #[test]

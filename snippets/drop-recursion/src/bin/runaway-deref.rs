@@ -47,8 +47,9 @@ fn lose_hello_then_drop() {
         hello: Some("hello world".to_string()),
     };
     println!("{} (len {}, through Deref)", &*obj, obj.len());
-    obj.hello = None; // the note's missing attribute
-                      // drop -> len -> deref -> trim -> deref -> trim -> ...
+    // The note's missing attribute, then its destruction:
+    obj.hello = None;
+    // drop -> len -> deref -> trim -> deref -> trim -> ...
     drop(obj);
 }
 // ANCHOR_END: main

@@ -160,9 +160,8 @@ fn thread_names() -> Result<(), String> {
     let (std_name, kernel_name, rc) =
         worker.join().map_err(|_| "thread panicked")??;
     println!("thread::Builder::name({long:?}):");
-    println!(
-        "  std keeps {std_name:?}; /proc/thread-self/comm is {kernel_name:?}"
-    );
+    println!("  thread::current().name(): {std_name:?}");
+    println!("  /proc/thread-self/comm:   {kernel_name:?}");
     println!(
         "  pthread_setname_np(the same name) -> {rc} ({})",
         nix::errno::Errno::from_raw(rc)
@@ -296,7 +295,8 @@ fn stat_fields() -> Result<Vec<u64>, String> {
 fn exec_child() -> Result<(), String> {
     let comm = comm("/proc/self/comm")?;
     let args = cmdline("/proc/self/cmdline")?;
-    println!("exec'd with argv[0] = \"any-argv0-you-like\": comm {comm:?}, cmdline {args:?}");
+    println!("exec'd with argv[0] \"any-argv0-you-like\":");
+    println!("  comm {comm:?}, cmdline {args:?}");
     // The kernel takes comm from the executable's file name, cut to 15 bytes.
     let exe =
         std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;

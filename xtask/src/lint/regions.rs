@@ -1,10 +1,10 @@
 //! The code a chapter shows comes from `// ANCHOR:` regions of its
 //! snippet, and mdBook (0.4.52, and 0.5 too) includes a region exactly as
 //! it stands in the file: it does not remove the region's indentation. So
-//! a region must start at column 0 (whole items: functions, types), must
-//! not hold a comment that rustfmt left hanging at the column of the line
-//! above's trailing comment, and every region a snippet marks must be shown
-//! somewhere, or its marks are noise in the code a reader edits.
+//! a Rust region must start at column 0 (whole items: functions, types),
+//! must not hold a comment that rustfmt left hanging at the column of the
+//! line above's trailing comment, and every region a Rust file marks must
+//! be shown somewhere, or its marks are noise in the code a reader edits.
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -141,7 +141,12 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
             };
             match region(&source, &anchor) {
                 None => out.push(format!("{}: no region `{anchor}` in {shown}", ch.shown())),
-                Some(lines) => out.extend(region_problems(&ch.shown(), &shown, &anchor, &lines)),
+                // Rust regions only: the notes' Python programs keep the
+                // seed's shape (issue 12), methods and all.
+                Some(lines) if file.extension().is_some_and(|e| e == "rs") => {
+                    out.extend(region_problems(&ch.shown(), &shown, &anchor, &lines))
+                }
+                Some(_) => {}
             }
         }
     }

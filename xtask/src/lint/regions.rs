@@ -77,7 +77,7 @@ fn trailing_comment(line: &str) -> Option<usize> {
     let before = &line[..at];
     // Not inside a string literal (an odd number of quotes before it).
     let quotes = before.matches('"').count() - before.matches("\\\"").count();
-    (!before.trim().is_empty() && quotes % 2 == 0).then_some(at)
+    (!before.trim().is_empty() && quotes.is_multiple_of(2)).then_some(at)
 }
 
 /// What is wrong with one included region.

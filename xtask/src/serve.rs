@@ -6,7 +6,10 @@
 //! sources, environment stamp) did not change, so a prose edit runs
 //! nothing and a snippet edit re-runs only that snippet's directives. Each
 //! block says when it ran. The records are in `target/outputs/serve/`,
-//! also reused by the next `cargo xtask serve`.
+//! also reused by the next `cargo xtask serve`. The translated editions
+//! (po/i18n.toml) are rendered from each rebuild's records after the
+//! English pages are published, so an English page is not kept waiting;
+//! a change to a catalog (po/) re-renders only the editions.
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -20,7 +23,7 @@ use crate::book::{self, Render};
 use crate::directives::Mode;
 use crate::hash::Hashes;
 use crate::store::Store;
-use crate::{chapters, checks, lint, procs, publish, python, stamp};
+use crate::{chapters, checks, i18n, lint, procs, publish, python, stamp};
 
 /// How long the tree must be quiet before a rebuild starts: an editor's
 /// save is often a write, a rename and a chmod.
@@ -43,7 +46,10 @@ pub struct Loop {
 
 /// What one rebuild did.
 pub struct Rebuilt {
+    /// Until the English pages were published.
     pub took: Duration,
+    /// Then the translated editions.
+    pub editions: Duration,
     pub ran: usize,
     pub reused: usize,
     pub run_ms: f64,
@@ -103,18 +109,43 @@ impl Loop {
             &staging,
             &chapters::load(&self.root)?,
         )?);
-        publish::sync(&staging, &self.root.join("book"))?;
+        let editions = edition_dirs(&self.root);
+        publish::sync_keeping(&staging, &self.root.join("book"), &editions)?;
         rendered.store.save(&self.root, "serve")?;
         self.hashes.save(&Hashes::cache_file(&self.root))?;
         let meta = rendered.store.meta.clone();
         self.previous = rendered.store;
+        let english = start.elapsed();
+        problems.extend(self.rebuild_editions()?);
         Ok(Rebuilt {
-            took: start.elapsed(),
+            took: english,
+            editions: start.elapsed() - english,
             ran: meta.ran,
             reused: meta.reused,
             run_ms: meta.run_ms,
             problems,
         })
+    }
+
+    /// Renders the translated editions from the last rebuild's records into
+    /// the staging folder (beside its English pages) and publishes each to
+    /// book/<dir>/. A catalog that does not parse is a problem reported,
+    /// not the end of the serve: the English pages stay served.
+    pub fn rebuild_editions(&mut self) -> Result<Vec<String>> {
+        let staging = book::staging_dir(&self.root, "serve");
+        let chapters = chapters::load(&self.root)?;
+        let problems = match i18n::render_editions(&self.root, &self.previous, &staging, &chapters)
+        {
+            Ok(p) => p,
+            Err(e) => return Ok(vec![format!("{e:#}")]),
+        };
+        for dir in edition_dirs(&self.root) {
+            let from = staging.join(&dir);
+            if from.is_dir() {
+                publish::sync(&from, &self.root.join("book").join(&dir))?;
+            }
+        }
+        Ok(problems)
     }
 }
 
@@ -122,11 +153,12 @@ fn report(what: &str, r: &Result<Rebuilt>) {
     match r {
         Ok(r) => {
             eprintln!(
-                "xtask: serve: {what} in {:.2} s: {} output(s) run ({:.2} s of it theirs), {} reused",
+                "xtask: serve: {what} in {:.2} s: {} output(s) run ({:.2} s of it theirs), {} reused; translations {:.2} s more",
                 r.took.as_secs_f64(),
                 r.ran,
                 r.run_ms / 1e3,
-                r.reused
+                r.reused,
+                r.editions.as_secs_f64()
             );
             for p in &r.problems {
                 eprintln!("  {p}");
@@ -196,6 +228,22 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
                     continue;
                 }
                 seen = now;
+                if only_catalogs(root, &paths) {
+                    let started = Instant::now();
+                    match lp.rebuild_editions() {
+                        Ok(problems) => {
+                            eprintln!(
+                                "xtask: serve: re-rendered the translations in {:.2} s",
+                                started.elapsed().as_secs_f64()
+                            );
+                            for p in &problems {
+                                eprintln!("  {p}");
+                            }
+                        }
+                        Err(e) => eprintln!("xtask: serve: the translations failed: {e:#}"),
+                    }
+                    continue;
+                }
                 let r = lp.rebuild(Some(&slugs));
                 report("rebuilt", &r);
                 kill_strays(runner_pid);
@@ -231,7 +279,7 @@ fn runner_command(root: &Path, port: u16) -> std::process::Command {
     runner
 }
 
-/// Watches what the book is made of: src/, snippets/, theme/, book.toml.
+/// Watches what the book is made of: src/, snippets/, theme/, po/, book.toml.
 fn watch(
     root: &Path,
     tx: mpsc::Sender<Event>,
@@ -256,6 +304,7 @@ fn watch(
         ("src", RecursiveMode::Recursive),
         ("snippets", RecursiveMode::Recursive),
         ("theme", RecursiveMode::Recursive),
+        ("po", RecursiveMode::Recursive),
         ("book.toml", RecursiveMode::NonRecursive),
     ] {
         let p = root.join(path);
@@ -290,7 +339,7 @@ fn fingerprint(root: &Path) -> Vec<(PathBuf, u64, i64, i64)> {
         }
     }
     let mut out = Vec::new();
-    for d in ["src", "snippets", "theme"] {
+    for d in ["src", "snippets", "theme", "po"] {
         walk(&root.join(d), &mut out);
     }
     if let Ok(meta) = std::fs::metadata(root.join("book.toml")) {
@@ -342,6 +391,34 @@ fn relevant(root: &Path, paths: &[PathBuf]) -> Option<Vec<String>> {
     any.then_some(slugs)
 }
 
+/// The translated editions' folders under book/ (po/i18n.toml).
+fn edition_dirs(root: &Path) -> Vec<String> {
+    i18n::config::editions(root)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.dir)
+        .collect()
+}
+
+/// Whether every changed file of the book is a catalog (po/): then only
+/// the translated editions need rendering again.
+fn only_catalogs(root: &Path, paths: &[PathBuf]) -> bool {
+    let mut any = false;
+    for p in paths {
+        let Ok(rel) = p.strip_prefix(root) else {
+            continue;
+        };
+        if relevant(root, std::slice::from_ref(p)).is_none() {
+            continue;
+        }
+        any = true;
+        if !rel.starts_with("po") {
+            return false;
+        }
+    }
+    any
+}
+
 /// Kills and reaps any child but the runner: a process a rebuild left
 /// re-parented to us (each supervisor reaps its own snippet's tree).
 fn kill_strays(runner: i32) {
@@ -380,5 +457,14 @@ mod tests {
         );
         assert_eq!(relevant(&root, &[p("src/processes/.zombie.md.swp")]), None);
         assert_eq!(relevant(&root, &[p("snippets/zombie/target/x")]), None);
+        assert!(only_catalogs(
+            &root,
+            &[p("po/zh-TW.po"), p("po/.zh-TW.po.swp")]
+        ));
+        assert!(!only_catalogs(
+            &root,
+            &[p("po/zh-TW.po"), p("src/processes/zombie.md")]
+        ));
+        assert!(!only_catalogs(&root, &[p("po/.zh-TW.po.swp")]));
     }
 }

@@ -10,9 +10,59 @@
     var lang = document.documentElement.getAttribute('lang') || 'en';
     var mine = all[lang] || en;
 
+    // `{name}` in `text` replaced by args[name].
+    function fill(text, args) {
+        if (!args) { return text; }
+        return text.replace(/\{([a-z-]+)\}/g, function (m, name) {
+            return Object.prototype.hasOwnProperty.call(args, name) ? String(args[name]) : m;
+        });
+    }
+
     // The text for this page's language; English when it has none.
-    window.rspT = function (key) {
-        return mine[key] || en[key] || key;
+    window.rspT = function (key, args) {
+        return fill(mine[key] || en[key] || key, args);
+    };
+
+    // The runner's messages (the `runner.` entries), each as a pattern:
+    // its English words, and `{name}` for any text it filled in.
+    var patterns = Object.keys(en).filter(function (k) {
+        return k.indexOf('runner.') === 0;
+    }).map(function (key) {
+        var names = [];
+        var source = en[key].split(/\{([a-z-]+)\}/).map(function (part, i) {
+            if (i % 2) {
+                names.push(part);
+                return '([\\s\\S]*?)';
+            }
+            return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        }).join('');
+        return { key: key, names: names, re: new RegExp('^' + source + '$') };
+    });
+
+    function runnerMessage(text) {
+        for (var i = 0; i < patterns.length; i++) {
+            var m = patterns[i].re.exec(text);
+            if (m) {
+                var args = {};
+                patterns[i].names.forEach(function (name, j) { args[name] = m[j + 1]; });
+                return window.rspT(patterns[i].key, args);
+            }
+        }
+        return null;
+    }
+
+    // A message from the runner (an error, a note on how a run ended) in
+    // this page's language. Its parts joined by "; " (an exit status and
+    // the notes after it) are looked up one by one; what has no entry (the
+    // supervisor's "exit status 0", an OS error) stays as sent.
+    window.rspRunnerText = function (text) {
+        if (mine === en || typeof text !== 'string') { return text; }
+        var whole = runnerMessage(text);
+        if (whole !== null) { return whole; }
+        return text.split('; ').map(function (part) {
+            var t = runnerMessage(part);
+            return t === null ? part : t;
+        }).join('; ');
     };
 
     // This page's path below its edition's root, from mdBook's

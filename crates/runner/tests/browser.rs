@@ -304,3 +304,54 @@ fn pages_load_at_once_beside_300_idle_connections() {
     );
     drop(idle);
 }
+
+/// The zh-TW edition's twin of PAGE (po/i18n.toml's `dir`).
+const ZH_PAGE: &str = "zh-TW/processes/zombie.html";
+
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn a_block_on_a_zh_tw_page_runs_and_the_runner_speaks_chinese() {
+    in_browser(async |c, url| {
+        let url = url.replace(PAGE, ZH_PAGE);
+        let (state, status, compile, out) =
+            edit_and_run(c, &url, "spawned", "EDITED-IN-THE-BROWSER").await;
+        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        assert!(
+            out.starts_with("EDITED-IN-THE-BROWSER `true` as pid "),
+            "{out}"
+        );
+        let lang: Value = c
+            .execute("return document.documentElement.lang;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(lang, json!("zh-Hant-TW"));
+        // The status line in theme/strings.js's zh-Hant-TW words around the
+        // supervisor's own ("exit status 0", as in the output blocks).
+        assert!(status.starts_with("exit status 0 · 執行 "), "{status}");
+        assert!(status.ends_with(" · 在這台機器上"), "{status}");
+        // The runner's messages (sent in English) as the page shows them.
+        let shown: Value = c
+            .execute(
+                "return [rspRunnerText(arguments[0]), rspRunnerText(arguments[1]), rspRunnerText(arguments[2])];",
+                vec![
+                    json!("there is no snippet crate `snippets/x`"),
+                    json!("exit status 137; the memory bound (256 MiB for all its processes) killed 1 process(es)"),
+                    json!("an OS error nobody listed"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            shown,
+            json!([
+                "沒有 `snippets/x` 這個 snippet crate",
+                "exit status 137; 記憶體上限（所有 process 合計 256 MiB）kill 了 1 個 process",
+                "an OS error nobody listed"
+            ])
+        );
+        let (state, status, compile, _) = edit_and_run(c, &url, "let pid", "let pid: bool").await;
+        assert_eq!(state, "compile-error", "{status}");
+        assert!(status.starts_with("無法編譯"), "{status}");
+        assert!(compile.contains("error[E0308]"), "{compile}");
+    });
+}

@@ -227,8 +227,9 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
                 if now == seen {
                     continue;
                 }
+                let catalogs = only_catalogs(root, &seen, &now);
                 seen = now;
-                if only_catalogs(root, &paths) {
+                if catalogs {
                     let started = Instant::now();
                     match lp.rebuild_editions() {
                         Ok(problems) => {
@@ -318,10 +319,13 @@ fn watch(
     Ok(debouncer)
 }
 
+/// A file's name, size and mtime.
+type Stat = (PathBuf, u64, i64, i64);
+
 /// Name, size and mtime of every file the book is made of.
-fn fingerprint(root: &Path) -> Vec<(PathBuf, u64, i64, i64)> {
+fn fingerprint(root: &Path) -> Vec<Stat> {
     use std::os::unix::fs::MetadataExt;
-    fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64, i64, i64)>) {
+    fn walk(dir: &Path, out: &mut Vec<Stat>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -400,23 +404,14 @@ fn edition_dirs(root: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Whether every changed file of the book is a catalog (po/): then only
-/// the translated editions need rendering again.
-fn only_catalogs(root: &Path, paths: &[PathBuf]) -> bool {
-    let mut any = false;
-    for p in paths {
-        let Ok(rel) = p.strip_prefix(root) else {
-            continue;
-        };
-        if relevant(root, std::slice::from_ref(p)).is_none() {
-            continue;
-        }
-        any = true;
-        if !rel.starts_with("po") {
-            return false;
-        }
-    }
-    any
+/// Whether every file that changed between two fingerprints is a catalog
+/// (po/): then only the translated editions need rendering again. (The
+/// watcher's paths cannot tell: inotify reports reads too, and a batch
+/// often holds every file a rebuild read.)
+fn only_catalogs(root: &Path, before: &[Stat], now: &[Stat]) -> bool {
+    let (a, b): (HashSet<&Stat>, HashSet<&Stat>) = (before.iter().collect(), now.iter().collect());
+    let mut changed = a.symmetric_difference(&b).peekable();
+    changed.peek().is_some() && changed.all(|s| s.0.starts_with(root.join("po")))
 }
 
 /// Kills and reaps any child but the runner: a process a rebuild left
@@ -457,14 +452,12 @@ mod tests {
         );
         assert_eq!(relevant(&root, &[p("src/processes/.zombie.md.swp")]), None);
         assert_eq!(relevant(&root, &[p("snippets/zombie/target/x")]), None);
-        assert!(only_catalogs(
-            &root,
-            &[p("po/zh-TW.po"), p("po/.zh-TW.po.swp")]
-        ));
-        assert!(!only_catalogs(
-            &root,
-            &[p("po/zh-TW.po"), p("src/processes/zombie.md")]
-        ));
-        assert!(!only_catalogs(&root, &[p("po/.zh-TW.po.swp")]));
+        let stat = |path: &str, mtime: i64| (p(path), 1, mtime, 0);
+        let before = [stat("po/zh-TW.po", 1), stat("src/about.md", 1)];
+        let po = [stat("po/zh-TW.po", 2), stat("src/about.md", 1)];
+        let both = [stat("po/zh-TW.po", 2), stat("src/about.md", 2)];
+        assert!(only_catalogs(&root, &before, &po));
+        assert!(!only_catalogs(&root, &before, &both));
+        assert!(!only_catalogs(&root, &before, &before));
     }
 }

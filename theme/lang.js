@@ -137,6 +137,20 @@
         document.querySelectorAll('a.next').forEach(function (a) { setLabel(a, 'chrome.next'); });
     }
 
+    // The footer's first words in this page's language, and the rest:
+    // "Ran when the book was built:" (a build), "Ran at 14:02:31:" or
+    // "Ran on 2026-12-01 at 14:02:31:" (`cargo xtask serve`).
+    function stampLabel(text) {
+        if (text.indexOf(en['block.stamp']) === 0) {
+            return { label: window.rspT('block.stamp'), rest: text.slice(en['block.stamp'].length) };
+        }
+        var m = /^Ran (?:on (\d{4}-\d\d-\d\d) )?at (\d\d:\d\d:\d\d):/.exec(text);
+        if (!m) { return null; }
+        var label = m[1] ? window.rspT('stamp.ran-on', { date: m[1], time: m[2] })
+            : window.rspT('stamp.ran-at', { time: m[2] });
+        return { label: label, rest: text.slice(m[0].length) };
+    }
+
     // The labels crates/supervisor/src/render.rs writes (in English).
     function translateBlocks() {
         document.querySelectorAll('.rsp-run').forEach(function (block) {
@@ -146,12 +160,11 @@
             if (status) { status.title = window.rspT('block.status-title'); }
             var p = block.querySelector('.rsp-stamp p');
             var first = p && p.firstChild;
-            if (first && first.nodeType === 3 && first.nodeValue.indexOf(en['block.stamp']) === 0) {
-                var stamp = window.rspT('block.stamp');
+            var stamp = first && first.nodeType === 3 ? stampLabel(first.nodeValue) : null;
+            if (stamp) {
                 // No space after a full-width colon (：).
-                var gap = /[\u3000-\u303f\uff00-\uffef]$/.test(stamp) ? '' : ' ';
-                first.nodeValue = stamp + gap +
-                    first.nodeValue.slice(en['block.stamp'].length).replace(/^\s+/, '');
+                var gap = /[\u3000-\u303f\uff00-\uffef]$/.test(stamp.label) ? '' : ' ';
+                first.nodeValue = stamp.label + gap + stamp.rest.replace(/^\s+/, '');
             }
             var about = block.querySelector('.rsp-stamp a');
             if (about && about.textContent === en['block.about']) {

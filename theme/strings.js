@@ -7,7 +7,8 @@
 // `edition.dir` is the edition's folder under book/; `edition.name` and
 // `edition.read` label the link to it from the other editions. `{name}`
 // is filled in by the script (rspT('run.ran', {time: '0.12 s'})). The
-// `runner.` entries are the messages crates/runner sends to the page, in
+// `stamp.` entries are the footer's words under `cargo xtask serve`
+// (xtask/src/directives.rs, `when`). The `runner.` entries are the messages crates/runner sends to the page, in
 // its English words, `{name}` standing for what it fills in (which stays as
 // sent); the check requires one entry for each message the runner sends.
 window.rspStrings = {
@@ -19,6 +20,8 @@ window.rspStrings = {
     "block.status-title": "how the program ended",
     "block.stamp": "Ran when the book was built:",
     "block.about": "about this build",
+    "stamp.ran-at": "Ran at {time}:",
+    "stamp.ran-on": "Ran on {date} at {time}:",
     "hint.static": "Output from when the book was built. To edit the program and run it on your own Linux, clone the book and run {cmd}.",
     "run.button": "Run this code on this machine (Ctrl-Enter)",
     "run.undo": "Undo changes",
@@ -92,6 +95,8 @@ window.rspStrings = {
     "block.status-title": "程式結束的方式",
     "block.stamp": "建置本書時執行於：",
     "block.about": "關於這次建置",
+    "stamp.ran-at": "執行於 {time}：",
+    "stamp.ran-on": "執行於 {date} {time}：",
     "hint.static": "這是建置本書時的輸出。想修改程式、在自己的 Linux 上執行，請 clone 本書後執行 {cmd}。",
     "run.button": "在這台機器上執行這段程式（Ctrl-Enter）",
     "run.undo": "復原修改",

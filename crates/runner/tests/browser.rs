@@ -252,6 +252,8 @@ fn without_the_link_the_page_is_locked() {
                 .unwrap();
             let text = text.as_str().unwrap_or("").to_string();
             assert!(text.contains("Open the link from your terminal"), "{text}");
+            // And in Chinese, for the zh-TW edition's readers.
+            assert!(text.contains("請開啟終端機裡的連結"), "{text}");
             assert!(text.contains("cargo xtask serve"), "{text}");
             let source = c.source().await.unwrap();
             assert!(!source.contains("rsp-runner-token"), "{source}");

@@ -9,7 +9,6 @@
 // sees.
 (function () {
     'use strict';
-    var t = function (k) { return window.rspEditT(k); };
 
     // The code block's lines, each {text, hidden}, from the highlighted
     // DOM: a line is hidden when mdBook wrapped it in span.boring.
@@ -94,7 +93,7 @@
         session.setMode(opts.lang === 'python' ? 'ace/mode/python' : 'ace/mode/rust');
         editor.setTheme(aceTheme());
         editor.textInput.getElement().setAttribute('aria-label',
-            t(opts.lang === 'python' ? 'edit.code-label-python' : 'run.code-label'));
+            opts.lang === 'python' ? rspT('edit.code-label-python') : rspT('run.code-label'));
         // book.js sets every editor's theme when the reader changes it.
         window.editors = window.editors || [];
         window.editors.push(editor);
@@ -151,8 +150,8 @@
         // older version of the block.
         var badge = document.createElement('span');
         badge.className = 'rsp-edited-badge';
-        badge.textContent = t('edit.edited');
-        badge.title = t('edit.edited-title');
+        badge.textContent = rspT('edit.edited');
+        badge.title = rspT('edit.edited-title');
         pre.insertBefore(badge, pre.firstChild);
         function edited() { return editor.getValue() !== original; }
         function mark() { pre.classList.toggle('rsp-edited', edited()); }
@@ -180,10 +179,10 @@
             notice = document.createElement('div');
             notice.className = 'rsp-notice';
             var p = document.createElement('p');
-            p.textContent = t('edit.changed');
+            p.textContent = rspT('edit.changed');
             notice.appendChild(p);
             var mine = document.createElement('button');
-            mine.textContent = t('edit.use-mine');
+            mine.textContent = rspT('edit.use-mine');
             mine.addEventListener('click', function () {
                 setText(stored.text, null);
                 dropNotice();
@@ -191,7 +190,7 @@
                 persist();
             });
             var theirs = document.createElement('button');
-            theirs.textContent = t('edit.use-book');
+            theirs.textContent = rspT('edit.use-book');
             theirs.addEventListener('click', function () {
                 window.rspEdits.clear(opts.chapter, opts.block);
                 dropNotice();

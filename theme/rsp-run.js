@@ -11,7 +11,6 @@
 // button, which posts to play.rust-lang.org, never appears.
 (function () {
     'use strict';
-    var t = function (k) { return window.rspEditT(k); };
     function fill(s, vars) {
         return s.replace(/\{(\w+)\}/g, function (m, k) { return vars[k] !== undefined ? String(vars[k]) : m; });
     }
@@ -28,13 +27,12 @@
         return e;
     }
 
-    // The page's chapter as its source path, whatever the edition:
+    // The page's chapter as its source path, the same in every edition
+    // (mdBook's path_to_root leads to the edition's own root):
     // zh-TW/processes/zombie.html -> processes/zombie.md.
     function chapterPath() {
         var root = new URL(window.path_to_root || '', window.location.href).pathname;
         var rel = decodeURIComponent(window.location.pathname.slice(root.length));
-        var dir = t('edition.dir');
-        if (dir && dir !== 'edition.dir' && rel.indexOf(dir) === 0) { rel = rel.slice(dir.length); }
         return rel.replace(/\.html?$/, '.md');
     }
 
@@ -46,7 +44,7 @@
     function staticMode() {
         Array.prototype.forEach.call(document.querySelectorAll('#content .rsp-run'), function (block) {
             var p = el('p', 'rsp-local-hint');
-            var hint = t('hint.static').split('{cmd}');
+            var hint = rspT('hint.static').split('{cmd}');
             p.appendChild(document.createTextNode(hint[0]));
             p.appendChild(el('code', '', 'cargo xtask serve'));
             p.appendChild(document.createTextNode(hint.slice(1).join('{cmd}')));
@@ -90,7 +88,7 @@
             var row = hidden ? (m === undefined ? 0 : Math.max(0, -1 - m)) : m;
             var text = d.level + (d.code ? '[' + d.code + ']' : '') + ': ' + d.message +
                 (d.label ? ' \u2014 ' + d.label : '');
-            if (hidden) { text += ' ' + t('diag.hidden'); }
+            if (hidden) { text += ' ' + rspT('diag.hidden'); }
             var mark = { row: row, column: hidden ? 0 : d.column - 1, level: d.level, text: text };
             var endRow = map[d.end_line - 1];
             if (!hidden && endRow !== undefined && endRow >= 0) {
@@ -119,7 +117,7 @@
         ul.textContent = '';
         marks.forEach(function (d) {
             var li = el('li', 'rsp-diag-' + d.level);
-            var b = el('button', 'rsp-diag-goto', fill(t('diag.line'), { n: d.row + 1 }));
+            var b = el('button', 'rsp-diag-goto', fill(rspT('diag.line'), { n: d.row + 1 }));
             b.addEventListener('click', d.go);
             li.appendChild(b);
             li.appendChild(document.createTextNode(' ' + d.text));
@@ -132,34 +130,34 @@
         div.textContent = '';
         var state = c.note && !c.directive ? 'none' : (c.matches ? 'match' : 'differs');
         div.setAttribute('data-state', state);
-        var head = el('p', 'rsp-compare-head', state === 'match' ? t('compare.match')
-            : state === 'differs' ? t('compare.differs') : t('compare.none'));
+        var head = el('p', 'rsp-compare-head', state === 'match' ? rspT('compare.match')
+            : state === 'differs' ? rspT('compare.differs') : rspT('compare.none'));
         div.appendChild(head);
         if (c.note) { div.appendChild(el('p', 'rsp-compare-note', c.note)); }
         if (state === 'differs') {
             if (c.book_status !== c.your_status) {
                 div.appendChild(el('p', 'rsp-compare-status',
-                    fill(t('compare.status'), { book: c.book_status, yours: c.your_status })));
+                    fill(rspT('compare.status'), { book: c.book_status, yours: c.your_status })));
             }
             var pre = el('pre', 'rsp-diff');
             c.diff.forEach(function (l) {
                 var sign = l.tag === 'book' ? '- ' : l.tag === 'yours' ? '+ ' : '  ';
                 var line = el('span', 'rsp-diff-' + l.tag, sign + l.text);
-                line.title = l.tag === 'book' ? t('compare.only-book') : l.tag === 'yours' ? t('compare.only-yours') : '';
+                line.title = l.tag === 'book' ? rspT('compare.only-book') : l.tag === 'yours' ? rspT('compare.only-yours') : '';
                 pre.appendChild(line);
                 pre.appendChild(document.createTextNode('\n'));
             });
-            div.appendChild(el('p', 'rsp-compare-legend', t('compare.legend')));
+            div.appendChild(el('p', 'rsp-compare-legend', rspT('compare.legend')));
             div.appendChild(pre);
             if (c.vary.length) {
-                div.appendChild(el('p', 'rsp-compare-vary', fill(t('compare.vary'), { n: c.vary.length })));
+                div.appendChild(el('p', 'rsp-compare-vary', fill(rspT('compare.vary'), { n: c.vary.length })));
             }
         }
         if (c.book_stamp || c.your_stamp) {
             var dl = el('dl', 'rsp-compare-stamps');
-            dl.appendChild(el('dt', '', t('compare.book-stamp')));
+            dl.appendChild(el('dt', '', rspT('compare.book-stamp')));
             dl.appendChild(el('dd', '', c.book_stamp || '?'));
-            dl.appendChild(el('dt', '', t('compare.your-stamp')));
+            dl.appendChild(el('dt', '', rspT('compare.your-stamp')));
             dl.appendChild(el('dd', '', c.your_stamp || '?'));
             div.appendChild(dl);
         }
@@ -202,22 +200,22 @@
         function handle(ev) {
             switch (ev.event) {
             case 'queued':
-                state('running', fill(t('run.queued'), { n: ev.ahead }));
+                state('running', fill(rspT('run.queued'), { n: ev.ahead }));
                 break;
             case 'preparing':
                 state('running', ev.message + '\u2026');
                 break;
             case 'compiling':
-                state('running', t('run.compiling'));
+                state('running', rspT('run.compiling'));
                 break;
             case 'compiled':
                 compiledMs = ev.ms;
                 window.rspAnsi.render(ev.ansi || ev.output, compile);
                 marks(rustMarks(ev.diagnostics || [], whole.map));
                 if (ev.ok) {
-                    state('running', fill(t('run.compiled'), { t: secs(ev.ms) }));
+                    state('running', fill(rspT('run.compiled'), { t: secs(ev.ms) }));
                 } else {
-                    state('compile-error', t('run.compile-error'));
+                    state('compile-error', rspT('run.compile-error'));
                 }
                 break;
             case 'output':
@@ -226,12 +224,12 @@
                 break;
             case 'exit':
                 if (ev.dropped > 0) {
-                    out.appendChild(document.createTextNode('\n' + fill(t('run.dropped'), { n: ev.dropped })));
+                    out.appendChild(document.createTextNode('\n' + fill(rspT('run.dropped'), { n: ev.dropped })));
                 }
-                var msg = ev.status + ' \u00b7 ' + fill(t('run.ran'), { t: secs(ev.ms) });
-                if (compiledMs !== null) { msg += ' \u00b7 ' + fill(t('run.compiled-in'), { t: secs(compiledMs) }); }
-                if (ev.killed.length) { msg += ' \u00b7 ' + fill(t('run.killed'), { n: ev.killed.length }); }
-                msg += ' \u00b7 ' + t('run.here');
+                var msg = ev.status + ' \u00b7 ' + fill(rspT('run.ran'), { t: secs(ev.ms) });
+                if (compiledMs !== null) { msg += ' \u00b7 ' + fill(rspT('run.compiled-in'), { t: secs(compiledMs) }); }
+                if (ev.killed.length) { msg += ' \u00b7 ' + fill(rspT('run.killed'), { n: ev.killed.length }); }
+                msg += ' \u00b7 ' + rspT('run.here');
                 state(ev.code === 0 && !ev.killed.length ? 'ok' : 'failed', msg);
                 if (block.lang === 'python' && ev.code !== 0) { marks(pythonMarks(printed, block.file)); }
                 break;
@@ -249,7 +247,7 @@
             body.file = block.name;
         }
         setBusy(true);
-        state('running', t('run.sending'));
+        state('running', rspT('run.sending'));
         fetch('/__rsp/run', {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', 'X-RSP-Token': token },
@@ -259,9 +257,9 @@
         }).then(function (response) {
             if (!response.ok) {
                 return response.json().then(function (j) {
-                    state('error', j.error || fill(t('run.http'), { n: response.status }));
+                    state('error', j.error || fill(rspT('run.http'), { n: response.status }));
                 }, function () {
-                    state('error', fill(t('run.http'), { n: response.status }));
+                    state('error', fill(rspT('run.http'), { n: response.status }));
                 });
             }
             var reader = response.body.getReader();
@@ -277,13 +275,13 @@
                     });
                     if (!r.done) { return pump(); }
                     if (box.getAttribute('data-state') === 'running') {
-                        state('error', t('run.no-result'));
+                        state('error', rspT('run.no-result'));
                     }
                 });
             }
             return pump();
         }).catch(function (e) {
-            state('error', t('run.unreachable') + ' ' + e.message);
+            state('error', rspT('run.unreachable') + ' ' + e.message);
         }).then(function () {
             setBusy(false);
         });
@@ -318,7 +316,7 @@
         }).catch(function (e) {
             var box = resultFor(block);
             box.setAttribute('data-state', 'error');
-            box.querySelector('.rsp-result-status').textContent = t('download.failed') + ' ' + e.message;
+            box.querySelector('.rsp-result-status').textContent = rspT('download.failed') + ' ' + e.message;
         });
     }
 
@@ -353,11 +351,11 @@
         }
         // The eye button shows lines the editor never hides; it has no use here.
         Array.prototype.forEach.call(buttons.querySelectorAll('.fa-eye, .fa-eye-slash'), function (b) { b.remove(); });
-        buttons.insertBefore(button('fa-download', 'rsp-download-button', t(lang === 'python' ? 'download.python' : 'download.rust'),
+        buttons.insertBefore(button('fa-download', 'rsp-download-button', lang === 'python' ? rspT('download.python') : rspT('download.rust'),
             function () { download(block); }), buttons.firstChild);
-        buttons.insertBefore(button('fa-history', 'rsp-reset-button', t('run.undo'),
+        buttons.insertBefore(button('fa-history', 'rsp-reset-button', rspT('run.undo'),
             function () { block.editor.reset(); }), buttons.firstChild);
-        var play = button('fa-play', 'rsp-run-button', t('run.button'), function () { run(block); });
+        var play = button('fa-play', 'rsp-run-button', rspT('run.button'), function () { run(block); });
         buttons.insertBefore(play, buttons.firstChild);
         runButtons.push(play);
         return block;
@@ -391,9 +389,9 @@
                 return;
             }
             if (document.getElementById('rsp-reload-banner')) { return; }
-            var b = el('div', '', t('reload.banner'));
+            var b = el('div', '', rspT('reload.banner'));
             b.id = 'rsp-reload-banner';
-            var go = el('button', '', t('reload.button'));
+            var go = el('button', '', rspT('reload.button'));
             go.addEventListener('click', function () { window.location.reload(); });
             b.appendChild(go);
             document.body.appendChild(b);

@@ -13,7 +13,7 @@ use mdbook::{Config, MDBook};
 use crate::directives::{Directives, Mode, Settings};
 use crate::hash::Hashes;
 use crate::store::Store;
-use crate::{chapters, checks, lint, procs, publish, python, stamp};
+use crate::{chapters, checks, i18n, lint, procs, publish, python, stamp};
 
 /// A change to book.toml's configuration before the book is loaded.
 pub type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
@@ -72,13 +72,16 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
     let mut config = Config::from_disk(root.join("book.toml"))
         .with_context(|| format!("reading {}", root.join("book.toml").display()))?;
     config.update_from_env();
-    // Our preprocessor takes cmdrun's place; mdbook would otherwise run the
-    // mdbook-cmdrun binary. Default preprocessors are added below, in order.
+    // Our preprocessors take cmdrun's and gettext's places (the latter in
+    // `before`, for a translation); mdbook would otherwise run the
+    // mdbook-cmdrun and mdbook-gettext binaries. Default preprocessors are
+    // added below, in order.
     if let Some(table) = config
         .get_mut("preprocessor")
         .and_then(|p| p.as_table_mut())
     {
         table.remove("cmdrun");
+        table.remove("gettext");
     }
     config.build.use_default_preprocessors = false;
     config.build.build_dir = r.dest.clone();
@@ -103,7 +106,11 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
         .with_preprocessor(LinkPreprocessor::new());
     book.build().context("mdbook could not build the book")?;
     if std::env::var_os("RSP_PROFILE").is_some() {
-        let ran: f64 = directives.records().iter().map(|r| r.elapsed_ms).sum();
+        // A replay runs nothing: its records' times are the English runs'.
+        let ran: f64 = match mode_name {
+            "replay" => 0.0,
+            _ => directives.records().iter().map(|r| r.elapsed_ms).sum(),
+        };
         eprintln!(
             "  render beyond runs: {:.3}",
             started.elapsed().as_secs_f64() - ran / 1e3
@@ -122,7 +129,6 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
 /// directive must have its record, at the same chapter and place with the
 /// same text; any that does not is in `Rendered::problems` and its block
 /// says so.
-#[cfg_attr(not(test), allow(dead_code))] // for the zh-TW build (issue 14)
 pub fn render_from_store(
     root: &Path,
     store: Store,
@@ -237,9 +243,18 @@ pub fn build(root: &Path) -> Result<Built> {
     rendered.store.save(root, "build")?;
     hashes.save(&Hashes::cache_file(root))?;
     t("save");
+    let chapters = chapters::load(root)?;
     let mut problems = rendered.problems;
-    problems.extend(checks::page_problems(&staging, &chapters::load(root)?)?);
+    problems.extend(checks::page_problems(&staging, &chapters)?);
     problems.extend(checks::record_problems(&rendered.store));
+    // The translated editions, from this render's records: nothing runs again.
+    problems.extend(i18n::render_editions(
+        root,
+        &rendered.store,
+        &staging,
+        &chapters,
+    )?);
+    t("editions");
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("  {p}");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::{debian, procs, tools};
+use crate::{debian, i18n, procs, tools};
 
 /// The chapter every screenshot is of, and the one the README shows.
 pub const SHOT_PAGE: &str = "processes/zombie.html";
@@ -24,26 +24,54 @@ pub fn ensure_chromium() -> Result<()> {
     debian::ensure(debian::CHROMIUM)
 }
 
-/// The browser checks on book/ (built already), then the fixture test that
-/// shows they catch a broken chapter. Nothing may be left running.
+/// The browser checks on book/ (built already), for the English edition
+/// and each translation (po/i18n.toml), then the fixture test that shows
+/// they catch a broken chapter. Nothing may be left running.
 pub fn run(root: &Path) -> Result<()> {
     ensure_chromium()?;
     procs::become_subreaper()?;
-    let out = out_dir(root);
-    let result = procs::run(
-        "browser tests of book/",
-        procs::cargo()
-            .current_dir(root)
-            .args(["run", "--quiet", "-p", "browser-test", "--", "--root"])
-            .arg(root)
-            .arg("--out")
-            .arg(&out)
-            .args(["--shot", SHOT_PAGE]),
-    );
-    procs::fail_on_leftovers("the browser tests")?;
-    result?;
+    let editions = i18n::config::editions(root)?;
+    let strings = i18n::strings::tables(root)?;
+    let mut english = browser_test(root, &out_dir(root));
+    for e in &editions {
+        english.arg("--twin").arg(format!("{}/", e.dir));
+    }
+    if let Some(label) = strings.get("en").and_then(|t| t.get("block.label")) {
+        english.arg("--label").arg(label);
+    }
+    run_browser_test("browser tests of book/", &mut english)?;
+    for e in &editions {
+        let mut cmd = browser_test(root, &out_dir(root).join(&e.dir));
+        cmd.arg("--edition")
+            .arg(format!("{}/", e.dir))
+            .args(["--lang", &e.lang, "--twin", ""]);
+        for (word, page) in &e.search {
+            cmd.arg("--search").arg(format!("{word}={page}"));
+        }
+        if let Some(label) = strings.get(&e.lang).and_then(|t| t.get("block.label")) {
+            cmd.arg("--label").arg(label);
+        }
+        run_browser_test(&format!("browser tests of book/{}/", e.dir), &mut cmd)?;
+    }
     fixture_test(root)?;
     runner_test(root)
+}
+
+fn browser_test(root: &Path, out: &Path) -> std::process::Command {
+    let mut cmd = procs::cargo();
+    cmd.current_dir(root)
+        .args(["run", "--quiet", "-p", "browser-test", "--", "--root"])
+        .arg(root)
+        .arg("--out")
+        .arg(out)
+        .args(["--shot", SHOT_PAGE]);
+    cmd
+}
+
+fn run_browser_test(what: &str, cmd: &mut std::process::Command) -> Result<()> {
+    let result = procs::run(what, cmd);
+    procs::fail_on_leftovers(what)?;
+    result
 }
 
 /// Edit-and-run in the browser (crates/runner/tests/browser.rs): book/

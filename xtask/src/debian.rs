@@ -15,7 +15,7 @@ pub struct Package {
     pub file: &'static str,
 }
 
-/// Headless Chromium and its WebDriver, for the browser tests.
+/// Headless Chromium, its WebDriver and CJK fonts, for the browser tests.
 pub const CHROMIUM: &[Package] = &[
     Package {
         name: "chromium",
@@ -25,7 +25,18 @@ pub const CHROMIUM: &[Package] = &[
         name: "chromium-driver",
         file: "/usr/bin/chromedriver",
     },
+    // Chromium has no CJK glyphs of its own: the zh-TW pages would be boxes.
+    Package {
+        name: "fonts-noto-cjk",
+        file: "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    },
 ];
+
+/// GNU gettext's msgmerge and msginit, for `cargo xtask i18n update`.
+pub const GETTEXT: &[Package] = &[Package {
+    name: "gettext",
+    file: "/usr/bin/msgmerge",
+}];
 
 /// Debian's Python with venv (the book's Python environment is made from
 /// it), and the tools the notes' kernel chapters run: strace for the

@@ -32,9 +32,8 @@ pub enum Mode {
     Reuse(HashMap<String, Record>),
     /// Run nothing: every directive's block comes from this store, by
     /// chapter and place, and must be there with the same directive text
-    /// (a second language rendered from one build's runs). For the zh-TW
-    /// edition's build; tested in src/store_tests.rs.
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// (a second language rendered from one build's runs: the zh-TW
+    /// edition, src/i18n/edition.rs; tested in src/store_tests.rs).
     Replay(Store),
 }
 

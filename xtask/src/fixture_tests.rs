@@ -17,7 +17,9 @@ fn fixture_copy(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rsp-fixture-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     copy_dir(&workspace().join("xtask/tests/fixtures/broken-book"), &dir);
-    std::fs::copy(workspace().join("theme/rsp.css"), dir.join("rsp.css")).unwrap();
+    for file in ["rsp.css", "strings.js", "lang.js"] {
+        std::fs::copy(workspace().join("theme").join(file), dir.join(file)).unwrap();
+    }
     dir
 }
 

@@ -1,6 +1,10 @@
 //! `cargo xtask lint`: every directive has the one allowed form and names a
-//! real snippet; names match across layers; chapters follow the template and
-//! never paste code.
+//! real snippet; names match across layers; chapters follow the template
+//! (a "Try it" included), never paste code, show only whole, unindented
+//! regions of their snippets, and never state facts about the build machine.
+mod facts;
+mod regions;
+
 use std::path::Path;
 
 use anyhow::{bail, Result};
@@ -50,6 +54,7 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         }
         if in_part(ch) {
             out.extend(check_sections(ch));
+            out.extend(check_try_it(ch));
         }
         if !ch.directives.is_empty() {
             if let Some(s) = summary {
@@ -62,8 +67,12 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         out.extend(check_compile_fail(ch));
         out.extend(crate::lint_python::check_chapter(root, ch));
         out.extend(crate::lint_python::check_note(root, ch));
+        if ch.rel != Path::new("SUMMARY.md") {
+            out.extend(facts::problems(ch));
+        }
     }
     out.extend(check_snippets(root, chapters));
+    out.extend(regions::problems(root, chapters));
     out
 }
 
@@ -89,12 +98,9 @@ fn check_args(root: &Path, ch: &Chapter, a: &supervisor::Args) -> Vec<String> {
             ));
         }
     }
-    if let Some(src) = &a.source {
-        if !dir.join("compile_fail").join(format!("{src}.rs")).is_file() {
-            out.push(format!(
-                "--source {src}: no snippets/{}/compile_fail/{src}.rs",
-                a.slug
-            ));
+    if let (Some(src), Some(file)) = (&a.source, a.source_file()) {
+        if !dir.join(&file).is_file() {
+            out.push(format!("--source {src}: no snippets/{}/{file}", a.slug));
         }
     }
     if a.exe.is_some() {
@@ -126,6 +132,28 @@ fn check_sections(ch: &Chapter) -> Vec<String> {
         SECTIONS.join(" / "),
         found
     )]
+}
+
+/// Every note has a "Try it": an edit to make in the editable block and
+/// what the program then says, under "What it printed".
+pub const TRY_IT: &str = "### Try it";
+
+fn check_try_it(ch: &Chapter) -> Vec<String> {
+    let heads: Vec<&str> = ch
+        .text
+        .lines()
+        .filter(|l| l.starts_with("## ") || *l == TRY_IT)
+        .collect();
+    let printed = heads.iter().position(|h| *h == "## What it printed");
+    let try_it = heads.iter().position(|h| *h == TRY_IT);
+    match (printed, try_it) {
+        (Some(p), Some(t)) if t == p + 1 => Vec::new(),
+        _ => vec![format!(
+            "{}: needs a `{TRY_IT}` section right after `## What it printed`: an edit to make in \
+             the block and what the program's own check then says",
+            ch.shown()
+        )],
+    }
 }
 
 /// Rust code in a chapter comes from snippets/ by include, never pasted:
@@ -365,6 +393,16 @@ mod template_tests {
         // The same page at the top of src/ is not a note.
         assert!(!in_part(&chapter("about.md", &text)));
         assert!(!in_part(&chapter("introduction.md", "# Introduction\n")));
+    }
+
+    #[test]
+    fn a_note_needs_its_try_it_after_the_output() {
+        let ok = "## What it printed\n\nout\n\n### Try it\n\nedit\n\n## Why\n";
+        assert!(check_try_it(&chapter("processes/x.md", ok)).is_empty());
+        let missing = "## What it printed\n\nout\n\n## Why\n";
+        assert_eq!(check_try_it(&chapter("processes/x.md", missing)).len(), 1);
+        let late = "## What it printed\n\n## Why\n\n### Try it\n";
+        assert_eq!(check_try_it(&chapter("processes/x.md", late)).len(), 1);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod drift;
 #[cfg(test)]
 mod fixture_tests;
 mod hash;
+mod i18n;
 mod links;
 mod lint;
 mod lint_python;
@@ -86,13 +87,20 @@ enum Command {
     Browser,
     /// Build, run the browser tests, and copy the light-theme screenshot to docs/screenshot.png.
     Screenshot,
+    /// Translations: `i18n update` after changing English text (re-extract
+    /// po/messages.pot, msgmerge every po/<lang>.po); `i18n check`.
+    I18n {
+        #[command(subcommand)]
+        command: i18n::I18nCommand,
+    },
     /// The book's Python environment (python/requirements.lock): `path`, `test`, `lock`.
     #[command(subcommand)]
     Python(python::What),
-    /// Build the pinned mdbook and mdbook-cmdrun binaries (from the workspace's
-    /// lock) into the tools folder, make the Python environment if needed, and
-    /// print the tools' folder, e.g. `export PATH="$(cargo xtask tools):$PATH"`
-    /// for plain `mdbook` use.
+    /// Build the pinned mdbook, mdbook-cmdrun, mdbook-xgettext and
+    /// mdbook-gettext binaries (from the workspace's lock) into the tools
+    /// folder, make the Python environment if needed, and print the tools'
+    /// folder, e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain
+    /// `mdbook` use.
     Tools,
     /// Build the book with the plain pinned binaries (`mdbook build`, mdbook-cmdrun)
     /// and check its pages are book/'s, apart from `--vary` parts.
@@ -126,6 +134,7 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::Drift => drift::run(&root, false),
         Command::Browser => browser::run(&root),
         Command::Screenshot => browser::screenshot(&root),
+        Command::I18n { command } => i18n::run(&root, &command),
         Command::Python(what) => python::run(&root, &what),
         Command::Tools => {
             let tools = tools::ensure(&root)?;

@@ -4,10 +4,14 @@
 //!
 //! [`run`] visits every chapter listed in `src/SUMMARY.md` and `print.html`
 //! and reports, per page: console errors, missing or empty output blocks,
-//! blocks without the environment stamp, a playground "Run" button, and text
-//! in an output block whose contrast is below WCAG AA (4.5:1). It then
-//! checks the search box and the theme switcher, and writes screenshots of
-//! one chapter in every theme (and as printed) for review.
+//! blocks without the environment stamp, a playground "Run" button, text
+//! in an output block whose contrast is below WCAG AA (4.5:1), the wrong
+//! `<html lang>`, a language switcher that does not lead to the same page
+//! in each other edition, and output-block labels not in the page's
+//! language. It then checks the search box (each word must find its page
+//! first) and the theme switcher, and writes screenshots of one chapter in
+//! every theme (and as printed) for review. One run checks one edition: the
+//! English book at the root of `book`, or a translation in a folder of it.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
 pub mod driver;
@@ -43,13 +47,22 @@ pub struct Page {
 pub struct Config {
     /// Holds `src/SUMMARY.md`.
     pub root: PathBuf,
-    /// The built book.
+    /// The built book (served as the site's root).
     pub book: PathBuf,
+    /// The edition checked: its folder in `book` (`zh-TW/`), or "" for the
+    /// English one at the root.
+    pub edition: String,
+    /// The `<html lang>` its pages must have (`en`, `zh-Hant-TW`).
+    pub lang: String,
+    /// The other editions' folders: each page must link to its twin there.
+    pub twins: Vec<String>,
+    /// The text every output block's label must show, if checked.
+    pub label: Option<String>,
     /// Screenshots and logs go here.
     pub out: PathBuf,
-    /// A word the search box must find, and the page it must find it on.
-    pub search: String,
-    pub search_page: String,
+    /// Words the search box must find, each with the page (relative to the
+    /// edition) its first result must be on.
+    pub searches: Vec<(String, String)>,
     /// The chapter to take screenshots of (default: the first with output).
     pub shot_page: Option<String>,
     pub chromium: PathBuf,
@@ -161,7 +174,7 @@ async fn check_all(
     // Each page in the light theme.
     let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
     for page in pages {
-        let found = check_page(client, server, page, &mut report).await?;
+        let found = check_page(client, server, cfg, page, &mut report).await?;
         if page.html != "print.html" {
             kinds.push((page.html.clone(), found));
         }
@@ -174,8 +187,10 @@ async fn check_all(
         started.elapsed().as_secs_f64()
     );
 
-    check_search(client, server, cfg, &mut report).await?;
-    check_theme_switch(client, server, pages, &mut report).await?;
+    for (word, page) in &cfg.searches {
+        check_search(client, server, cfg, word, page, &mut report).await?;
+    }
+    check_theme_switch(client, server, cfg, pages, &mut report).await?;
 
     // Every theme: contrast of each kind of block, and screenshots of one chapter.
     let shot = cfg.shot_page.clone().or_else(|| {
@@ -200,7 +215,9 @@ async fn check_all(
     for theme in THEMES {
         set_theme(client, server, theme).await?;
         for (i, page) in theme_pages.iter().enumerate() {
-            client.goto(&server.url(page)).await?;
+            client
+                .goto(&server.url(&format!("{}{page}", cfg.edition)))
+                .await?;
             for c in contrast(client).await? {
                 report.problems.push(format!("{page} ({theme} theme): {c}"));
             }
@@ -218,7 +235,9 @@ async fn check_all(
         // As printed: print.html with print styles, every block on it, in
         // the light theme (a printer drops the dark themes' backgrounds).
         // The screenshot shows the chosen chapter's first block.
-        client.goto(&server.url(page)).await?;
+        client
+            .goto(&server.url(&format!("{}{page}", cfg.edition)))
+            .await?;
         let snippet = client
             .execute(
                 "const b = document.querySelector('#content .rsp-run'); return b ? b.dataset.snippet : '';",
@@ -231,7 +250,9 @@ async fn check_all(
             json!({ "media": "print" }),
         )
         .await?;
-        client.goto(&server.url("print.html")).await?;
+        client
+            .goto(&server.url(&format!("{}print.html", cfg.edition)))
+            .await?;
         for c in contrast(client).await? {
             report.problems.push(format!("print.html (print): {c}"));
         }
@@ -276,10 +297,11 @@ fn stem(page: &str) -> String {
 async fn check_page(
     client: &Client,
     server: &Server,
+    cfg: &Config,
     page: &Page,
     report: &mut Report,
 ) -> Result<Vec<String>> {
-    let at = &page.html;
+    let at = &format!("{}{}", cfg.edition, page.html);
     client
         .goto(&server.url(at))
         .await
@@ -299,7 +321,12 @@ async fn check_page(
             });
             const run = document.querySelectorAll(
                 '#content button.play-button, #content .fa-play, #content .play-button').length;
-            return { blocks, run, title: document.title, main: !!document.querySelector('#content main') };
+            const switches = Array.from(document.querySelectorAll('#menu-bar a.rsp-lang-switch'))
+                .map(a => a.href);
+            const labels = Array.from(new Set(Array.from(
+                document.querySelectorAll('#content .rsp-run-label')).map(l => l.textContent.trim())));
+            return { blocks, run, switches, labels, lang: document.documentElement.lang,
+                     title: document.title, main: !!document.querySelector('#content main') };
             "#,
             vec![],
         )
@@ -340,6 +367,31 @@ async fn check_page(
         report
             .problems
             .push(format!("{at}: no non-empty output block on this chapter"));
+    }
+    let lang = info["lang"].as_str().unwrap_or_default();
+    if lang != cfg.lang {
+        report.problems.push(format!(
+            "{at}: <html lang=\"{lang}\">, expected \"{}\"",
+            cfg.lang
+        ));
+    }
+    let switches = strings(&info["switches"]);
+    for twin in &cfg.twins {
+        let want = server.url(&format!("{twin}{}", page.html));
+        if !switches.contains(&want) {
+            report.problems.push(format!(
+                "{at}: no language switcher link to {want} (the same page in {}); links: {switches:?}",
+                if twin.is_empty() { "the English edition" } else { twin.as_str() }
+            ));
+        }
+    }
+    if let Some(label) = &cfg.label {
+        let labels = strings(&info["labels"]);
+        if labels.iter().any(|l| l != label) {
+            report.problems.push(format!(
+                "{at}: output block labels {labels:?}, expected only \"{label}\""
+            ));
+        }
     }
     let run = info["run"].as_u64().unwrap_or(0);
     if run > 0 {
@@ -476,15 +528,18 @@ async fn save_screenshot(client: &Client, path: &Path) -> Result<()> {
 }
 
 /// Types the word into mdBook's search box, as a reader would, and waits
-/// for a result linking to the expected page.
+/// for the results: the first must link to the expected page.
 async fn check_search(
     client: &Client,
     server: &Server,
     cfg: &Config,
+    word: &str,
+    page: &str,
     report: &mut Report,
 ) -> Result<()> {
-    let start_page = "index.html";
-    client.goto(&server.url(start_page)).await?;
+    client
+        .goto(&server.url(&format!("{}index.html", cfg.edition)))
+        .await?;
     client
         .find(Locator::Id("search-toggle"))
         .await
@@ -498,7 +553,7 @@ async fn check_search(
         .for_element(Locator::Id("searchbar"))
         .await
         .context("waiting for the search bar")?;
-    bar.send_keys(&cfg.search)
+    bar.send_keys(word)
         .await
         .context("typing into the search bar")?;
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -516,13 +571,16 @@ async fn check_search(
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let on_page = |l: &String| l.split(['?', '#']).next() == Some(cfg.search_page.as_str());
-    if !links.iter().any(on_page) {
+    let on_page = |l: &String| l.split(['?', '#']).next() == Some(page);
+    if !links.first().is_some_and(on_page) {
         report.problems.push(format!(
-            "search: typing `{}` found {} result(s), none on {}: {:?}",
-            cfg.search,
+            "search{}: typing `{word}` found {} result(s), the first not on {page}: {:?}",
+            if cfg.edition.is_empty() {
+                String::new()
+            } else {
+                format!(" in {}", cfg.edition)
+            },
             links.len(),
-            cfg.search_page,
             links.iter().take(5).collect::<Vec<_>>()
         ));
     }
@@ -541,6 +599,7 @@ async fn check_search(
 async fn check_theme_switch(
     client: &Client,
     server: &Server,
+    cfg: &Config,
     pages: &[Page],
     report: &mut Report,
 ) -> Result<()> {
@@ -548,7 +607,9 @@ async fn check_theme_switch(
         .iter()
         .find(|p| p.expects_output && p.html != "print.html")
         .map_or("index.html", |p| p.html.as_str());
-    client.goto(&server.url(page)).await?;
+    client
+        .goto(&server.url(&format!("{}{page}", cfg.edition)))
+        .await?;
     let mut backgrounds = Vec::new();
     for theme in THEMES.iter().rev() {
         // The menu stays open after a choice; open it when it is closed.

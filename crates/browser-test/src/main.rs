@@ -23,12 +23,24 @@ struct Cli {
     /// Where screenshots and chromedriver.log go (default: <root>/target/browser).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// A word the search box must find...
-    #[arg(long, default_value = "zombie")]
-    search: String,
-    /// ...on this page.
-    #[arg(long, default_value = "processes/zombie.html")]
-    search_page: String,
+    /// The edition to check: its folder in the book (`zh-TW/`); "" is the
+    /// English book at the root.
+    #[arg(long, default_value = "")]
+    edition: String,
+    /// The `<html lang>` its pages must have.
+    #[arg(long, default_value = "en")]
+    lang: String,
+    /// Another edition's folder ("" for English): every page must link to
+    /// the same page there. Repeat for each.
+    #[arg(long = "twin")]
+    twins: Vec<String>,
+    /// The text every output block's label must show.
+    #[arg(long)]
+    label: Option<String>,
+    /// `WORD=PAGE`: searching WORD must find PAGE (relative to the edition)
+    /// first. Repeat for more words.
+    #[arg(long = "search", default_value = "zombie=processes/zombie.html", value_parser = word_and_page)]
+    searches: Vec<(String, String)>,
     /// The chapter to screenshot in every theme (default: the first with output).
     #[arg(long, default_value = "processes/zombie.html")]
     shot: String,
@@ -36,6 +48,13 @@ struct Cli {
     chromium: PathBuf,
     #[arg(long, default_value = browser_test::driver::CHROMEDRIVER)]
     chromedriver: PathBuf,
+}
+
+fn word_and_page(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(w, p)| (w.to_string(), p.to_string()))
+        .filter(|(w, p)| !w.is_empty() && !p.is_empty())
+        .ok_or_else(|| format!("expected WORD=PAGE, got `{s}`"))
 }
 
 fn main() -> ExitCode {
@@ -46,8 +65,11 @@ fn main() -> ExitCode {
             .out
             .unwrap_or_else(|| cli.root.join("target").join("browser")),
         root: cli.root,
-        search: cli.search,
-        search_page: cli.search_page,
+        edition: cli.edition,
+        lang: cli.lang,
+        twins: cli.twins,
+        label: cli.label,
+        searches: cli.searches,
         shot_page: Some(cli.shot),
         chromium: cli.chromium,
         chromedriver: cli.chromedriver,

@@ -49,7 +49,9 @@ fn every_browser_check_reports_the_broken_fixture_book() {
     let root = std::env::temp_dir().join(format!("rsp-browser-fixture-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     copy_dir(&workspace().join("xtask/tests/fixtures/broken-book"), &root);
-    std::fs::copy(workspace().join("theme/rsp.css"), root.join("rsp.css")).unwrap();
+    for file in ["rsp.css", "strings.js", "lang.js"] {
+        std::fs::copy(workspace().join("theme").join(file), root.join(file)).unwrap();
+    }
     let out = Command::new(&mdbook)
         .arg("build")
         .arg(&root)
@@ -65,9 +67,14 @@ fn every_browser_check_reports_the_broken_fixture_book() {
         book: root.join("book"),
         out: root.join("out"),
         root: root.clone(),
+        edition: String::new(),
+        lang: "en".into(),
+        // No translation is built, but theme/lang.js links every page to
+        // its twin in zh-TW/ all the same.
+        twins: vec!["zh-TW/".into()],
+        label: Some("Output".into()),
         // The fixture has no zombie: the search check must say so.
-        search: "zombie".into(),
-        search_page: "part/good.html".into(),
+        searches: vec![("zombie".into(), "part/good.html".into())],
         shot_page: Some("part/good.html".into()),
         chromium: driver::CHROMIUM.into(),
         chromedriver: driver::CHROMEDRIVER.into(),
@@ -87,7 +94,10 @@ fn every_browser_check_reports_the_broken_fixture_book() {
     has("part/broken.html: output block 1 (snippet `broken`) has no environment stamp");
     has("part/broken.html: 1 playground Run button(s)");
     has("part/silent.html: no non-empty output block on this chapter");
-    has("search: typing `zombie` found 0 result(s), none on part/good.html");
+    has("part/broken.html: <html lang=\"xx\">, expected \"en\"");
+    has("part/broken.html: output block labels [\"Outptu\"], expected only \"Output\"");
+    has("part/silent.html: no language switcher link to http://127.0.0.1:");
+    has("search: typing `zombie` found 0 result(s), the first not on part/good.html");
     for good in ["introduction.html", "part/good.html", "theme switch"] {
         assert!(
             !report.problems.iter().any(|p| p.starts_with(good)),

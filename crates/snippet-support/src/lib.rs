@@ -4,7 +4,8 @@
 //!   [`run_ok`] also asserts it succeeded and returns the stdout lines.
 //! - [`rustc_error_codes`] compiles one file the way the supervisor's
 //!   `--expect-compile-error` does and returns the `EXXXX` codes rustc gave.
-//! - [`assert_rejects`] is the usual test: this file must fail with this code.
+//! - [`assert_rejects`] is the usual test: this file must fail with this code;
+//!   [`assert_warns`]: this file must compile, with this lint's warning.
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -42,6 +43,25 @@ pub fn compile_fail_file(manifest_dir: &str, name: &str) -> PathBuf {
         .join(format!("{name}.rs"))
 }
 
+/// `lint/<name>.rs` of the crate whose tests call this: a file rustc
+/// accepts with a warning (the supervisor's `--expect-warning`).
+pub fn lint_file(manifest_dir: &str, name: &str) -> PathBuf {
+    Path::new(manifest_dir)
+        .join("lint")
+        .join(format!("{name}.rs"))
+}
+
+/// Asserts that rustc accepts `path` and warns with `lint` (e.g.
+/// `"unconditional_recursion"`); returns rustc's message.
+pub fn assert_warns(path: impl AsRef<Path>, lint: &str) -> String {
+    let path = path.as_ref();
+    let r = rustc(path);
+    if let Err(why) = supervisor::compile::check_warning(r.status.code(), &r.stderr, lint) {
+        panic!("{}: {why}:\n{}", path.display(), r.stderr);
+    }
+    r.stderr
+}
+
 /// What rustc said about one file.
 #[derive(Debug)]
 pub struct Rustc {
@@ -58,14 +78,21 @@ impl Rustc {
 }
 
 /// Compiles `path` exactly as the supervisor's `--expect-compile-error`
-/// does (`supervisor::compile::rustc_in`), in its own folder, with output
-/// into a fresh temporary folder that is removed again.
+/// and `--expect-warning` do (`supervisor::compile::rustc_in`): from the
+/// workspace root, naming the file relative to it (a file outside a
+/// workspace: from its own folder), with output into a fresh temporary
+/// folder that is removed again.
 pub fn rustc(path: impl AsRef<Path>) -> Rustc {
     let path = path.as_ref();
     assert!(path.is_file(), "no file {}", path.display());
     let (dir, file) = match (path.parent(), path.file_name()) {
         (Some(dir), Some(file)) => (dir, Path::new(file)),
         _ => panic!("{} is not a file in a folder", path.display()),
+    };
+    let root = supervisor::locate::workspace_root(dir);
+    let (dir, file) = match root.as_deref().map(|r| (r, path.strip_prefix(r))) {
+        Some((root, Ok(rel))) => (root, rel),
+        _ => (dir, file),
     };
     let out_dir = fresh_dir();
     let out = supervisor::compile::rustc_in(dir, file, &out_dir).output();
@@ -181,6 +208,13 @@ mod tests {
         with_file("fn main() { let x: u8 = \"no\"; }\n", |f| {
             assert_rejects(f, "E0046")
         });
+    }
+
+    #[test]
+    fn assert_warns_wants_the_warning() {
+        let src = "fn f() -> u32 { f() }\nfn main() { let _ = f as fn() -> u32; }\n";
+        let msg = with_file(src, |f| assert_warns(f, "unconditional_recursion"));
+        assert!(msg.contains("cannot return without recursing"), "{msg}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use clap::Parser;
 /// `<!-- cmdrun ${RSP_SUPERVISOR:-cargo run -q -p supervisor --} SLUG [OPTIONS] [-- ARGS] -->`.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "supervisor", version)]
+#[command(group(clap::ArgGroup::new("compiler").args(["expect_compile_error", "expect_warning"])))]
 pub struct Args {
     /// The snippet crate, `snippets/<SLUG>`; also the chapter's file name.
     pub slug: String,
@@ -23,19 +24,25 @@ pub struct Args {
     pub timeout: f64,
 
     /// The point of the chapter is this exit code (e.g. 101 for a panic).
-    #[arg(long, conflicts_with_all = ["expect_signal", "expect_compile_error"])]
+    #[arg(long, conflicts_with_all = ["expect_signal", "expect_compile_error", "expect_warning"])]
     pub expect_exit: Option<i32>,
 
     /// The point of the chapter is death by this signal (e.g. SIGABRT).
-    #[arg(long, value_parser = parse_signal, conflicts_with = "expect_compile_error")]
+    #[arg(long, value_parser = parse_signal, conflicts_with_all = ["expect_compile_error", "expect_warning"])]
     pub expect_signal: Option<nix::sys::signal::Signal>,
 
     /// Compile `compile_fail/<SOURCE>.rs` with rustc and expect this error code.
     #[arg(long, requires = "source", value_parser = parse_error_code)]
     pub expect_compile_error: Option<String>,
 
-    /// The file under the crate's `compile_fail/` (without `.rs`) for --expect-compile-error.
-    #[arg(long, requires = "expect_compile_error")]
+    /// Compile `lint/<SOURCE>.rs` with rustc and expect it to compile with
+    /// this lint's warning (e.g. `unconditional_recursion`).
+    #[arg(long, requires = "source", value_parser = parse_lint_name)]
+    pub expect_warning: Option<String>,
+
+    /// The file (without `.rs`) under the crate's `compile_fail/` for
+    /// --expect-compile-error, or under its `lint/` for --expect-warning.
+    #[arg(long, requires = "compiler")]
     pub source: Option<String>,
 
     /// A regex matching output that differs from run to run (pids, addresses,
@@ -45,12 +52,12 @@ pub struct Args {
 
     /// Run the note's Python program `snippets/<SLUG>/python/<PYTHON>.py`
     /// with the book's venv (see python.rs) instead of the crate.
-    #[arg(long, value_parser = parse_python_name, conflicts_with_all = ["bin", "expect_compile_error"])]
+    #[arg(long, value_parser = parse_python_name, conflicts_with_all = ["bin", "expect_compile_error", "expect_warning"])]
     pub python: Option<String>,
 
     /// Show the program's system calls instead of its output: each value is
     /// one `strace -e` expression (`trace=wait4,waitid`, `signal=none`).
-    #[arg(long, conflicts_with = "expect_compile_error")]
+    #[arg(long, conflicts_with_all = ["expect_compile_error", "expect_warning"])]
     pub strace: Vec<String>,
 
     /// With --strace, show only the trace lines this regex matches, as
@@ -78,6 +85,18 @@ impl Args {
     pub fn python_file(&self) -> Option<String> {
         let name = self.python.as_deref()?;
         Some(format!("snippets/{}/python/{name}.py", self.slug))
+    }
+
+    /// `compile_fail/NAME.rs` or `lint/NAME.rs` in the snippet crate: the
+    /// file rustc compiles for this directive, if it is a compiler run.
+    pub fn source_file(&self) -> Option<String> {
+        let name = self.source.as_ref()?;
+        let dir = match (&self.expect_compile_error, &self.expect_warning) {
+            (Some(_), _) => "compile_fail",
+            (None, Some(_)) => "lint",
+            (None, None) => return None,
+        };
+        Some(format!("{dir}/{name}.rs"))
     }
 
     /// The binary run for this directive.
@@ -118,6 +137,17 @@ fn parse_python_name(s: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "`{s}` is not a program name like subprocess_wait (the file python/<name>.py, without .py)"
+        ))
+    }
+}
+
+fn parse_lint_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "`{s}` is not a rustc lint name like unconditional_recursion"
         ))
     }
 }
@@ -185,6 +215,26 @@ mod tests {
                 "x",
             ],
             vec!["supervisor", "z", "--expect-compile-error", "E0046"],
+            vec!["supervisor", "z", "--expect-warning", "dead_code"],
+            vec!["supervisor", "z", "--source", "x"],
+            vec![
+                "supervisor",
+                "z",
+                "--expect-warning",
+                "Dead-Code",
+                "--source",
+                "x",
+            ],
+            vec![
+                "supervisor",
+                "z",
+                "--expect-warning",
+                "dead_code",
+                "--expect-exit",
+                "0",
+                "--source",
+                "x",
+            ],
             vec![
                 "supervisor",
                 "z",
@@ -199,5 +249,18 @@ mod tests {
         ] {
             assert!(Args::try_parse_from(&bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn the_source_file_depends_on_what_is_expected() {
+        let parse = |extra: &[&str]| {
+            let argv = ["supervisor", "z"].iter().chain(extra).copied();
+            Args::try_parse_from(argv.collect::<Vec<_>>()).unwrap()
+        };
+        let error = parse(&["--expect-compile-error", "E0046", "--source", "x"]);
+        assert_eq!(error.source_file().as_deref(), Some("compile_fail/x.rs"));
+        let warning = parse(&["--expect-warning", "dead_code", "--source", "y"]);
+        assert_eq!(warning.source_file().as_deref(), Some("lint/y.rs"));
+        assert_eq!(parse(&[]).source_file(), None);
     }
 }

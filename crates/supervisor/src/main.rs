@@ -61,8 +61,8 @@ fn run(args: &Args, root: &Path) -> Block {
         timeout: args.timeout(),
         ..Limits::default()
     };
-    if let Some(code) = &args.expect_compile_error {
-        return run_rustc(args, root, &snippet_dir, code, &limits);
+    if args.source_file().is_some() {
+        return run_rustc(args, root, &limits);
     }
     if args.python.is_some() {
         return run_python::run(args, root, &limits);
@@ -81,14 +81,12 @@ fn run(args: &Args, root: &Path) -> Block {
             }
         },
     };
+    // Exactly what the page's `cargo run -q -p <slug>` does when typed at
+    // the workspace root: the same argv[0] and the same working folder.
     let mut cmd = Command::new(&exe);
-    cmd.arg0(args.bin_name())
+    cmd.arg0(cargo_run_arg0(&exe, root))
         .args(&args.snippet_args)
-        .current_dir(if snippet_dir.is_dir() {
-            &snippet_dir
-        } else {
-            root
-        })
+        .current_dir(root)
         .env("RUST_BACKTRACE", "0")
         .env("RSP_SNIPPET", &args.slug);
     if !args.strace.is_empty() {
@@ -113,8 +111,22 @@ fn run(args: &Args, root: &Path) -> Block {
     }
 }
 
-fn run_rustc(args: &Args, root: &Path, snippet_dir: &Path, code: &str, limits: &Limits) -> Block {
-    let source = args.source.as_deref().unwrap_or_default();
+/// How `cargo run` names the program in argv[0]: its path relative to the
+/// folder cargo was started in (the workspace root here) when it is inside
+/// it, `target/debug/zombie`, else the absolute path.
+fn cargo_run_arg0(exe: &Path, root: &Path) -> PathBuf {
+    match exe.strip_prefix(root) {
+        Ok(rel) if rel.parent() == Some(Path::new("")) => Path::new(".").join(rel),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => exe.to_path_buf(),
+    }
+}
+
+/// `--expect-compile-error` or `--expect-warning`: rustc on the snippet's
+/// `compile_fail/` or `lint/` file, which must fail with the code, or
+/// compile with the warning.
+fn run_rustc(args: &Args, root: &Path, limits: &Limits) -> Block {
+    let file = args.source_file().unwrap_or_default();
     let out_dir = locate::target_dir(root).join("supervisor").join(&args.slug);
     if let Err(e) = std::fs::create_dir_all(&out_dir) {
         return block(
@@ -124,21 +136,32 @@ fn run_rustc(args: &Args, root: &Path, snippet_dir: &Path, code: &str, limits: &
             Err(format!("cannot create {}: {e}", out_dir.display())),
         );
     }
-    let cmd = compile::rustc_command(snippet_dir, source, &out_dir);
+    if !root.join("snippets").join(&args.slug).join(&file).is_file() {
+        let why = format!("no file snippets/{}/{file}", args.slug);
+        return block(args, "not run", String::new(), Err(why));
+    }
+    let cmd = compile::rustc_command(root, &args.slug, &file, &out_dir);
     match supervise(cmd, limits) {
         Ok(o) => {
             let output = text(&o);
-            let verdict = match o.ending {
-                Ending::Exited(c) => compile::check(Some(c), &output, code),
-                Ending::TimedOut => Err(format!("rustc timed out after {} s", args.timeout)),
-                Ending::Signaled(s) => Err(format!("rustc was killed by {s}")),
+            let (status, verdict) = match (&args.expect_compile_error, &args.expect_warning) {
+                (Some(code), _) => (
+                    format!("rustc: error[{code}] (expected)"),
+                    match o.ending {
+                        Ending::Exited(c) => compile::check(Some(c), &output, code),
+                        e => Err(rustc_ended(e, args)),
+                    },
+                ),
+                (None, Some(lint)) => (
+                    format!("rustc: warning {lint} (expected)"),
+                    match o.ending {
+                        Ending::Exited(c) => compile::check_warning(Some(c), &output, lint),
+                        e => Err(rustc_ended(e, args)),
+                    },
+                ),
+                (None, None) => ("not run".into(), Err("no compiler run asked for".into())),
             };
-            block(
-                args,
-                &format!("rustc: error[{code}] (expected)"),
-                output,
-                verdict,
-            )
+            block(args, &status, output, verdict)
         }
         Err(e) => block(
             args,
@@ -146,6 +169,14 @@ fn run_rustc(args: &Args, root: &Path, snippet_dir: &Path, code: &str, limits: &
             String::new(),
             Err(format!("cannot run rustc: {e}")),
         ),
+    }
+}
+
+fn rustc_ended(e: Ending, args: &Args) -> String {
+    match e {
+        Ending::TimedOut => format!("rustc timed out after {} s", args.timeout),
+        Ending::Signaled(s) => format!("rustc was killed by {s}"),
+        Ending::Exited(c) => format!("rustc exited with status {c}"),
     }
 }
 
@@ -230,16 +261,14 @@ fn text(o: &Outcome) -> String {
     s
 }
 
-/// What a reader can type at the repository root to see the same thing.
+/// What a reader can type at the repository root to see the same thing:
+/// the run above execs the program as this command would.
 fn shown_command(args: &Args) -> String {
     if let Some(shown) = run_python::shown_command(args) {
         return shown;
     }
-    if let Some(src) = &args.source {
-        return format!(
-            "rustc --edition 2021 snippets/{}/compile_fail/{src}.rs",
-            args.slug
-        );
+    if let Some(file) = args.source_file() {
+        return compile::shown_rustc(&args.slug, &file);
     }
     let mut c = format!("cargo run -q -p {}", args.slug);
     if let Some(bin) = &args.bin {
@@ -250,4 +279,26 @@ fn shown_command(args: &Args) -> String {
         c.push_str(&args.snippet_args.join(" "));
     }
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv0_is_what_cargo_run_passes_from_the_root() {
+        let root = Path::new("/w");
+        assert_eq!(
+            cargo_run_arg0(Path::new("/w/target/debug/zombie"), root),
+            Path::new("target/debug/zombie")
+        );
+        assert_eq!(
+            cargo_run_arg0(Path::new("/elsewhere/debug/zombie"), root),
+            Path::new("/elsewhere/debug/zombie")
+        );
+        assert_eq!(
+            cargo_run_arg0(Path::new("/w/zombie"), root),
+            Path::new("./zombie")
+        );
+    }
 }

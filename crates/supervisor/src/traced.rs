@@ -2,7 +2,8 @@
 //! `strace -ff -q -o trace -e EXPR ...` and show the system calls instead of
 //! the program's output. One file per process (`-ff`) keeps each process's
 //! calls whole and in order, whatever the scheduler did between processes;
-//! they are shown one process after another, in pid order, each line headed
+//! they are shown one process after another, in the order they were made
+//! (pid order, read round the wrap at `pid_max`), each line headed
 //! by a label (P1, P2, ...) that also replaces the pid wherever it appears,
 //! so two builds, and the Python and the Rust trace, line up.
 use std::path::{Path, PathBuf};
@@ -116,7 +117,8 @@ fn wrap(cmd: &Command, args: &Args, out: &Path) -> Command {
     t
 }
 
-/// What strace wrote: every `trace.<pid>` file, in pid order.
+/// What strace wrote: every `trace.<pid>` file, in the order the processes
+/// were made.
 fn collect(dir: &Path) -> Vec<(i32, String)> {
     let mut files: Vec<(i32, PathBuf)> = std::fs::read_dir(dir)
         .into_iter()
@@ -128,10 +130,34 @@ fn collect(dir: &Path) -> Vec<(i32, String)> {
         })
         .collect();
     files.sort();
+    let pids: Vec<i32> = files.iter().map(|(pid, _)| *pid).collect();
+    files.rotate_left(first_made(&pids, pid_max()));
     files
         .into_iter()
         .map(|(pid, path)| (pid, std::fs::read_to_string(path).unwrap_or_default()))
         .collect()
+}
+
+/// The kernel's largest pid plus one, after which pids start again from the
+/// bottom (32768 on some machines: a build's processes pass it often).
+fn pid_max() -> i32 {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1 << 22)
+}
+
+/// Where the oldest of `sorted` pids is. The kernel hands pids out in
+/// increasing order, wrapping at `pid_max`, so one run's pids sit on a short
+/// arc of that circle: it starts after the widest gap between neighbours.
+fn first_made(sorted: &[i32], pid_max: i32) -> usize {
+    let n = sorted.len();
+    if n < 2 {
+        return 0;
+    }
+    let gap = |i: usize| (sorted[(i + 1) % n] - sorted[i]).rem_euclid(pid_max);
+    let widest = (0..n).max_by_key(|&i| (gap(i), std::cmp::Reverse(i)));
+    widest.map_or(0, |i| (i + 1) % n)
 }
 
 /// The trace, relabelled; after a failure, also the program's own output.
@@ -256,6 +282,19 @@ mod tests {
             relabel(&trace, Some(&grep)),
             format!("{wait}P2  +++ exited with 0 +++\n")
         );
+    }
+
+    #[test]
+    fn the_oldest_process_comes_first_across_the_pid_wrap() {
+        assert_eq!(first_made(&[], 32768), 0);
+        assert_eq!(first_made(&[500], 32768), 0);
+        assert_eq!(first_made(&[4100, 4102, 4105], 32768), 0);
+        // 32760 and 32765 were made before the wrap, 301 and 310 after it.
+        assert_eq!(first_made(&[301, 310, 32760, 32765], 32768), 2);
+        let mut pids = vec![301, 310, 32760, 32765];
+        let first = first_made(&pids, 32768);
+        pids.rotate_left(first);
+        assert_eq!(pids, [32760, 32765, 301, 310]);
     }
 
     #[test]

@@ -66,8 +66,38 @@ impl Communicator for Gloo {
 }
 // ANCHOR_END: dyn
 
+// ANCHOR: defaults
+/// Default bodies: `version` is a static method that is not abstract, and
+/// `describe` plays @classmethod: `Self` is the type it is called on.
+trait Described: Base {
+    fn version() -> u32 {
+        1
+    }
+    fn describe() -> String {
+        format!(
+            "{} (version {})",
+            Self::get_communicator_metadata(),
+            Self::version()
+        )
+    }
+}
+
+impl Described for Impl {}
+
+impl Described for Other {
+    fn version() -> u32 {
+        2
+    }
+}
+// ANCHOR_END: defaults
+
 fn main() -> ExitCode {
-    match run() {
+    let result = match std::env::args().nth(1).as_deref() {
+        None => run(),
+        Some("defaults") => defaults(),
+        Some(other) => Err(format!("unknown argument {other:?}")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("abstract-static: {e}");
@@ -76,8 +106,41 @@ fn main() -> ExitCode {
     }
 }
 
+fn defaults() -> Result<(), String> {
+    let impl_says = Impl::describe();
+    let other_says = Other::describe();
+    println!("{:<20} -> {impl_says}", "Impl::describe()");
+    println!("{:<20} -> {other_says}", "Other::describe()");
+    expect(
+        impl_says == "metadata from Impl (version 1)"
+            && other_says == "metadata from Other (version 2)",
+        "default bodies call the implementing type's functions",
+    )
+}
+
 fn run() -> Result<(), String> {
-    // ANCHOR: calls
+    let calls = call_on_types();
+    let (names, nccl) = trait_objects();
+    let want = [
+        "metadata from Impl",
+        "metadata from Other",
+        "metadata from Impl",
+        "metadata from Other",
+    ];
+    expect(
+        calls.iter().map(|(_, got)| got.as_str()).eq(want),
+        "each type answers with its own associated function",
+    )?;
+    expect(names == ["nccl", "gloo"], "trait objects dispatch name()")?;
+    expect(
+        nccl == "nccl: unique id",
+        "Self: Sized function on a concrete type",
+    )
+}
+
+// ANCHOR: calls
+/// Calls on a type: directly, through the trait, and from generic code.
+fn call_on_types() -> [(&'static str, String); 4] {
     let calls = [
         (
             "Impl::get_communicator_metadata()",
@@ -93,33 +156,22 @@ fn run() -> Result<(), String> {
     for (call, got) in &calls {
         println!("{call:<46} -> {got}");
     }
-    // ANCHOR_END: calls
+    calls
+}
+// ANCHOR_END: calls
 
-    // ANCHOR: objects
+// ANCHOR: objects
+/// Trait objects call `name`; the `Self: Sized` function stays callable
+/// on a concrete type.
+fn trait_objects() -> (Vec<&'static str>, String) {
     let all: Vec<Box<dyn Communicator>> = vec![Box::new(Nccl), Box::new(Gloo)];
     let names: Vec<&str> = all.iter().map(|c| c.name()).collect();
     println!("{:<46} -> {names:?}", "Vec<Box<dyn Communicator>>, name()");
     let nccl = Nccl::get_communicator_metadata();
     println!("{:<46} -> {nccl}", "Nccl::get_communicator_metadata()");
-    // ANCHOR_END: objects
-
-    let want = [
-        "metadata from Impl",
-        "metadata from Other",
-        "metadata from Impl",
-        "metadata from Other",
-    ];
-    expect(
-        calls.iter().map(|(_, got)| got.as_str()).eq(want),
-        "each type answers with its own associated function",
-    )?;
-    expect(names == ["nccl", "gloo"], "trait objects dispatch name()")?;
-    expect(
-        nccl == "nccl: unique id",
-        "Self: Sized function on a concrete type",
-    )?;
-    Ok(())
+    (names, nccl)
 }
+// ANCHOR_END: objects
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

@@ -1,6 +1,8 @@
 //! The abstract-static snippet: each type's associated function answers,
 //! trait objects work once the function is `where Self: Sized`; a missing
-//! function is E0046 and a `dyn` of the plain trait is E0038.
+//! function is E0046 and a `dyn` of the plain trait is E0038; attribute
+//! macros expand in the order written; default bodies and `Self`; missing
+//! constants and types are E0046 too, and a constant rules out `dyn`.
 use snippet_support::{assert_rejects, compile_fail_file, run};
 
 #[test]
@@ -54,4 +56,37 @@ fn a_function_without_self_makes_the_trait_dyn_incompatible() {
     );
     assert!(msg.contains("has no `self` parameter"), "{msg}");
     assert!(msg.contains("where Self: Sized"), "{msg}");
+}
+
+#[test]
+fn attribute_macros_expand_first_written_first() {
+    let (status, out, err) = run(env!("CARGO_BIN_EXE_attribute-order"), &[]);
+    assert!(status.success(), "{out}{err}");
+    assert_eq!(out, "decorated() = \"inner(outer(f))\"\n");
+}
+
+#[test]
+fn default_bodies_call_the_implementing_types_functions() {
+    let (status, out, err) =
+        run(env!("CARGO_BIN_EXE_abstract-static"), &["defaults"]);
+    assert!(status.success(), "{out}{err}");
+    assert_eq!(
+        out,
+        "Impl::describe()     -> metadata from Impl (version 1)\n\
+         Other::describe()    -> metadata from Other (version 2)\n"
+    );
+}
+
+#[test]
+fn missing_constants_and_types_are_e0046_and_a_constant_rules_out_dyn() {
+    let msg = assert_rejects(
+        compile_fail_file(env!("CARGO_MANIFEST_DIR"), "missing_const"),
+        "E0046",
+    );
+    assert!(msg.contains("missing: `NAME`, `Config`"), "{msg}");
+    let msg = assert_rejects(
+        compile_fail_file(env!("CARGO_MANIFEST_DIR"), "dyn_const"),
+        "E0038",
+    );
+    assert!(msg.contains("it contains associated const `NAME`"), "{msg}");
 }

@@ -63,7 +63,14 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    // ANCHOR: repr
+    let (alice, bob) = print_both()?;
+    let (copy, older) = compare(&alice, &bob)?;
+    more_derives(&alice, copy, older)
+}
+
+// ANCHOR: repr
+/// The note's two prints: a derived Debug, and the default repr's stand-in.
+fn print_both() -> Result<(Person, Person2), String> {
     let alice = Person::new("Alice", 30, "alice@example.com");
     println!("Print a `Person`, which derives Debug:");
     println!("{alice:?}");
@@ -75,22 +82,25 @@ fn run() -> Result<(), String> {
     };
     println!("Print a `Person2`, which derives nothing, by its address:");
     println!("<{} at {:p}>", std::any::type_name::<Person2>(), &bob);
-    // ANCHOR_END: repr
-    let derived = format!("{alice:?}");
     expect(
-        derived
+        format!("{alice:?}")
             == r#"Person { name: "Alice", age: 30, email: "alice@example.com" }"#,
         "derived Debug prints the name and every field",
     )?;
+    Ok((alice, bob))
+}
+// ANCHOR_END: repr
 
-    // ANCHOR: eq
+// ANCHOR: eq
+/// Derived equality compares fields; two Person2 are two objects.
+fn compare(alice: &Person, bob: &Person2) -> Result<(Person, Person), String> {
     let copy = alice.clone();
     let older = Person {
         age: 31,
         ..alice.clone()
     };
-    println!("alice == alice.clone()       -> {}", alice == copy);
-    println!("alice == older               -> {}", alice == older);
+    println!("alice == alice.clone()       -> {}", *alice == copy);
+    println!("alice == older               -> {}", *alice == older);
 
     let bob2 = Person2 {
         name: bob.name.clone(), // no Clone to call: copy field by field
@@ -102,25 +112,29 @@ fn run() -> Result<(), String> {
     println!("Person2: same fields         -> {same_fields}");
     println!(
         "Person2: std::ptr::eq        -> {}",
-        std::ptr::eq(&bob, &bob2)
+        std::ptr::eq(bob, &bob2)
     );
-    // ANCHOR_END: eq
     expect(
-        alice == copy && alice != older,
+        *alice == copy && *alice != older,
         "derived PartialEq compares fields",
     )?;
     expect(
-        same_fields && !std::ptr::eq(&bob, &bob2),
+        same_fields && !std::ptr::eq(bob, &bob2),
         "two Person2 are two objects",
     )?;
+    Ok((copy, older))
+}
+// ANCHOR_END: eq
 
-    // ANCHOR: more
+// ANCHOR: more
+/// Default, Ord (a sort), the hand-written Debug, and `{:#?}`.
+fn more_derives(
+    alice: &Person,
+    copy: Person,
+    older: Person,
+) -> Result<(), String> {
     println!("Person::default()            -> {:?}", Person::default());
-    let mut people = [
-        older.clone(),
-        Person::new("Aaron", 40, "a@example.com"),
-        copy,
-    ];
+    let mut people = [older, Person::new("Aaron", 40, "a@example.com"), copy];
     people.sort();
     let order: Vec<(&str, u32)> =
         people.iter().map(|p| (p.name.as_str(), p.age)).collect();
@@ -130,22 +144,16 @@ fn run() -> Result<(), String> {
         age: alice.age,
         email: alice.email.clone(),
     };
-    println!(
-        "hand-written Debug is equal  -> {}",
-        format!("{manual:?}") == derived
-    );
+    let same = format!("{manual:?}") == format!("{alice:?}");
+    println!("hand-written Debug is equal  -> {same}");
     println!("{alice:#?}");
-    // ANCHOR_END: more
     expect(
         order == [("Aaron", 40), ("Alice", 30), ("Alice", 31)],
         "derived Ord compares name first, then age",
     )?;
-    expect(
-        format!("{manual:?}") == derived,
-        "debug_struct gives the derived text",
-    )?;
-    Ok(())
+    expect(same, "debug_struct gives the derived text")
 }
+// ANCHOR_END: more
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

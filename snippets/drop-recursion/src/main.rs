@@ -73,12 +73,17 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    // ANCHOR: built
+    built_then_dropped()?;
+    failed_half_way()
+}
+
+// ANCHOR: built
+/// A `Conn` that is built whole, then goes out of scope.
+fn built_then_dropped() -> Result<(), String> {
     println!("Conn::new(false), then the Conn goes out of scope:");
     {
         let _conn = Conn::new(false)?;
     }
-    // ANCHOR_END: built
     expect(
         take_events()
             == [
@@ -89,20 +94,23 @@ fn run() -> Result<(), String> {
                 "drop Part world",
             ],
         "Conn's drop first, then its fields in declaration order",
-    )?;
+    )
+}
+// ANCHOR_END: built
 
-    // ANCHOR: failed
+// ANCHOR: failed
+/// A `Conn` whose constructor fails at `world`.
+fn failed_half_way() -> Result<(), String> {
     println!("Conn::new(true), which fails at `world`:");
     let result = Conn::new(true);
     println!("  -> {:?}", result.as_ref().map(|_| "a Conn"));
-    // ANCHOR_END: failed
     expect(
         take_events() == ["open hello", "drop Part hello"],
         "a failed constructor drops what it made and runs no Drop for Conn",
     )?;
-    expect(result.is_err(), "Conn::new(true) should fail")?;
-    Ok(())
+    expect(result.is_err(), "Conn::new(true) should fail")
 }
+// ANCHOR_END: failed
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

@@ -83,6 +83,26 @@ impl Hash for ById<'_> {
 }
 // ANCHOR_END: identity
 
+// ANCHOR: person2
+/// Python's Person2: `__hash__` by value, and `__eq__` left to the default,
+/// identity.
+struct HashNoEq<'a>(&'a Person);
+
+impl PartialEq for HashNoEq<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for HashNoEq<'_> {}
+
+impl Hash for HashNoEq<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state); // Person's derived Hash: name and age
+    }
+}
+// ANCHOR_END: person2
+
 // ANCHOR: ticket
 /// A key whose hash can change after it went into a set: `Cell` allows it.
 #[derive(PartialEq, Eq)]
@@ -97,14 +117,13 @@ impl Hash for Ticket {
 }
 // ANCHOR_END: ticket
 
+/// Three answers about a lookup.
+type Found = (bool, bool, bool);
+
 /// Puts `stored` in a set with the fixed hasher, looks up `probe`, prints
 /// what a hash set relies on and what it found; returns (equal, same hash,
 /// found).
-fn check<T: Eq + Hash + Debug>(
-    label: &str,
-    stored: T,
-    probe: &T,
-) -> (bool, bool, bool) {
+fn check<T: Eq + Hash + Debug>(label: &str, stored: T, probe: &T) -> Found {
     let equal = &stored == probe;
     let same_hash = hash_of(&stored) == hash_of(probe);
     let set: HashSet<T, Fixed> = HashSet::from_iter([stored]);
@@ -125,7 +144,34 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    // ANCHOR: checks
+    let (person, broken, fixed) = three_element_types();
+    expect(person == (true, true, true), "derived Eq + Hash: found")?;
+    expect(
+        broken == (true, false, false),
+        "equal values with different hashes: not found",
+    )?;
+    expect(fixed == (true, true, true), "hash agreeing with eq: found")?;
+    let (same, other) = by_identity();
+    expect(
+        same && !other,
+        "identity hashing finds only the same object",
+    )?;
+    let (same_hash, equal, found) = hash_without_eq();
+    expect(
+        same_hash && !equal && !found,
+        "a hash by value with identity equality finds no twin",
+    )?;
+    let (as_1, as_2, len) = mutate_a_key();
+    expect(
+        !as_1 && !as_2 && len == 1,
+        "a key mutated in place is found under neither value",
+    )
+}
+
+// ANCHOR: checks
+/// Each type in a set as `a`, then a lookup of `b`: (Alice, 20) again for
+/// Person, (Alice, 21) for the two that compare names only.
+fn three_element_types() -> (Found, Found, Found) {
     println!(
         "a = Alice, 20;  b = Alice, 20 (Person)  or  Alice, 21 (the others)"
     );
@@ -163,35 +209,50 @@ fn run() -> Result<(), String> {
             age: b_age,
         },
     );
-    // ANCHOR_END: checks
-    expect(person == (true, true, true), "derived Eq + Hash: found")?;
-    expect(
-        broken == (true, false, false),
-        "equal values with different hashes: not found",
-    )?;
-    expect(fixed == (true, true, true), "hash agreeing with eq: found")?;
+    (person, broken, fixed)
+}
+// ANCHOR_END: checks
 
-    // ANCHOR: by_id
-    let alice = Person {
-        name: name.into(),
-        age: a_age,
+/// Two Persons with the same fields: the note's `Person('Alice', 20)` twice.
+fn alice_and_twin() -> (Person, Person) {
+    let alice = || Person {
+        name: "Alice".into(),
+        age: 20,
     };
-    let twin = Person {
-        name: name.into(),
-        age: a_age,
-    };
+    (alice(), alice())
+}
+
+// ANCHOR: by_id
+/// Python's default: `alice` is found, her equal twin is not.
+fn by_identity() -> (bool, bool) {
+    let (alice, twin) = alice_and_twin();
     let mut ids: HashSet<ById, Fixed> = HashSet::default();
     ids.insert(ById(&alice));
     let same = ids.contains(&ById(&alice));
     let other = ids.contains(&ById(&twin));
     println!("ById          the same object in set: {same}  an equal twin in set: {other}");
-    // ANCHOR_END: by_id
-    expect(
-        same && !other,
-        "identity hashing finds only the same object",
-    )?;
+    (same, other)
+}
+// ANCHOR_END: by_id
 
-    // ANCHOR: mutate
+// ANCHOR: hash_no_eq
+/// Python's Person2: the twin hashes like `alice`, is not equal to her,
+/// and is not found.
+fn hash_without_eq() -> Found {
+    let (alice, twin) = alice_and_twin();
+    let (a, b) = (HashNoEq(&alice), HashNoEq(&twin));
+    let same_hash = hash_of(&a) == hash_of(&b);
+    let equal = a == b;
+    let set: HashSet<HashNoEq, Fixed> = HashSet::from_iter([a]);
+    let found = set.contains(&b);
+    println!("HashNoEq      hash(a) == hash(b): {same_hash}, a == b: {equal}, b in set: {found}");
+    (same_hash, equal, found)
+}
+// ANCHOR_END: hash_no_eq
+
+// ANCHOR: mutate
+/// A key changed through a `Cell` while it is in the set.
+fn mutate_a_key() -> (bool, bool, usize) {
     #[allow(clippy::mutable_key_type)] // clippy warns about exactly this
     let mut tickets: HashSet<Ticket, Fixed> = HashSet::default();
     tickets.insert(Ticket { id: Cell::new(1) });
@@ -202,13 +263,9 @@ fn run() -> Result<(), String> {
     let as_2 = tickets.contains(&Ticket { id: Cell::new(2) });
     let len = tickets.len();
     println!("Ticket        id 1 changed to 2 inside the set: contains(1) {as_1}, contains(2) {as_2}, len {len}");
-    // ANCHOR_END: mutate
-    expect(
-        !as_1 && !as_2 && len == 1,
-        "a key mutated in place is found under neither value",
-    )?;
-    Ok(())
+    (as_1, as_2, len)
 }
+// ANCHOR_END: mutate
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

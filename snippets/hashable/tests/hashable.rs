@@ -1,6 +1,7 @@
 //! The hashable snippet: derived Eq + Hash finds an equal value, a manual Eq
 //! that disagrees with the derived Hash does not, agreeing impls do, identity
-//! hashing finds only the same object; E0277 without Eq + Hash; and clippy's
+//! hashing finds only the same object, and so does a hash by value with
+//! identity equality (the note's Person2); E0277 without Eq + Hash; and clippy's
 //! derived_hash_with_manual_eq on the disagreeing pair.
 use snippet_support::{assert_rejects, compile_fail_file, run};
 
@@ -101,5 +102,15 @@ fn a_key_changed_inside_the_set_is_found_under_neither_value() {
     assert!(
         line.ends_with("contains(1) false, contains(2) false, len 1"),
         "{line}"
+    );
+}
+
+#[test]
+fn a_hash_by_value_with_identity_equality_finds_no_twin() {
+    let l = lines();
+    let line = l.iter().find(|l| l.starts_with("HashNoEq")).unwrap();
+    assert_eq!(
+        line,
+        "HashNoEq      hash(a) == hash(b): true, a == b: false, b in set: false"
     );
 }

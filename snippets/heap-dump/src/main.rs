@@ -197,42 +197,8 @@ fn dump_thread(wake: OwnedFd) {
 
 fn target_main() -> Result<(), String> {
     println!("target: pid {} started", std::process::id());
-
-    // ANCHOR: target
-    let (wake_rx, wake_tx) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| e.to_string())?;
-    WAKE_FD.store(wake_tx.into_raw_fd(), Relaxed); // kept open until exit
-    let action = SigAction::new(
-        SigHandler::Handler(on_sigusr1),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
-    // SAFETY: the handler only calls write(2) and touches errno.
-    unsafe { sigaction(Signal::SIGUSR1, &action) }
-        .map_err(|e| format!("sigaction: {e}"))?;
-    std::thread::spawn(move || dump_thread(wake_rx));
-    STARTED.wait();
-
-    *BASELINE.lock().map_err(|_| "poisoned")? = Some(snapshot());
-    let mut known: Vec<String> = Vec::with_capacity(KNOWN);
-    for i in 0..KNOWN {
-        let mut s = String::with_capacity(64);
-        write!(s, "{MARK}{i:05}: written by the target")
-            .map_err(|e| e.to_string())?;
-        known.push(s);
-    }
-    let probe = &known[PROBE];
-    // SAFETY: the pointer came from malloc (through System) and is live.
-    let usable = unsafe {
-        libc::malloc_usable_size(probe.as_ptr() as *mut libc::c_void)
-    };
-    println!(
-        "target: ready: {KNOWN} strings of capacity 64; \
-         #{PROBE} is {} bytes at {:#x} (malloc_usable_size {usable})",
-        probe.len(),
-        probe.as_ptr() as usize
-    );
-    // ANCHOR_END: target
+    start_dump_thread()?;
+    let known = allocate_known()?;
 
     // Wait for EOF on stdin, into a stack buffer: nothing allocated here
     // may land between the baseline and a dump.
@@ -261,6 +227,51 @@ fn target_main() -> Result<(), String> {
     Ok(())
 }
 
+// ANCHOR: target
+/// SIGUSR1 wakes the dump thread: the handler, a self-pipe, the thread.
+fn start_dump_thread() -> Result<(), String> {
+    let (wake_rx, wake_tx) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| e.to_string())?;
+    WAKE_FD.store(wake_tx.into_raw_fd(), Relaxed); // kept open until exit
+    let action = SigAction::new(
+        SigHandler::Handler(on_sigusr1),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only calls write(2) and touches errno.
+    unsafe { sigaction(Signal::SIGUSR1, &action) }
+        .map_err(|e| format!("sigaction: {e}"))?;
+    std::thread::spawn(move || dump_thread(wake_rx));
+    STARTED.wait();
+    Ok(())
+}
+
+/// The baseline, then the known strings; says where #4242 is.
+fn allocate_known() -> Result<Vec<String>, String> {
+    *BASELINE.lock().map_err(|_| "poisoned")? = Some(snapshot());
+    let mut known: Vec<String> = Vec::with_capacity(KNOWN);
+    for i in 0..KNOWN {
+        let mut s = String::with_capacity(64);
+        write!(s, "{MARK}{i:05}: written by the target")
+            .map_err(|e| e.to_string())?;
+        known.push(s);
+    }
+    let probe = &known[PROBE];
+    // SAFETY: the pointer came from malloc (through System) and is live.
+    let usable = unsafe {
+        libc::malloc_usable_size(probe.as_ptr() as *mut libc::c_void)
+    };
+    println!(
+        "target: ready: {KNOWN} strings of capacity {}; \
+         #{PROBE} is {} bytes at {:#x} (malloc_usable_size {usable})",
+        probe.capacity(),
+        probe.len(),
+        probe.as_ptr() as usize
+    );
+    Ok(known)
+}
+// ANCHOR_END: target
+
 // ANCHOR: dump
 /// The heap table, then glibc's own view of the same process.
 fn dump(now: &Snapshot, base: &Snapshot, glibc: &libc::mallinfo2) -> String {
@@ -280,6 +291,10 @@ fn dump(now: &Snapshot, base: &Snapshot, glibc: &libc::mallinfo2) -> String {
     let total = rows
         .iter()
         .fold([0; 4], |t, (_, r)| [0, 1, 2, 3].map(|i| t[i] + r[i]));
+    // Only the classes that gained or lost blocks since the baseline.
+    let classes = rows.len();
+    rows.retain(|(_, [n, b, ..])| *n != 0 || *b != 0);
+    let hidden = classes - rows.len();
     rows.push(("total".to_string(), total));
     for (name, [n, b, count, bytes]) in rows {
         let _ = writeln!(
@@ -288,6 +303,10 @@ fn dump(now: &Snapshot, base: &Snapshot, glibc: &libc::mallinfo2) -> String {
              (live now: {count} allocs, {bytes} B)"
         );
     }
+    let _ = writeln!(
+        out,
+        "({hidden} of the {classes} size classes have no new blocks: not shown)"
+    );
     let _ = writeln!(
         out,
         "glibc mallinfo2: arena={} uordblks={} fordblks={} hblks={} hblkhd={}",
@@ -394,7 +413,20 @@ impl Drop for Target {
 }
 
 fn observer() -> Result<(), String> {
-    // ANCHOR: spawn
+    let (mut target, addr, len) = start_target()?;
+    let pid = Pid::from_raw(target.child.id() as i32);
+    dump_on_signal(&mut target, pid)?;
+    let heap = view_from_outside(pid, addr)?;
+    read_from_outside(pid, addr, len, heap)?;
+    read_proc_mem(pid, addr, len)?;
+    who_read_whom(pid);
+    let_it_exit(target)
+}
+
+// ANCHOR: spawn
+/// Starts the target with pipes on stdin and stdout, and waits for its
+/// "ready" line: returns it with #4242's address and length.
+fn start_target() -> Result<(Target, usize, usize), String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let mut child = Command::new(exe)
@@ -409,13 +441,20 @@ fn observer() -> Result<(), String> {
         out,
         reaped: false,
     };
-    let pid = Pid::from_raw(target.child.id() as i32);
-    println!("observer: started the target, pid {pid}; it says:");
+    println!(
+        "observer: started the target, pid {}; it says:",
+        target.child.id()
+    );
     let ready = target.relay("target: ready")?;
     let (addr, len) = parse_ready(ready.last().map_or("", |l| l.as_str()))?;
-    // ANCHOR_END: spawn
+    Ok((target, addr, len))
+}
+// ANCHOR_END: spawn
 
-    // ANCHOR: signal
+// ANCHOR: signal
+/// SIGUSR1, then the dump the target's thread prints, checked against
+/// what the observer knows the target allocated.
+fn dump_on_signal(target: &mut Target, pid: Pid) -> Result<(), String> {
     println!("observer: kill(target, SIGUSR1); its dump thread prints:");
     kill(pid, Signal::SIGUSR1).map_err(|e| format!("kill: {e}"))?;
     let dump = target.relay("end of dump")?;
@@ -428,10 +467,14 @@ fn observer() -> Result<(), String> {
     expect(
         in_use >= KNOWN * 80 && field(&dump, "hblks=") >= 1,
         "glibc should hold >= 10000 x 80 bytes in use and >= 1 mmapped chunk",
-    )?;
-    // ANCHOR_END: signal
+    )
+}
+// ANCHOR_END: signal
 
-    // ANCHOR: proc
+// ANCHOR: proc
+/// The kernel's view: smaps_rollup, and the [heap] mapping in smaps.
+/// Returns [heap]'s address range.
+fn view_from_outside(pid: Pid, addr: usize) -> Result<(usize, usize), String> {
     let proc = format!("/proc/{pid}");
     let rollup = std::fs::read_to_string(format!("{proc}/smaps_rollup"))
         .map_err(|e| format!("smaps_rollup: {e}"))?;
@@ -470,9 +513,18 @@ fn observer() -> Result<(), String> {
         (start..end).contains(&addr) && heap_rss * 1024 >= KNOWN * 80,
         "the known strings should live in [heap], which should hold them",
     )?;
-    // ANCHOR_END: proc
+    Ok((start, end))
+}
+// ANCHOR_END: proc
 
-    // ANCHOR: vm_readv
+// ANCHOR: vm_readv
+/// process_vm_readv: string #4242, then all of [heap], then address 0.
+fn read_from_outside(
+    pid: Pid,
+    addr: usize,
+    len: usize,
+    (start, end): (usize, usize),
+) -> Result<(), String> {
     let mut buf = vec![0u8; len];
     let remote = [RemoteIoVec { base: addr, len }];
     let n = process_vm_readv(pid, &mut [IoSliceMut::new(&mut buf)], &remote)
@@ -509,22 +561,28 @@ fn observer() -> Result<(), String> {
         &[RemoteIoVec { base: 0, len }],
     );
     println!("observer: process_vm_readv(target, 0x0, {len}) -> {err:?}");
-    // ANCHOR_END: vm_readv
+    Ok(())
+}
+// ANCHOR_END: vm_readv
 
-    // ANCHOR: proc_mem
-    // The same bytes through a file: /proc/<pid>/mem, read at the address.
+// ANCHOR: proc_mem
+/// The same bytes through a file: /proc/<pid>/mem, read at the address.
+fn read_proc_mem(pid: Pid, addr: usize, len: usize) -> Result<(), String> {
     let mut again = vec![0u8; len];
-    std::fs::File::open(format!("{proc}/mem"))
+    std::fs::File::open(format!("/proc/{pid}/mem"))
         .and_then(|mem| mem.read_exact_at(&mut again, addr as u64))
         .map_err(|e| format!("/proc/<target>/mem: {e}"))?;
     let same = again == known_text(PROBE).as_bytes();
     println!(
         "observer: pread(/proc/<target>/mem, {addr:#x}) -> same bytes: {same}"
     );
-    expect(same, "/proc/<pid>/mem should show the same string")?;
-    // ANCHOR_END: proc_mem
+    expect(same, "/proc/<pid>/mem should show the same string")
+}
+// ANCHOR_END: proc_mem
 
-    // ANCHOR: access
+// ANCHOR: access
+/// Who read whom, and what the Yama security module allows, if present.
+fn who_read_whom(pid: Pid) {
     // The real uid: the first of the four on the Uid: line.
     let uid = |p: &str| -> String {
         let status = std::fs::read_to_string(format!("{p}/status"));
@@ -540,11 +598,15 @@ fn observer() -> Result<(), String> {
         "observer: uid {} read the memory of uid {}, its child; \
          Yama ptrace_scope: {yama}",
         uid("/proc/self"),
-        uid(&proc)
+        uid(&format!("/proc/{pid}"))
     );
-    // ANCHOR_END: access
+}
+// ANCHOR_END: access
 
-    // ANCHOR: exit
+// ANCHOR: exit
+/// Closing the target's stdin is its signal to free the strings and exit.
+fn let_it_exit(mut target: Target) -> Result<(), String> {
+    let proc = format!("/proc/{}", target.child.id());
     println!("observer: closed the target's stdin; it says:");
     drop(target.child.stdin.take());
     target.relay("target: stdin closed")?;
@@ -556,8 +618,8 @@ fn observer() -> Result<(), String> {
         status.success() && gone,
         "the target should exit 0 and be reaped",
     )
-    // ANCHOR_END: exit
 }
+// ANCHOR_END: exit
 
 /// "... #4242 is 42 bytes at 0x55d0... (...)" -> (address, length).
 fn parse_ready(line: &str) -> Result<(usize, usize), String> {

@@ -74,10 +74,22 @@ impl Touch for Entity {
 }
 // ANCHOR_END: autoref
 
+// ANCHOR: getattr
+/// Lookup by a name known only at run time. Fields have no names at run
+/// time, so the table is written out; `None` plays `AttributeError`.
+fn getattr(e: &Entity, name: &str) -> Option<&'static str> {
+    match name {
+        "existing" => Some(e.existing),
+        "dynamic" => Some(e.dynamic), // through Deref, like __getattr__
+        _ => None,
+    }
+}
+// ANCHOR_END: getattr
+
 /// Prints one lookup and how many times `deref` ran for it; returns both.
-fn show<'a>(e: &Entity, expr: &str, got: &'a str) -> (&'a str, u32) {
+fn show(e: &Entity, expr: &str, got: &'static str) -> (&'static str, u32) {
     let calls = e.derefs.replace(0);
-    println!("  {expr:<36} -> {got} [deref calls: {calls}]");
+    println!("  {expr:<38} -> {got} [deref calls: {calls}]");
     (got, calls)
 }
 
@@ -92,7 +104,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let mut e = Entity {
+    let e = Entity {
         existing: "I exist",
         extra: Extra {
             existing: "Extra's existing",
@@ -100,35 +112,9 @@ fn run() -> Result<(), String> {
         },
         derefs: Cell::new(0),
     };
-
-    // ANCHOR: cases
-    println!("Case 1: e.existing, a name the type itself has");
-    let c1a = show(&e, "e.existing", e.existing);
-    let c1b = show(&e, "e.describe()", e.describe());
-    let c1c = show(&e, "(*e).existing", (*e).existing);
-
-    println!("Case 2: e.dynamic, a name only the Deref target has");
-    let c2a = show(&e, "e.dynamic", e.dynamic);
-    let c2b = show(&e, "e.shout()", e.shout());
-
-    println!("Case 3: naming the function, like getattr(e, \"existing\")");
-    let c3a = show(
-        &e,
-        "<Entity as Describe>::describe(&e)",
-        Describe::describe(&e),
-    );
-    let c3b = show(&e, "Extra::describe(&e)", Extra::describe(&e));
-
-    println!("Case 4: a name Entity's impl does not define");
-    let c4 = show(&e, "e.nickname()", e.nickname());
-    // ANCHOR_END: cases
-
-    // ANCHOR: touch
-    println!("Auto-ref: &self candidates come before &mut self");
-    let c5 = show(&e, "e.touch()", e.touch());
-    let inherent = Entity::touch(&mut e);
-    let c6 = show(&e, "Entity::touch(&mut e)", inherent);
-    // ANCHOR_END: touch
+    let [c1a, c1b, c1c, c2a, c2b, c3a, c3b, c4] = cases(&e);
+    let [p1, p2, p3] = paths(&e);
+    let [c5, c6] = touch(e);
 
     expect(c1a == ("I exist", 0), "the type's own field wins, no deref")?;
     expect(
@@ -148,16 +134,24 @@ fn run() -> Result<(), String> {
         "e.shout() through Deref",
     )?;
     expect(
-        c3a == ("<Entity as Describe>::describe (trait)", 0),
+        c3a == ("I exist", 0) && c3b == ("I am dynamic!", 1),
+        "getattr's table finds both names",
+    )?;
+    expect(
+        c4 == ("default value", 0),
+        "an unknown name gets the default",
+    )?;
+    expect(
+        p1 == ("<Entity as Describe>::describe (trait)", 0),
         "a path call picks the trait method",
     )?;
     expect(
-        c3b.0.starts_with("Extra::describe") && c3b.1 == 1,
+        p2.0.starts_with("Extra::describe") && p2.1 == 1,
         "&Entity coerces to &Extra with one deref",
     )?;
     expect(
-        c4.0.starts_with("default value") && c4.1 == 0,
-        "default body",
+        p3.0.starts_with("default value") && p3.1 == 0,
+        "a method the impl leaves out gets the trait's default body",
     )?;
     expect(
         c5.0.starts_with("<Entity as Touch>") && c5.1 == 0,
@@ -169,6 +163,69 @@ fn run() -> Result<(), String> {
     )?;
     Ok(())
 }
+
+// ANCHOR: cases
+/// The note's four cases: each prints what it reached and how many times
+/// `deref` ran for it.
+fn cases(e: &Entity) -> [(&'static str, u32); 8] {
+    println!("Case 1: e.existing, a name the type itself has");
+    let c1a = show(e, "e.existing", e.existing);
+    let c1b = show(e, "e.describe()", e.describe());
+    let c1c = show(e, "(*e).existing", (**e).existing);
+
+    println!("Case 2: e.dynamic, a name only the Deref target has");
+    let c2a = show(e, "e.dynamic", e.dynamic);
+    let c2b = show(e, "e.shout()", e.shout());
+
+    println!("Case 3: getattr(e, \"existing\"), a name as a string");
+    let c3a = show(
+        e,
+        "getattr(&e, \"existing\")",
+        getattr(e, "existing").unwrap_or("AttributeError"),
+    );
+    let c3b = show(
+        e,
+        "getattr(&e, \"dynamic\")",
+        getattr(e, "dynamic").unwrap_or("AttributeError"),
+    );
+
+    println!("Case 4: getattr(e, \"non_existent\", \"default value\")");
+    let c4 = show(
+        e,
+        "getattr(..).unwrap_or(\"default value\")",
+        getattr(e, "non_existent").unwrap_or("default value"),
+    );
+    [c1a, c1b, c1c, c2a, c2b, c3a, c3b, c4]
+}
+// ANCHOR_END: cases
+
+// ANCHOR: paths
+/// No lookup by name at all: a path names one function, and a method the
+/// impl leaves out is the trait's default body.
+fn paths(e: &Entity) -> [(&'static str, u32); 3] {
+    println!("Paths: naming the function skips the search");
+    let p1 = show(
+        e,
+        "<Entity as Describe>::describe(&e)",
+        Describe::describe(e),
+    );
+    let p2 = show(e, "Extra::describe(&e)", Extra::describe(e));
+    println!("A method Entity's impl does not define");
+    let p3 = show(e, "e.nickname()", e.nickname());
+    [p1, p2, p3]
+}
+// ANCHOR_END: paths
+
+// ANCHOR: touch
+/// Auto-ref: the `&self` candidate comes before the `&mut self` one.
+fn touch(mut e: Entity) -> [(&'static str, u32); 2] {
+    println!("Auto-ref: &self candidates come before &mut self");
+    let c5 = show(&e, "e.touch()", e.touch());
+    let inherent = Entity::touch(&mut e);
+    let c6 = show(&e, "Entity::touch(&mut e)", inherent);
+    [c5, c6]
+}
+// ANCHOR_END: touch
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

@@ -1,6 +1,8 @@
 //! The method-lookup snippet: which field or method each expression reached,
-//! and how many times `Deref::deref` ran for it; and E0609 for a name that
-//! neither the type nor its Deref target has.
+//! and how many times `Deref::deref` ran for it; getattr as a table from
+//! names to fields; E0609 for a name that neither the type nor its Deref
+//! target has, E0034 for two traits with one method name, E0599 for a trait
+//! that is not in scope.
 use snippet_support::{assert_rejects, compile_fail_file, run};
 
 /// (expression, result, deref calls) for every lookup line.
@@ -48,6 +50,23 @@ fn missing_names_are_found_through_deref() {
 }
 
 #[test]
+fn getattr_is_a_table_from_names_to_fields_with_unwrap_or_as_the_default() {
+    let all = lookups();
+    assert_eq!(
+        find(&all, "getattr(&e, \"existing\")"),
+        ("I exist".into(), 0)
+    );
+    assert_eq!(
+        find(&all, "getattr(&e, \"dynamic\")"),
+        ("I am dynamic!".into(), 1)
+    );
+    assert_eq!(
+        find(&all, "getattr(..).unwrap_or(\"default value\")"),
+        ("default value".into(), 0)
+    );
+}
+
+#[test]
 fn paths_name_exactly_one_function() {
     let all = lookups();
     assert_eq!(
@@ -75,7 +94,36 @@ fn default_bodies_and_autoref_order() {
         find(&all, "Entity::touch(&mut e)"),
         ("Entity::touch(&mut self) (inherent)".into(), 0)
     );
-    assert_eq!(all.len(), 10, "{all:?}");
+    assert_eq!(all.len(), 13, "{all:?}");
+}
+
+#[test]
+fn two_traits_with_one_method_name_are_e0034() {
+    let msg = assert_rejects(
+        compile_fail_file(env!("CARGO_MANIFEST_DIR"), "two_traits"),
+        "E0034",
+    );
+    assert!(msg.contains("multiple applicable items in scope"), "{msg}");
+    assert!(
+        msg.contains("Describe::describe(&e)")
+            && msg.contains("Label::describe(&e)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_trait_that_is_not_in_scope_is_e0599_with_the_use_line() {
+    let msg = assert_rejects(
+        compile_fail_file(env!("CARGO_MANIFEST_DIR"), "trait_not_in_scope"),
+        "E0599",
+    );
+    assert!(
+        msg.contains(
+            "items from traits can only be used if the trait is in scope"
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("use crate::traits::Describe;"), "{msg}");
 }
 
 #[test]

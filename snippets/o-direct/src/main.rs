@@ -73,7 +73,19 @@ fn on_file_system(path: &Path) -> Result<bool, String> {
         .map_err(|e| format!("write: {e}"))?;
     drop(f);
 
-    // ANCHOR: open
+    let Some((file, align)) = open_direct(path)? else {
+        return Ok(false);
+    };
+    let mut buf = aligned_buffer()?;
+    let einval = eight_reads(&file, &mut buf, align)?;
+    follow_the_cache(&file, path)?;
+    Ok(einval)
+}
+
+// ANCHOR: open
+/// Opens with O_DIRECT (None: the file system refuses the flag), names the
+/// file system and asks statx for the direct I/O alignment.
+fn open_direct(path: &Path) -> Result<Option<(File, Alignment)>, String> {
     let file = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECT)
@@ -84,7 +96,7 @@ fn on_file_system(path: &Path) -> Result<bool, String> {
             println!(
                 "   open(O_DIRECT): {e}: this file system has no O_DIRECT"
             );
-            return Ok(false);
+            return Ok(None);
         }
         Err(e) => return Err(format!("open(O_DIRECT): {e}")),
     };
@@ -114,16 +126,26 @@ fn on_file_system(path: &Path) -> Result<bool, String> {
             "   statx STATX_DIOALIGN: not reported by this file system"
         ),
     }
-    // ANCHOR_END: open
+    Ok(Some((file, align)))
+}
+// ANCHOR_END: open
 
-    // ANCHOR: buffer
-    // An anonymous mapping starts on a page boundary: the aligned buffer the
-    // note built with mmap. Reads below start at `page + shift`.
-    let mut buf =
-        MmapMut::map_anon(4 * 4096).map_err(|e| format!("mmap: {e}"))?;
-    // ANCHOR_END: buffer
+// ANCHOR: buffer
+/// An anonymous mapping starts on a page boundary: the aligned buffer the
+/// note built with mmap. Reads start at `page + shift` in it.
+fn aligned_buffer() -> Result<MmapMut, String> {
+    MmapMut::map_anon(4 * 4096).map_err(|e| format!("mmap: {e}"))
+}
+// ANCHOR_END: buffer
 
-    // ANCHOR: reads
+// ANCHOR: reads
+/// The eight reads, each checked against what statx says of it; returns
+/// whether one failed with EINVAL.
+fn eight_reads(
+    file: &File,
+    buf: &mut MmapMut,
+    align: Alignment,
+) -> Result<bool, String> {
     // (buffer shift, segment lengths, file offset): one segment is a pread,
     // two are a preadv.
     let reads: [(usize, &[usize], i64, &str); 8] = [
@@ -140,7 +162,7 @@ fn on_file_system(path: &Path) -> Result<bool, String> {
     for (shift, segments, offset, why) in reads {
         let at = buf.as_ptr() as usize + shift;
         let aligned = align.map(|a| statx_allows(a, at, segments, offset));
-        let result = read_at(&file, &mut buf[shift..], segments, offset);
+        let result = read_at(file, &mut buf[shift..], segments, offset);
         let call = format!(
             "{:<6} len {:<9} off {offset} buf page+{shift:<3}",
             if segments.len() == 1 {
@@ -174,24 +196,27 @@ fn on_file_system(path: &Path) -> Result<bool, String> {
         };
         expect(fine, &format!("{call} -> {shown} (statx: {predicted})"))?;
     }
-    println!("   first bytes read: {:?}", first_bytes(&buf));
-    // ANCHOR_END: reads
+    println!("   first bytes read: {:?}", first_bytes(buf));
+    Ok(einval)
+}
+// ANCHOR_END: reads
 
-    // ANCHOR: cache
-    // cachestat(2) counts the file's pages in the page cache.
-    let mut steps = vec![("write+fsync", cached_pages(&file))];
+// ANCHOR: cache
+/// One file through four steps, counting its pages in the page cache.
+fn follow_the_cache(file: &File, path: &Path) -> Result<(), String> {
+    let mut steps = vec![("write+fsync", cached_pages(file))];
     posix_fadvise(file.as_fd(), 0, 0, PosixFadviseAdvice::POSIX_FADV_DONTNEED)
         .map_err(|e| format!("posix_fadvise: {e}"))?;
-    steps.push(("POSIX_FADV_DONTNEED", cached_pages(&file)));
+    steps.push(("POSIX_FADV_DONTNEED", cached_pages(file)));
     let mut whole =
         MmapMut::map_anon(FILE_LEN).map_err(|e| format!("mmap: {e}"))?;
     let direct = pread(file.as_fd(), &mut whole, 0);
-    steps.push(("O_DIRECT read", cached_pages(&file)));
+    steps.push(("O_DIRECT read", cached_pages(file)));
     let mut buffered = Vec::new();
     File::open(path)
         .and_then(|mut f| f.read_to_end(&mut buffered))
         .map_err(|e| format!("buffered read: {e}"))?;
-    steps.push(("buffered read", cached_pages(&file)));
+    steps.push(("buffered read", cached_pages(file)));
     let shown: Vec<String> =
         steps.iter().map(|(w, n)| format!("{w} {n}")).collect();
     println!("   pages in the page cache: {}", shown.join(" -> "));
@@ -200,10 +225,9 @@ fn on_file_system(path: &Path) -> Result<bool, String> {
             && buffered.len() == FILE_LEN
             && whole[..] == buffered[..],
         "the O_DIRECT and the buffered read should return the same 64 KiB",
-    )?;
-    // ANCHOR_END: cache
-    Ok(einval)
+    )
 }
+// ANCHOR_END: cache
 
 /// One pread (one segment) or preadv (several), segments laid out one after
 /// the other from the start of `buf`.
@@ -227,9 +251,12 @@ fn read_at(
 }
 
 // ANCHOR: statx
-/// (memory alignment, offset and length alignment) for direct I/O on this
-/// file from statx(2), or None when the file system does not report them.
-fn dio_align(file: &File) -> Result<Option<(u32, u32)>, String> {
+/// (memory alignment, offset and length alignment) for direct I/O on a
+/// file, or None when the file system does not report them.
+type Alignment = Option<(u32, u32)>;
+
+/// The alignment from statx(2).
+fn dio_align(file: &File) -> Result<Alignment, String> {
     // SAFETY: statx is a plain C struct; all zeroes is a valid value.
     let mut stx: libc::statx = unsafe { std::mem::zeroed() };
     // SAFETY: an empty path with AT_EMPTY_PATH means the open fd itself; the
@@ -319,54 +346,13 @@ fn bench() -> Result<(), String> {
     let scratch = Scratch::new(&std::env::temp_dir())
         .map_err(|e| format!("mkdir: {e}"))?;
     let path = scratch.0.join("data");
-    // ANCHOR: bench_write
-    let start = Instant::now();
-    let mut f = File::create(&path).map_err(|e| format!("create: {e}"))?;
-    let mut chunk = vec![0u8; MIB];
-    for i in 0..BENCH_MIB {
-        chunk.fill(i as u8); // MiB number i holds bytes of value i
-        f.write_all(&chunk).map_err(|e| format!("write: {e}"))?;
-    }
-    f.sync_all().map_err(|e| format!("fsync: {e}"))?;
-    let wrote = start.elapsed();
-    // ANCHOR_END: bench_write
+    let wrote = write_bench_file(&path)?;
     println!(
         "file: {BENCH_MIB} MiB in the temp dir; reads of 1 MiB; \
          each way {REPS} times"
     );
     println!("write + fsync: {} ms", ms(wrote));
-
-    // ANCHOR: bench
-    let direct = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECT)
-        .open(&path)
-        .map_err(|e| format!("open(O_DIRECT): {e}"))?;
-    let mut aligned =
-        MmapMut::map_anon(MIB).map_err(|e| format!("mmap: {e}"))?;
-    let mut plain = vec![0u8; MIB];
-    let drop_cache = || {
-        posix_fadvise(
-            direct.as_fd(),
-            0,
-            0,
-            PosixFadviseAdvice::POSIX_FADV_DONTNEED,
-        )
-        .map_err(|e| format!("posix_fadvise: {e}"))
-    };
-    let mut times: [Vec<Duration>; 3] = Default::default();
-    let mut cached: [String; 3] = Default::default();
-    for _ in 0..REPS {
-        drop_cache()?;
-        times[0].push(timed(|| read_buffered(&path, &mut plain))?);
-        cached[0] = cached_pages(&direct);
-        times[1].push(timed(|| read_buffered(&path, &mut plain))?);
-        cached[1] = cached_pages(&direct);
-        drop_cache()?;
-        times[2].push(timed(|| read_direct(&direct, &mut aligned))?);
-        cached[2] = cached_pages(&direct);
-    }
-    // ANCHOR_END: bench
+    let (mut times, cached) = time_three_ways(&path)?;
 
     println!(
         "{:<24} {:>9} {:>9} {:>9} {:>11}  in page cache after",
@@ -393,6 +379,58 @@ fn bench() -> Result<(), String> {
         "a buffered read fills the page cache, an O_DIRECT read does not",
     )
 }
+
+/// MiB number i holds bytes of value i; written, then fsynced.
+fn write_bench_file(path: &Path) -> Result<Duration, String> {
+    let start = Instant::now();
+    let mut f = File::create(path).map_err(|e| format!("create: {e}"))?;
+    let mut chunk = vec![0u8; MIB];
+    for i in 0..BENCH_MIB {
+        chunk.fill(i as u8);
+        f.write_all(&chunk).map_err(|e| format!("write: {e}"))?;
+    }
+    f.sync_all().map_err(|e| format!("fsync: {e}"))?;
+    Ok(start.elapsed())
+}
+
+// ANCHOR: bench
+/// Each way REPS times: buffered cold (this file's pages dropped first),
+/// buffered warm, O_DIRECT; with the file's cached pages after each way.
+fn time_three_ways(
+    path: &Path,
+) -> Result<([Vec<Duration>; 3], [String; 3]), String> {
+    let direct = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(path)
+        .map_err(|e| format!("open(O_DIRECT): {e}"))?;
+    let mut aligned =
+        MmapMut::map_anon(MIB).map_err(|e| format!("mmap: {e}"))?;
+    let mut plain = vec![0u8; MIB];
+    let drop_cache = || {
+        posix_fadvise(
+            direct.as_fd(),
+            0,
+            0,
+            PosixFadviseAdvice::POSIX_FADV_DONTNEED,
+        )
+        .map_err(|e| format!("posix_fadvise: {e}"))
+    };
+    let mut times: [Vec<Duration>; 3] = Default::default();
+    let mut cached: [String; 3] = Default::default();
+    for _ in 0..REPS {
+        drop_cache()?;
+        times[0].push(timed(|| read_buffered(path, &mut plain))?);
+        cached[0] = cached_pages(&direct);
+        times[1].push(timed(|| read_buffered(path, &mut plain))?);
+        cached[1] = cached_pages(&direct);
+        drop_cache()?;
+        times[2].push(timed(|| read_direct(&direct, &mut aligned))?);
+        cached[2] = cached_pages(&direct);
+    }
+    Ok((times, cached))
+}
+// ANCHOR_END: bench
 
 fn timed(f: impl FnOnce() -> Result<(), String>) -> Result<Duration, String> {
     let start = Instant::now();

@@ -6,7 +6,7 @@
 // deterministic: it cannot exit before the parent closes the pipe.
 use std::io::Read;
 use std::os::fd::{AsFd, FromRawFd, OwnedFd, RawFd};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::time::Duration;
 
 use nix::errno::Errno;
@@ -51,8 +51,16 @@ fn polling() -> Result<(), String> {
     let mut child = spawn_child()?;
     let pid = child.id();
     println!("spawned pid={pid}: it runs until its stdin is closed");
+    let (status, polls) = poll_until_exit(&mut child)?;
+    expect(polls > CLOSE_AFTER, "Ok(None) until the pipe was closed")?;
+    expect(status.code() == Some(3), "the child exits with status 3")?;
+    ask_again(&mut child, status)
+}
 
-    // ANCHOR: poll
+// ANCHOR: poll
+/// Polls with `try_wait` every POLL_EVERY, and closes the child's stdin
+/// after the third poll. Returns the status and the number of polls.
+fn poll_until_exit(child: &mut Child) -> Result<(ExitStatus, u32), String> {
     let mut stdin = child.stdin.take(); // dropping it closes the pipe
     let mut polls = 0;
     let status = loop {
@@ -77,19 +85,22 @@ fn polling() -> Result<(), String> {
         "then: try_wait() = Ok(Some({status:?})), code() = {:?}",
         status.code()
     );
-    // ANCHOR_END: poll
-    expect(polls > CLOSE_AFTER, "Ok(None) until the pipe was closed")?;
-    expect(status.code() == Some(3), "the child exits with status 3")?;
+    Ok((status, polls))
+}
+// ANCHOR_END: poll
 
-    // ANCHOR: again
+// ANCHOR: again
+/// Once `try_wait` has returned the status: ask again, and look at /proc.
+fn ask_again(child: &mut Child, status: ExitStatus) -> Result<(), String> {
+    let pid = child.id();
     let again = child.try_wait().map_err(|e| format!("try_wait: {e}"))?;
     let gone = !std::path::Path::new(&format!("/proc/{pid}")).exists();
     println!("try_wait() again = Ok({again:?}): the status is kept");
     println!("pid={pid} in /proc: {} (the first Some reaped it)", !gone);
-    // ANCHOR_END: again
     expect(again == Some(status), "try_wait repeats the status")?;
     expect(gone, "try_wait reaps the child")
 }
+// ANCHOR_END: again
 
 fn with_pidfd() -> Result<(), String> {
     let mut child = spawn_child()?;
@@ -97,8 +108,21 @@ fn with_pidfd() -> Result<(), String> {
         "spawned pid={}: it runs until its stdin is closed",
         child.id()
     );
+    let (before, after, status) = wait_on_pidfd(&mut child)?;
+    expect(!before, "a running child's pidfd is not readable")?;
+    expect(after, "the pidfd is readable after the exit")?;
+    expect(
+        status.and_then(|s| s.code()) == Some(3),
+        "a readable pidfd means try_wait has the status",
+    )
+}
 
-    // ANCHOR: pidfd
+// ANCHOR: pidfd
+/// Is the pidfd readable while the child runs, and after it exits? Then
+/// `try_wait`, which must have the status at once.
+fn wait_on_pidfd(
+    child: &mut Child,
+) -> Result<(bool, bool, Option<ExitStatus>), String> {
     let pidfd =
         pidfd_open(child.id()).map_err(|e| format!("pidfd_open: {e}"))?;
     let readable = |timeout: PollTimeout| -> Result<bool, String> {
@@ -120,16 +144,14 @@ fn with_pidfd() -> Result<(), String> {
     println!("poll(pidfd, no timeout) -> readable: {after} (it has exited)");
     let status = child.try_wait().map_err(|e| format!("try_wait: {e}"))?;
     println!("try_wait() = Ok({status:?}) at once");
-    // ANCHOR_END: pidfd
-    expect(!before, "a running child's pidfd is not readable")?;
-    expect(after, "the pidfd is readable after the exit")?;
-    expect(
-        status.and_then(|s| s.code()) == Some(3),
-        "a readable pidfd means try_wait has the status",
-    )
+    Ok((before, after, status))
 }
+// ANCHOR_END: pidfd
 
-/// pidfd_open(2): glibc has no wrapper, so a raw system call.
+// ANCHOR: pidfd_open
+/// pidfd_open(2). glibc has a wrapper since 2.36, but neither the libc
+/// crate nor nix binds it, so this is the system call itself, which works
+/// with any C library on Linux 5.3 and later.
 fn pidfd_open(pid: u32) -> std::io::Result<OwnedFd> {
     // SAFETY: pidfd_open(pid, flags) returns a new fd or -1.
     let fd =
@@ -140,6 +162,7 @@ fn pidfd_open(pid: u32) -> std::io::Result<OwnedFd> {
     // SAFETY: a fresh fd that nobody else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
+// ANCHOR_END: pidfd_open
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

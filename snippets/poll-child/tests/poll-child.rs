@@ -54,7 +54,7 @@ fn a_pidfd_becomes_readable_when_the_child_exits() {
 }
 
 #[test]
-fn the_benchmark_prints_its_table() {
+fn the_benchmark_checks_what_holds_by_construction_and_reports_the_rest() {
     let lines = run(env!("CARGO_BIN_EXE_exit-latency"), &[]);
     let row = |name: &str| -> Vec<f64> {
         let line = lines
@@ -66,14 +66,28 @@ fn the_benchmark_prints_its_table() {
             .map(|x| x.parse().unwrap())
             .collect()
     };
-    // runs, median, min, max, wake-ups in 50 ms
-    let pidfd = row("pidfd + poll");
-    let slow = row("try_wait, sleep 100 ms");
-    let fast = row("try_wait, sleep 1 ms");
-    assert_eq!(pidfd.len(), 5, "{lines:#?}");
-    assert_eq!(pidfd[4], 1.0, "a pidfd wakes up once");
-    assert!(fast[4] > row("try_wait, sleep 10 ms")[4]);
-    assert!(slow[1] > pidfd[1], "{lines:#?}");
-    assert!(pidfd[2] <= pidfd[1] && pidfd[1] <= pidfd[3]);
-    assert!(lines.last().unwrap().contains(" children in "));
+    // runs, median, min, max, wake-ups in 50 ms: only what noise cannot
+    // change is asserted (the orderings are reported by the program).
+    for name in [
+        "try_wait, sleep 1 ms",
+        "try_wait, sleep 10 ms",
+        "try_wait, sleep 100 ms",
+        "pidfd + poll",
+    ] {
+        let r = row(name);
+        assert_eq!(r.len(), 5, "{lines:#?}");
+        assert!(r[2] <= r[1] && r[1] <= r[3], "{name}: {r:?}");
+        assert!(r[4] >= 1.0, "{name}: {r:?}");
+    }
+    assert_eq!(row("pidfd + poll")[4], 1.0, "a pidfd wakes up once");
+    assert!(
+        lines.iter().any(|l| l
+            == "checked: the pidfd wait woke up once per exit, in all 16 runs"),
+        "{lines:#?}"
+    );
+    let reported: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.ends_with(": yes") || l.ends_with(": no"))
+        .collect();
+    assert_eq!(reported.len(), 2, "{lines:#?}");
 }

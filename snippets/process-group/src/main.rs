@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
@@ -91,11 +91,18 @@ fn child() -> Result<ExitCode, String> {
     let monitor = monitor_from_env()?;
     let leader = env_i32("PG_LEADER")?;
     let ready_fd = env_i32("PG_READY_FD")?;
+    handle_sigterm(&monitor, leader, ready_fd)
+}
 
-    // ANCHOR: child
-    // "Install the SIGTERM handler": block SIGTERM and receive it as data on a
-    // signalfd, so the reaction (println!) runs in normal code, not in an
-    // async-signal context.
+// ANCHOR: child
+/// The child: "installs a SIGTERM handler", says it is ready, and waits.
+fn handle_sigterm(
+    monitor: &Ids,
+    leader: i32,
+    ready_fd: i32,
+) -> Result<ExitCode, String> {
+    // Block SIGTERM and receive it as data on a signalfd, so the reaction
+    // (println!) runs in normal code, not in an async-signal context.
     let mut term = SigSet::empty();
     term.add(Signal::SIGTERM);
     term.thread_block()
@@ -109,7 +116,7 @@ fn child() -> Result<ExitCode, String> {
     };
     println!(
         "[child]   {}; SIGTERM handler ready{deathsig}",
-        describe(&me, &monitor, Some(leader))
+        describe(&me, monitor, Some(leader))
     );
     // Tell the monitor we are ready, then close our end of the pipe.
     // SAFETY: the fd number comes from our parent, which left it open for us.
@@ -150,8 +157,8 @@ fn child() -> Result<ExitCode, String> {
             return Ok(ExitCode::from(2));
         }
     }
-    // ANCHOR_END: child
 }
+// ANCHOR_END: child
 
 // --------------------------------------------------------------- the leader
 
@@ -160,12 +167,27 @@ fn leader() -> Result<ExitCode, String> {
     let ready_fd = env_i32("PG_READY_FD")?;
     let me = my_ids();
     println!("[leader]  {}", describe(&me, &monitor, None));
+    let pdeathsig = std::env::var_os("PG_PDEATHSIG").is_some();
+    let child = spawn_child(&me, pdeathsig)?;
+    // The ready pipe is the child's business now.
+    // SAFETY: our inherited copy of the fd, closed exactly once.
+    drop(unsafe { OwnedFd::from_raw_fd(ready_fd) });
 
-    // ANCHOR: leader
+    // Block until killed. We never wait for the child: its fate is the point.
+    // EOF on stdin means the monitor is gone, and then we leave too.
+    let _ = std::io::stdin().read(&mut [0u8; 1]);
+    drop(child);
+    Ok(ExitCode::from(2))
+}
+
+// ANCHOR: leader
+/// The leader starts the child; with `pdeathsig`, the child asks the kernel
+/// for SIGTERM when the leader dies.
+fn spawn_child(me: &Ids, pdeathsig: bool) -> Result<Child, String> {
     let mut cmd =
         Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
     cmd.env(ROLE, "child").env("PG_LEADER", me.pid.to_string());
-    if std::env::var_os("PG_PDEATHSIG").is_some() {
+    if pdeathsig {
         let parent = getpid();
         // SAFETY: runs in the forked child before exec; prctl and getppid are
         // plain system calls (async-signal-safe), and nothing is allocated.
@@ -181,83 +203,76 @@ fn leader() -> Result<ExitCode, String> {
             });
         }
     }
-    let child = cmd.spawn().map_err(|e| format!("spawn child: {e}"))?;
-    // The ready pipe is the child's business now.
-    // SAFETY: our inherited copy of the fd, closed exactly once.
-    drop(unsafe { OwnedFd::from_raw_fd(ready_fd) });
-
-    // Block until killed. We never wait for the child: its fate is the point.
-    // EOF on stdin means the monitor is gone, and then we leave too.
-    let _ = std::io::stdin().read(&mut [0u8; 1]);
-    drop(child);
-    // ANCHOR_END: leader
-    Ok(ExitCode::from(2))
+    cmd.spawn().map_err(|e| format!("spawn child: {e}"))
 }
+// ANCHOR_END: leader
 
 // -------------------------------------------------------------- the monitor
 
+#[derive(Clone, Copy)]
 struct Experiment {
     title: &'static str,
     new_group: bool,
     pdeathsig: bool,
     killpg: bool,
+    /// What the monitor sends, to the leader or to its group.
+    signal: Signal,
     /// The child should outlive the leader.
     survives: bool,
 }
 
 fn monitor(arg: Option<&str>) -> Result<ExitCode, String> {
+    let exp1 = Experiment {
+        title: "experiment 1: leader in the monitor's group; \
+                kill(leader, SIGKILL)",
+        new_group: false,
+        pdeathsig: false,
+        killpg: false,
+        signal: Signal::SIGKILL,
+        survives: true,
+    };
     let experiments = match arg {
         None => vec![
+            exp1,
             Experiment {
-                title: "experiment 1: leader in the monitor's group; \
-                        kill(leader, SIGTERM)",
-                new_group: false,
-                pdeathsig: false,
-                killpg: false,
-                survives: true,
-            },
-            Experiment {
-                title:
-                    "experiment 2: leader in a new group (process_group(0)); \
-                        kill(leader, SIGTERM)",
+                title: "experiment 2: leader in a new group \
+                        (process_group(0)); kill(leader, SIGKILL)",
                 new_group: true,
-                pdeathsig: false,
-                killpg: false,
-                survives: true,
+                ..exp1
             },
             Experiment {
                 title: "experiment 3: leader in a new group; \
                         killpg(leader's group, SIGTERM)",
                 new_group: true,
-                pdeathsig: false,
+                killpg: true,
+                signal: Signal::SIGTERM,
+                survives: false,
+                ..exp1
+            },
+            Experiment {
+                title: "experiment 3 again: killpg(leader's group, SIGKILL)",
+                new_group: true,
                 killpg: true,
                 survives: false,
+                ..exp1
             },
         ],
         Some("no-subreaper") => vec![Experiment {
             title: "experiment 1 again, but the monitor is not a subreaper",
-            new_group: false,
-            pdeathsig: false,
-            killpg: false,
-            survives: true,
+            ..exp1
         }],
         Some("pdeathsig") => vec![Experiment {
             title: "experiment 1 again, \
                     but the child asks for PR_SET_PDEATHSIG=SIGTERM",
-            new_group: false,
             pdeathsig: true,
-            killpg: false,
             survives: false,
+            ..exp1
         }],
         Some(other) => return Err(format!("unknown argument {other:?}")),
     };
 
-    // ANCHOR: subreaper
-    // Orphans go to the nearest living ancestor that is a "child subreaper",
-    // else to init. Make the monitor one, so the orphan lands here.
     let subreaper = arg != Some("no-subreaper");
-    prctl::set_child_subreaper(subreaper).map_err(|e| format!("prctl: {e}"))?;
-    // ANCHOR_END: subreaper
+    become_subreaper(subreaper)?;
     let me = my_ids();
     println!(
         "[monitor] pid={} pgid={} sid={}: {}",
@@ -276,6 +291,14 @@ fn monitor(arg: Option<&str>) -> Result<ExitCode, String> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+// ANCHOR: subreaper
+/// Orphans go to the nearest living ancestor that is a "child subreaper",
+/// else to init. The monitor makes itself one, so the orphan lands here.
+fn become_subreaper(on: bool) -> Result<(), String> {
+    prctl::set_child_subreaper(on).map_err(|e| format!("prctl: {e}"))
+}
+// ANCHOR_END: subreaper
 
 /// The leader, and the child once we know it. Dropping it (on an error path)
 /// kills and reaps whatever is left, so nothing outlives the monitor.
@@ -297,8 +320,74 @@ impl Drop for Tree {
     }
 }
 
+/// One experiment: start, signal, see what is left, clean up.
 fn run(me: &Ids, e: &Experiment, subreaper: bool) -> Result<(), String> {
-    // ANCHOR: spawn
+    let (mut tree, child_pid) = start_leader(me, e)?;
+    let leader_status = signal_leader(&mut tree, e)?;
+    let leader_died = format!("killed by {}", e.signal);
+    let child = tree.child.as_ref().ok_or("no child")?;
+
+    if !e.survives {
+        // It should be on its way out: wait for its exit on the pidfd.
+        let exited = child.wait_exit(5_000)?;
+        println!(
+            "[monitor] leader: {}",
+            how(leader_status.signal(), leader_status.code())
+        );
+        expect(exited, "the child should have exited")?;
+        let status = child.reap()?;
+        println!("[monitor] child: {status}");
+        // SIGTERM reaches the child's "handler", which prints and exits;
+        // SIGKILL ends it before it can run any code at all.
+        let want = if e.killpg && e.signal == Signal::SIGKILL {
+            "killed by SIGKILL"
+        } else {
+            "exited with status 0"
+        };
+        expect(status == want, "the child should end as the signal says")?;
+        expect(
+            how(leader_status.signal(), leader_status.code()) == leader_died,
+            "the leader should die of the signal sent",
+        )?;
+        tree.child = None;
+        return Ok(());
+    }
+
+    println!(
+        "[monitor] leader: {}",
+        how(leader_status.signal(), leader_status.code())
+    );
+    let (running, ppid) = find_orphan(me, child, child_pid)?;
+    expect(running, "the child should outlive the leader")?;
+    expect(
+        how(leader_status.signal(), leader_status.code()) == leader_died,
+        "the leader should die of the signal sent",
+    )?;
+    expect(
+        (ppid == me.pid) == subreaper && ppid != tree.leader.id() as i32,
+        "the orphan goes to the subreaper (or elsewhere if none)",
+    )?;
+
+    let status = kill_orphan(child)?;
+    if subreaper {
+        expect(
+            status == "exited with status 0",
+            "our adopted child should exit after its message",
+        )?;
+    } else {
+        expect(
+            status.contains("ECHILD"),
+            "without the subreaper flag, the orphan is not ours to reap",
+        )?;
+    }
+    tree.child = None;
+    Ok(())
+}
+
+// ANCHOR: spawn
+/// Starts the leader (in a new group if asked) and blocks on the ready pipe
+/// until the child is in place; returns them and the child's pid.
+fn start_leader(me: &Ids, e: &Experiment) -> Result<(Tree, i32), String> {
     let (ready_r, ready_w) =
         std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
     // The write end must survive exec into the leader and then the child.
@@ -336,52 +425,42 @@ fn run(me: &Ids, e: &Experiment, subreaper: bool) -> Result<(), String> {
         })?;
     tree.child =
         Some(Pidfd::open(child_pid).map_err(|e| format!("pidfd_open: {e}"))?);
-    // ANCHOR_END: spawn
+    Ok((tree, child_pid))
+}
+// ANCHOR_END: spawn
 
-    // ANCHOR: signal
+// ANCHOR: signal
+/// The one step that differs between the experiments: `kill` or `killpg`.
+fn signal_leader(
+    tree: &mut Tree,
+    e: &Experiment,
+) -> Result<ExitStatus, String> {
     let leader_pid = Pid::from_raw(tree.leader.id() as i32);
     if e.killpg {
         println!(
-            "[monitor] killpg(pgid={leader_pid}, SIGTERM): \
-             the leader's whole group"
+            "[monitor] killpg(pgid={leader_pid}, {}): the leader's whole group",
+            e.signal
         );
-        killpg(leader_pid, Signal::SIGTERM)
-            .map_err(|e| format!("killpg: {e}"))?;
+        killpg(leader_pid, e.signal).map_err(|e| format!("killpg: {e}"))?;
     } else {
-        println!("[monitor] kill(pid={leader_pid}, SIGTERM): the leader only");
-        kill(leader_pid, Signal::SIGTERM).map_err(|e| format!("kill: {e}"))?;
-    }
-    let leader_status = tree.leader.wait().map_err(|e| format!("wait: {e}"))?;
-    // ANCHOR_END: signal
-    let child = tree.child.as_ref().ok_or("no child")?;
-
-    if !e.survives {
-        // It should be on its way out: wait for its exit on the pidfd.
-        let exited = child.wait_exit(5_000)?;
         println!(
-            "[monitor] leader: {}",
-            how(leader_status.signal(), leader_status.code())
+            "[monitor] kill(pid={leader_pid}, {}): the leader only",
+            e.signal
         );
-        expect(exited, "the child should have exited")?;
-        let status = child.reap()?;
-        println!("[monitor] child: {status}");
-        expect(
-            status == "exited with status 0",
-            "the child should exit after its SIGTERM message",
-        )?;
-        expect(
-            leader_status.signal() == Some(libc::SIGTERM),
-            "the leader should die of SIGTERM",
-        )?;
-        tree.child = None;
-        return Ok(());
+        kill(leader_pid, e.signal).map_err(|e| format!("kill: {e}"))?;
     }
+    tree.leader.wait().map_err(|e| format!("wait: {e}"))
+}
+// ANCHOR_END: signal
 
-    // ANCHOR: orphan
-    println!(
-        "[monitor] leader: {}",
-        how(leader_status.signal(), leader_status.code())
-    );
+// ANCHOR: orphan
+/// Whether the child still runs (its pidfd is not readable) and who its
+/// parent is now, from /proc/<pid>/stat.
+fn find_orphan(
+    me: &Ids,
+    child: &Pidfd,
+    child_pid: i32,
+) -> Result<(bool, i32), String> {
     let running = !child.wait_exit(0)?;
     let ppid = proc_ppid(child_pid)?;
     let parent = if ppid == me.pid {
@@ -397,19 +476,14 @@ fn run(me: &Ids, e: &Experiment, subreaper: bool) -> Result<(), String> {
         "[monitor] child: {}, ppid={ppid} ({parent})",
         if running { "still running" } else { "gone" }
     );
-    // ANCHOR_END: orphan
-    expect(running, "the child should outlive the leader")?;
-    expect(
-        leader_status.signal() == Some(libc::SIGTERM),
-        "the leader should die of SIGTERM",
-    )?;
-    expect(
-        (ppid == me.pid) == subreaper && ppid != leader_pid.as_raw(),
-        "the orphan goes to the subreaper (or elsewhere if none)",
-    )?;
+    Ok((running, ppid))
+}
+// ANCHOR_END: orphan
 
-    // ANCHOR: cleanup
-    // Like the note's `kill <pid>`, but through the pidfd: no pid reuse race.
+// ANCHOR: cleanup
+/// Like the note's `kill <pid>`, but through the pidfd: no pid reuse race.
+/// Returns how the child ended, as far as the monitor can tell.
+fn kill_orphan(child: &Pidfd) -> Result<String, String> {
     println!("[monitor] cleanup: pidfd_send_signal(child, SIGTERM)");
     child
         .send(Signal::SIGTERM)
@@ -417,21 +491,9 @@ fn run(me: &Ids, e: &Experiment, subreaper: bool) -> Result<(), String> {
     expect(child.wait_exit(5_000)?, "the child should exit on SIGTERM")?;
     let status = child.reap()?;
     println!("[monitor] child: {status}");
-    // ANCHOR_END: cleanup
-    if subreaper {
-        expect(
-            status == "exited with status 0",
-            "our adopted child should exit after its message",
-        )?;
-    } else {
-        expect(
-            status.contains("ECHILD"),
-            "without the subreaper flag, the orphan is not ours to reap",
-        )?;
-    }
-    tree.child = None;
-    Ok(())
+    Ok(status)
 }
+// ANCHOR_END: cleanup
 
 // ANCHOR: pidfd
 /// A pidfd: a file descriptor for one process, immune to pid reuse.

@@ -1,5 +1,6 @@
-//! The process-group snippet: kill() reaches the leader only and the child
-//! survives (re-parented to the subreaper), killpg() reaches the child too;
+//! The process-group snippet: kill(SIGKILL) reaches the leader only and the
+//! child survives (re-parented to the subreaper), killpg() reaches the child
+//! too, whose handler runs for SIGTERM and never for SIGKILL;
 //! PR_SET_PDEATHSIG kills the child with its parent; without the subreaper
 //! flag the orphan goes elsewhere; the terminal signals the foreground job.
 use std::process::Command;
@@ -69,10 +70,12 @@ fn kill_reaches_the_leader_only_and_the_child_is_adopted_by_the_monitor() {
             "{leader}"
         );
         assert!(find(s, "[child]").ends_with("SIGTERM handler ready"));
-        assert!(find(s, "[monitor] kill(").ends_with("the leader only"));
+        assert!(
+            find(s, "[monitor] kill(").ends_with(", SIGKILL): the leader only")
+        );
         assert_eq!(
             find(s, "[monitor] leader:"),
-            "[monitor] leader: killed by SIGTERM"
+            "[monitor] leader: killed by SIGKILL"
         );
         let orphan = find(s, "[monitor] child: still running");
         assert_eq!(num(orphan, "ppid"), monitor, "{orphan}");
@@ -110,6 +113,21 @@ fn killpg_reaches_the_child_too() {
 }
 
 #[test]
+fn killpg_with_sigkill_gives_the_child_no_chance_to_print() {
+    let lines = main_bin(&[]);
+    let s = section(&lines, "experiment 3 again");
+    assert_eq!(s.len(), 5, "{s:#?}");
+    let leader = num(find(s, "[leader]"), "pid");
+    assert_eq!(
+        s[2],
+        format!("[monitor] killpg(pgid={leader}, SIGKILL): the leader's whole group")
+    );
+    assert_eq!(s[3], "[monitor] leader: killed by SIGKILL");
+    assert_eq!(s[4], "[monitor] child: killed by SIGKILL");
+    assert!(!s.iter().any(|l| l.contains("got signal")), "{s:#?}");
+}
+
+#[test]
 fn pdeathsig_kills_the_child_with_its_parent() {
     let lines = main_bin(&["pdeathsig"]);
     let s = section(&lines, "PR_SET_PDEATHSIG");
@@ -118,6 +136,10 @@ fn pdeathsig_kills_the_child_with_its_parent() {
     assert_eq!(
         find(s, "[child]   got"),
         format!("[child]   got signal 15 from pid={leader} (the leader, as it died), exiting")
+    );
+    assert_eq!(
+        find(s, "[monitor] leader:"),
+        "[monitor] leader: killed by SIGKILL"
     );
     assert_eq!(s.last().unwrap(), "[monitor] child: exited with status 0");
 }

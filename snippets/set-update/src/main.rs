@@ -66,7 +66,16 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    // ANCHOR: set
+    set_with_equal_elements()?;
+    let map = map_with_an_equal_key()?;
+    swap_the_key(map)?;
+    btree_set()
+}
+
+// ANCHOR: set
+/// `insert`, `extend` (Python's `s.update`) and `replace` of an element
+/// equal to the one the set holds.
+fn set_with_equal_elements() -> Result<(), String> {
     let mut set = HashSet::from([alice("alice1")]);
     println!("{:<40} holds {:?}", "HashSet::from([alice1])", ids(&set));
 
@@ -88,16 +97,19 @@ fn run() -> Result<(), String> {
         format!("replace(alice4) -> {old:?}"),
         ids(&set)
     );
-    // ANCHOR_END: set
     expect(!inserted, "insert of an equal value returns false")?;
     expect(after_extend == ["alice1"], "extend keeps the original")?;
     expect(old == Some("alice1"), "replace returns the original")?;
     expect(
         ids(&set) == ["alice4"],
         "after replace the set holds the new value",
-    )?;
+    )
+}
+// ANCHOR_END: set
 
-    // ANCHOR: map
+// ANCHOR: map
+/// A map keeps the key it has and replaces the value.
+fn map_with_an_equal_key() -> Result<HashMap<Person, &'static str>, String> {
     let mut map = HashMap::from([(alice("alice1"), "first")]);
     let previous = map.insert(alice("alice2"), "second");
     let (key, value) = map.iter().next().ok_or("empty map")?;
@@ -106,14 +118,18 @@ fn run() -> Result<(), String> {
         format!("HashMap insert(alice2) -> {previous:?}"),
         key.id
     );
-    // ANCHOR_END: map
     expect(previous == Some("first"), "the old value is returned")?;
     expect(
         key.id == "alice1" && *value == "second" && map.len() == 1,
         "the key is kept and the value replaced",
     )?;
+    Ok(map)
+}
+// ANCHOR_END: map
 
-    // ANCHOR: swap_key
+// ANCHOR: swap_key
+/// The only way to change the key: take the entry out, insert anew.
+fn swap_the_key(mut map: HashMap<Person, &'static str>) -> Result<(), String> {
     let (old_key, value) =
         map.remove_entry(&alice("probe")).ok_or("no entry")?;
     map.insert(alice("alice5"), value);
@@ -123,13 +139,16 @@ fn run() -> Result<(), String> {
         format!("remove_entry -> {:?}, insert(alice5)", old_key.id),
         key.id
     );
-    // ANCHOR_END: swap_key
     expect(
         old_key.id == "alice1" && key.id == "alice5" && *value == "second",
         "remove_entry then insert swaps the key",
-    )?;
+    )
+}
+// ANCHOR_END: swap_key
 
-    // ANCHOR: btree
+// ANCHOR: btree
+/// An ordered set, which uses `Ord` instead of `Hash`.
+fn btree_set() -> Result<(), String> {
     let mut tree = BTreeSet::from([alice("alice1")]);
     let inserted = tree.insert(alice("alice2"));
     println!(
@@ -137,13 +156,12 @@ fn run() -> Result<(), String> {
         format!("BTreeSet insert(alice2) -> {inserted}"),
         ids(&tree)
     );
-    // ANCHOR_END: btree
     expect(
         !inserted && ids(&tree) == ["alice1"],
         "BTreeSet keeps the original too",
-    )?;
-    Ok(())
+    )
 }
+// ANCHOR_END: btree
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

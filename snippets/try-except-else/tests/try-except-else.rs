@@ -1,6 +1,7 @@
 //! The try-except-else snippet: the order of try/else/except/finally in each
 //! case, the error from `?` and from the else branch reaching the caller, and
-//! the finally guard running while a panic unwinds into catch_unwind.
+//! the finally guard running while a panic unwinds into catch_unwind, and
+//! not at all when std::process::exit ends the process.
 use snippet_support::run;
 
 #[test]
@@ -45,4 +46,12 @@ fn the_panic_is_reported_by_the_hook_before_it_is_caught() {
         err.contains("index out of bounds: the len is 3 but the index is 3"),
         "{err}"
     );
+}
+
+#[test]
+fn process_exit_skips_the_guard() {
+    let (status, out, err) =
+        snippet_support::run(env!("CARGO_BIN_EXE_try-except-else"), &["exit"]);
+    assert_eq!(status.code(), Some(3), "{out}{err}");
+    assert_eq!(out, "  try\n  std::process::exit(3)\n", "no finally: {err}");
 }

@@ -1,6 +1,6 @@
 // A child that has exited but was never waited for is a zombie: the kernel
 // keeps its pid and exit status until the parent reaps it.
-use std::process::{Command, ExitCode};
+use std::process::{Child, Command, ExitCode};
 
 use nix::sys::signal::{signal, SigHandler, Signal};
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag};
@@ -28,7 +28,14 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    // ANCHOR: zombie
+    let child = exited_but_not_waited_for()?;
+    drop_then_reap(child)?;
+    with_sigchld_ignored()
+}
+
+// ANCHOR: zombie
+/// Spawns `true` and blocks until it has exited, without reaping it.
+fn exited_but_not_waited_for() -> Result<Child, String> {
     let child = Command::new("true")
         .spawn()
         .map_err(|e| format!("spawn: {e}"))?;
@@ -46,9 +53,13 @@ fn run() -> Result<(), String> {
         state == Some('Z'),
         "an exited, unwaited child should be a zombie",
     )?;
-    // ANCHOR_END: zombie
+    Ok(child)
+}
+// ANCHOR_END: zombie
 
-    // ANCHOR: drop
+// ANCHOR: drop
+fn drop_then_reap(child: Child) -> Result<(), String> {
+    let pid = child.id();
     drop(child); // std's Child has no Drop impl: nothing waits here
     let state = proc_state(pid);
     println!("after drop(child):            state {state:?}");
@@ -59,12 +70,14 @@ fn run() -> Result<(), String> {
     println!("waitpid({pid}) -> {status:?}");
     let state = proc_state(pid);
     println!("after waitpid:                state {state:?}");
-    expect(state.is_none(), "a reaped child should leave /proc")?;
-    // ANCHOR_END: drop
+    expect(state.is_none(), "a reaped child should leave /proc")
+}
+// ANCHOR_END: drop
 
-    // ANCHOR: sig_ign
-    // With SIGCHLD ignored, the kernel reaps children itself (POSIX.1-2001):
-    // wait blocks until they are gone, then fails with ECHILD.
+// ANCHOR: sig_ign
+/// With SIGCHLD ignored, the kernel reaps children itself (POSIX.1-2001):
+/// wait blocks until they are gone, then fails with ECHILD.
+fn with_sigchld_ignored() -> Result<(), String> {
     // SAFETY: no handler is installed, only the disposition SIG_IGN.
     unsafe { signal(Signal::SIGCHLD, SigHandler::SigIgn) }
         .map_err(|e| format!("signal: {e}"))?;
@@ -80,10 +93,9 @@ fn run() -> Result<(), String> {
     expect(
         res == Err(nix::errno::Errno::ECHILD),
         "with SIG_IGN there is nothing to wait for",
-    )?;
-    // ANCHOR_END: sig_ign
-    Ok(())
+    )
 }
+// ANCHOR_END: sig_ign
 
 fn expect(ok: bool, what: &str) -> Result<(), String> {
     if ok {

@@ -7,10 +7,15 @@
 //! as, and it must not run as root (a root-run bwrap maps the sandbox's user
 //! to root outside). nobody cannot reach root's rustup toolchain (/root is
 //! 0700) nor our 0700 `target/runner/`. So the child, still root, makes a
-//! private mount namespace, mounts a small tmpfs on /tmp there (its own,
-//! nobody else's) and bind-mounts each needed host path into it; then it
-//! drops to nobody and bwrap binds those paths into the sandbox. Nothing of
-//! this is visible outside the child.
+//! private mount namespace, mounts a small tmpfs on [`STAGE_DIR`] there (its
+//! own, nobody else's) and bind-mounts each needed host path into it; then
+//! it drops to nobody and bwrap binds those paths into the sandbox. Nothing
+//! of this is visible outside the child.
+//!
+//! The staging folder is not under /tmp: a tmpfs there would hide every
+//! host path under /tmp, a clone of the book in /tmp included (a fresh
+//! clone in /tmp could start no sandbox). It lives in /run, which only root
+//! can write, so no other user can put a symlink or folder of theirs there.
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -18,8 +23,30 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Where staged paths appear, in the child's private mount namespace.
-pub const STAGE_DIR: &str = "/tmp/rsp";
+/// Where staged paths appear, in the child's private mount namespace (an
+/// empty folder outside it: see [`make_stage_dir`]).
+pub const STAGE_DIR: &str = "/run/rsp-runner-stage";
+/// The same, for the child, which may not allocate.
+const STAGE_DIR_C: &CStr = c"/run/rsp-runner-stage";
+
+/// Creates the empty [`STAGE_DIR`] the children mount their tmpfs on (root
+/// only: staging is for a root server), and checks that it is a real
+/// folder of root's, not a link.
+pub fn make_stage_dir() -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::create_dir(STAGE_DIR) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let m = std::fs::symlink_metadata(STAGE_DIR)?;
+    if !m.is_dir() || m.uid() != 0 {
+        return Err(io::Error::other(format!(
+            "{STAGE_DIR} is not a folder owned by root"
+        )));
+    }
+    Ok(())
+}
 
 /// One host path bound into the staging tmpfs.
 #[derive(Debug, Clone)]
@@ -98,8 +125,7 @@ impl Enter {
         }
         if !self.stage.is_empty() {
             let root = c"/";
-            let tmp = c"/tmp";
-            let dir = c"/tmp/rsp";
+            let dir = STAGE_DIR_C;
             let tmpfs = c"tmpfs";
             let opts = c"mode=0755,size=1m";
             check(unsafe { libc::unshare(libc::CLONE_NEWNS) })?;
@@ -115,13 +141,12 @@ impl Enter {
             check(unsafe {
                 libc::mount(
                     tmpfs.as_ptr(),
-                    tmp.as_ptr(),
+                    dir.as_ptr(),
                     tmpfs.as_ptr(),
                     libc::MS_NOSUID | libc::MS_NODEV,
                     opts.as_ptr().cast(),
                 )
             })?;
-            check(unsafe { libc::mkdir(dir.as_ptr(), 0o755) })?;
             for (src, dst, is_dir) in &self.stage {
                 if *is_dir {
                     check(unsafe { libc::mkdir(dst.as_ptr(), 0o755) })?;
@@ -166,5 +191,19 @@ unsafe fn bind(src: &CStr, dst: &CStr) -> libc::c_int {
             libc::MS_BIND | libc::MS_REC,
             std::ptr::null(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_child_stages_where_the_server_made_the_folder() {
+        assert_eq!(STAGE_DIR_C.to_str().unwrap(), STAGE_DIR);
+        assert!(
+            !STAGE_DIR.starts_with("/tmp"),
+            "a tmpfs there hides clones in /tmp"
+        );
     }
 }

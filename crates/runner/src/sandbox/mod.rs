@@ -338,6 +338,9 @@ impl Isolation {
     /// The folders sandboxes bind, owned as they need.
     fn prepare_dirs(&self) -> Result<()> {
         let l = &self.host.layout;
+        if self.drop_to.is_some() {
+            enter::make_stage_dir().with_context(|| format!("preparing {}", enter::STAGE_DIR))?;
+        }
         // 0700: no other user reaches the cache, sources or scratch folders.
         own_dir(&l.dir, None, 0o700)?;
         own_dir(&l.runs(), None, 0o700)?;

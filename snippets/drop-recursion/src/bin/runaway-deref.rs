@@ -31,15 +31,46 @@ impl Drop for Obj {
 }
 // ANCHOR_END: obj
 
+// ANCHOR: main
 fn main() -> ExitCode {
-    // ANCHOR: main
+    if std::env::args().nth(1).as_deref() == Some("thread") {
+        return in_a_thread_with_a_big_stack();
+    }
+    lose_hello_then_drop();
+    eprintln!("drop-recursion: behaviour not seen: the recursion ended");
+    ExitCode::FAILURE
+}
+
+/// The note's object: complete at first, then its `hello` goes missing.
+fn lose_hello_then_drop() {
     let mut obj = Obj {
         hello: Some("hello world".to_string()),
     };
     println!("{} (len {}, through Deref)", &*obj, obj.len());
-    obj.hello = None; // the note's missing attribute
-    drop(obj); // drop -> len -> deref -> trim -> deref -> trim -> ...
-               // ANCHOR_END: main
-    eprintln!("drop-recursion: behaviour not seen: the recursion ended");
+    // The note's missing attribute, then its destruction:
+    obj.hello = None;
+    // drop -> len -> deref -> trim -> deref -> trim -> ...
+    drop(obj);
+}
+// ANCHOR_END: main
+
+// ANCHOR: thread
+/// The same in a thread whose stack is 64 MiB, eight times the usual main
+/// thread's: the recursion takes longer to hit the guard page, and then
+/// aborts the whole process, main thread included.
+fn in_a_thread_with_a_big_stack() -> ExitCode {
+    println!("main: starting thread 'big-stack' with a 64 MiB stack");
+    let worker = std::thread::Builder::new()
+        .name("big-stack".into())
+        .stack_size(64 << 20)
+        .spawn(lose_hello_then_drop);
+    match worker.map(|w| w.join()) {
+        Ok(Ok(())) => eprintln!("main: behaviour not seen: it returned"),
+        Ok(Err(_)) => {
+            eprintln!("main: behaviour not seen: only the thread died")
+        }
+        Err(e) => eprintln!("main: cannot start the thread: {e}"),
+    }
     ExitCode::FAILURE
 }
+// ANCHOR_END: thread

@@ -92,9 +92,12 @@ fn read_line(r: &mut impl BufRead) -> Result<String, String> {
     }
 }
 
-fn observe() -> Result<(), String> {
-    let dir = Scratch::new()?;
-    // ANCHOR: attach
+// ANCHOR: attach
+/// Starts the target, waits for "ready", and attaches `heaptrack -p` to it;
+/// returns once heaptrack says its library is in the target.
+fn start_and_attach(
+    dir: &Path,
+) -> Result<(Target, Child, BufReader<ChildStdout>), String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
     let mut child = Command::new(exe)
@@ -113,7 +116,7 @@ fn observe() -> Result<(), String> {
     );
     println!("{}", ptrace_facts()?);
 
-    let record = dir.0.join("recording");
+    let record = dir.join("recording");
     let mut heaptrack = Command::new("heaptrack")
         .arg("-o")
         .arg(&record)
@@ -132,9 +135,14 @@ fn observe() -> Result<(), String> {
             break;
         }
     }
-    // ANCHOR_END: attach
+    Ok((target, heaptrack, said))
+}
+// ANCHOR_END: attach
 
-    // ANCHOR: record
+fn observe() -> Result<(), String> {
+    let dir = Scratch::new()?;
+    let (mut target, mut heaptrack, mut said) = start_and_attach(&dir.0)?;
+
     target.say("alloc", "allocated 10000")?;
     target.say("free", "freed")?;
     drop(target.child.stdin.take()); // end of input: the target exits
@@ -145,9 +153,7 @@ fn observe() -> Result<(), String> {
     let _ = std::io::Read::read_to_string(&mut said, &mut rest);
     let done = heaptrack.wait().map_err(|e| format!("heaptrack: {e}"))?;
     expect(done.success(), "heaptrack exits 0")?;
-    // ANCHOR_END: record
 
-    // ANCHOR: print
     let file = recorded_file(&dir.0)?;
     let out = Command::new("heaptrack_print")
         .arg("--file")
@@ -181,7 +187,6 @@ fn observe() -> Result<(), String> {
     for line in &lines[summary..] {
         println!("{line}");
     }
-    // ANCHOR_END: print
     let calls = lines[summary..]
         .iter()
         .find_map(|l| l.strip_prefix("calls to allocation functions: "))
@@ -198,7 +203,6 @@ fn observe() -> Result<(), String> {
     )
 }
 
-// ANCHOR: facts
 /// What decides whether gdb (which heaptrack runs, and which is not an
 /// ancestor of the target) may attach: our user, CAP_SYS_PTRACE, Yama.
 fn ptrace_facts() -> Result<String, String> {
@@ -223,7 +227,6 @@ fn ptrace_facts() -> Result<String, String> {
         if cap_sys_ptrace { "yes" } else { "no" }
     ))
 }
-// ANCHOR_END: facts
 
 /// heaptrack writes `<-o>.zst` (or `.gz` without zstd).
 fn recorded_file(dir: &Path) -> Result<PathBuf, String> {

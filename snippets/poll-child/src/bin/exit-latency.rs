@@ -147,22 +147,34 @@ fn run() -> Result<(), String> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
 
-    // The behaviour the chapter describes, checked on every build.
+    // Checked on every build: what holds by construction. A blocking poll
+    // on a pidfd returns once, when the child has exited.
+    let pidfd_runs = &rows[3].wakeups;
+    expect(
+        pidfd_runs.iter().all(|&w| w == 1),
+        "a pidfd wait wakes up once per exit",
+    )?;
+    println!(
+        "checked: the pidfd wait woke up once per exit, in all {} runs",
+        pidfd_runs.len()
+    );
+    // Reported, not checked: what timing noise on a busy machine can
+    // reorder (an oversleeping 1 ms poll, a late wake-up of the pidfd
+    // waiter), so that a failure would say nothing about the code.
     let median = |i: usize| rows[i].latencies[rows[i].latencies.len() / 2];
     let in_50ms =
         |i: usize| rows[i].wakeups.last().copied().unwrap_or_default();
-    expect(
-        rows[3].wakeups.iter().all(|&w| w == 1),
-        "a pidfd wait wakes up once per exit",
-    )?;
-    expect(
-        in_50ms(0) > in_50ms(1) && in_50ms(1) > in_50ms(3),
-        "the shorter the polling interval, the more wake-ups",
-    )?;
-    expect(
-        median(2) > median(3) && median(2) > median(0),
-        "polling every 100 ms notices later than a pidfd or 1 ms polling",
-    )
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    println!("seen in this run, not checked (noise can reorder them):");
+    println!(
+        "  the shorter the polling interval, the more wake-ups: {}",
+        yes(in_50ms(0) > in_50ms(1) && in_50ms(1) > in_50ms(3))
+    );
+    println!(
+        "  polling every 100 ms noticed later than a pidfd and 1 ms polling: {}",
+        yes(median(2) > median(3) && median(2) > median(0))
+    );
+    Ok(())
 }
 
 fn ms(d: Duration) -> f64 {
@@ -219,7 +231,6 @@ fn one_run(
         },
     }
     let noticed = now_ns();
-    // ANCHOR_END: measure
     child.wait().map_err(|e| format!("wait: {e}"))?; // reaps it (pidfd case)
     trigger.join().map_err(|_| "trigger thread panicked")?;
     let mut t = [0u8; 8];
@@ -232,7 +243,9 @@ fn one_run(
         wakeups,
     })
 }
+// ANCHOR_END: measure
 
+/// pidfd_open(2) as a system call: see the main program.
 fn pidfd_open(pid: u32) -> std::io::Result<OwnedFd> {
     // SAFETY: pidfd_open(pid, flags) returns a new fd or -1.
     let fd =

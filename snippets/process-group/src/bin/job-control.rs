@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, ExitStatus, Stdio};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
@@ -182,9 +182,35 @@ impl Reports {
 fn monitor() -> Result<(), String> {
     // Orphaned jobs come back to us when the shell dies.
     prctl::set_child_subreaper(true).map_err(|e| format!("prctl: {e}"))?;
+    let (master, slave) = open_pty()?;
+    let (report_r, report_w) =
+        std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let (lifeline_r, lifeline_w) =
+        std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
+    fcntl(&lifeline_r, FcntlArg::F_SETFD(FdFlag::empty()))
+        .map_err(|e| format!("fcntl: {e}"))?;
+    let mut shell = start_shell(slave, report_w, &lifeline_r)?;
+    drop(lifeline_r);
 
-    // ANCHOR: pty
-    // A pseudo-terminal: the master is the "keyboard and screen" side.
+    let mut reports = Reports(BufReader::new(report_r));
+    let mut pids = Vec::new();
+    let result = demo(&mut reports, master, &mut shell, &mut pids);
+
+    // Clean up, also after an error: SIGKILL whatever is left and reap it.
+    let _ = shell.kill();
+    let _ = shell.wait();
+    drop(lifeline_w);
+    for pid in pids {
+        let _ = kill(pid, Signal::SIGKILL);
+        let _ = waitpid(pid, None);
+    }
+    result
+}
+
+// ANCHOR: pty
+/// A pseudo-terminal: the master is the "keyboard and screen" side, the
+/// slave the terminal that the shell and its jobs have.
+fn open_pty() -> Result<(OwnedFd, std::fs::File), String> {
     // SAFETY: plain libc calls on a descriptor we own; ptsname_r writes at
     // most buf.len() bytes.
     let (master, slave_path) = unsafe {
@@ -210,16 +236,18 @@ fn monitor() -> Result<(), String> {
         .custom_flags(libc::O_NOCTTY)
         .open(&slave_path)
         .map_err(|e| format!("{slave_path}: {e}"))?;
-    // ANCHOR_END: pty
+    Ok((master, slave))
+}
+// ANCHOR_END: pty
 
-    let (report_r, report_w) =
-        std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
-    let (lifeline_r, lifeline_w) =
-        std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
-    fcntl(&lifeline_r, FcntlArg::F_SETFD(FdFlag::empty()))
-        .map_err(|e| format!("fcntl: {e}"))?;
-
-    // ANCHOR: session
+// ANCHOR: session
+/// Starts the shell as the leader of a new session, with the pty as its
+/// controlling terminal and stdin, and the report pipe as its stdout.
+fn start_shell(
+    slave: std::fs::File,
+    report_w: std::io::PipeWriter,
+    lifeline_r: &std::io::PipeReader,
+) -> Result<std::process::Child, String> {
     let mut cmd =
         Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
     cmd.env(ROLE, "shell")
@@ -230,33 +258,20 @@ fn monitor() -> Result<(), String> {
     // SAFETY: setsid and ioctl are async-signal-safe system calls.
     unsafe {
         cmd.pre_exec(|| {
-            setsid()?; // a new session, no controlling terminal yet
-                       // Stdin, the pty, becomes the controlling terminal.
+            // A new session, with no controlling terminal yet...
+            setsid()?;
+            // ...until stdin, the pty, becomes it.
             if libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });
     }
-    let mut shell = cmd.spawn().map_err(|e| format!("spawn shell: {e}"))?;
-    drop(cmd); // our copies of the slave and of the report pipe's write end
-               // ANCHOR_END: session
-    drop(lifeline_r);
-
-    let mut reports = Reports(BufReader::new(report_r));
-    let mut pids = Vec::new();
-    let result = demo(&mut reports, master, &mut shell, &mut pids);
-
-    // Clean up, also after an error: SIGKILL whatever is left and reap it.
-    let _ = shell.kill();
-    let _ = shell.wait();
-    drop(lifeline_w);
-    for pid in pids {
-        let _ = kill(pid, Signal::SIGKILL);
-        let _ = waitpid(pid, None);
-    }
-    result
+    // `cmd`, dropped on return, holds our copies of the slave and of the
+    // report pipe's write end: only the shell and its jobs keep them.
+    cmd.spawn().map_err(|e| format!("spawn shell: {e}"))
 }
+// ANCHOR_END: session
 
 fn field(line: &str, key: &str) -> Option<i32> {
     line.split(' ')
@@ -315,51 +330,13 @@ fn demo(
         "the shell should lead the session, job A own the foreground",
     )?;
 
-    // ANCHOR: ctrl_c
-    println!(
-        "== ^C typed on the terminal (byte 0x03 written to the pty master)"
-    );
     let mut keyboard = std::fs::File::from(master);
-    keyboard
-        .write_all(b"\x03")
-        .map_err(|e| format!("write: {e}"))?;
-    let got = reports
-        .until(&["A1 SIGINT from the kernel", "A2 SIGINT from the kernel"])?;
-    show(&got);
-    println!("-- marker: the monitor sends SIGUSR1 to B1 and to the shell");
-    kill(Pid::from_raw(b1), Signal::SIGUSR1)
-        .map_err(|e| format!("kill: {e}"))?;
-    kill(Pid::from_raw(shell_pid), Signal::SIGUSR1)
-        .map_err(|e| format!("kill: {e}"))?;
-    let marker = reports.until(&[
-        "B1 SIGUSR1 from the monitor",
-        "shell SIGUSR1 from the monitor",
-    ])?;
-    show(&marker);
-    // ANCHOR_END: ctrl_c
+    let (got, marker) = type_ctrl_c(reports, &mut keyboard, b1, shell_pid)?;
     expect(
         got.len() == 2 && marker.len() == 2,
         "^C should reach the foreground group only",
     )?;
-
-    // ANCHOR: hangup
-    println!("== hang-up: the pty master is closed");
-    drop(keyboard);
-    let status = shell.wait().map_err(|e| format!("wait: {e}"))?;
-    let how = match status.signal().map(Signal::try_from) {
-        Some(Ok(sig)) => format!("killed by {sig}"),
-        _ => format!("{status}"),
-    };
-    println!("shell (the session leader): {how}");
-    let got = reports
-        .until(&["A1 SIGHUP from the kernel", "A2 SIGHUP from the kernel"])?;
-    show(&got);
-    println!("-- marker: the monitor sends SIGUSR1 to B1");
-    kill(Pid::from_raw(b1), Signal::SIGUSR1)
-        .map_err(|e| format!("kill: {e}"))?;
-    let marker = reports.until(&["B1 SIGUSR1 from the monitor"])?;
-    show(&marker);
-    // ANCHOR_END: hangup
+    let (status, got, marker) = hang_up(reports, keyboard, shell, b1)?;
     let hup = status.signal() == Some(libc::SIGHUP);
     expect(
         hup && got.len() == 2 && marker.len() == 1,
@@ -398,6 +375,67 @@ fn demo(
         "the jobs should exit on SIGTERM",
     )
 }
+
+// ANCHOR: ctrl_c
+/// Types ^C on the terminal, then sends the marker to B1 and the shell.
+/// Returns the reports after ^C and after the marker.
+fn type_ctrl_c(
+    reports: &mut Reports,
+    keyboard: &mut std::fs::File,
+    b1: i32,
+    shell_pid: i32,
+) -> Result<(Vec<String>, Vec<String>), String> {
+    println!(
+        "== ^C typed on the terminal (byte 0x03 written to the pty master)"
+    );
+    keyboard
+        .write_all(b"\x03")
+        .map_err(|e| format!("write: {e}"))?;
+    let got = reports
+        .until(&["A1 SIGINT from the kernel", "A2 SIGINT from the kernel"])?;
+    show(&got);
+    println!("-- marker: the monitor sends SIGUSR1 to B1 and to the shell");
+    kill(Pid::from_raw(b1), Signal::SIGUSR1)
+        .map_err(|e| format!("kill: {e}"))?;
+    kill(Pid::from_raw(shell_pid), Signal::SIGUSR1)
+        .map_err(|e| format!("kill: {e}"))?;
+    let marker = reports.until(&[
+        "B1 SIGUSR1 from the monitor",
+        "shell SIGUSR1 from the monitor",
+    ])?;
+    show(&marker);
+    Ok((got, marker))
+}
+// ANCHOR_END: ctrl_c
+
+// ANCHOR: hangup
+/// Hangs up by closing the master side, waits for the shell, then sends
+/// the marker to B1. Returns the shell's status and the reports.
+fn hang_up(
+    reports: &mut Reports,
+    keyboard: std::fs::File,
+    shell: &mut std::process::Child,
+    b1: i32,
+) -> Result<(ExitStatus, Vec<String>, Vec<String>), String> {
+    println!("== hang-up: the pty master is closed");
+    drop(keyboard);
+    let status = shell.wait().map_err(|e| format!("wait: {e}"))?;
+    let how = match status.signal().map(Signal::try_from) {
+        Some(Ok(sig)) => format!("killed by {sig}"),
+        _ => format!("{status}"),
+    };
+    println!("shell (the session leader): {how}");
+    let got = reports
+        .until(&["A1 SIGHUP from the kernel", "A2 SIGHUP from the kernel"])?;
+    show(&got);
+    println!("-- marker: the monitor sends SIGUSR1 to B1");
+    kill(Pid::from_raw(b1), Signal::SIGUSR1)
+        .map_err(|e| format!("kill: {e}"))?;
+    let marker = reports.until(&["B1 SIGUSR1 from the monitor"])?;
+    show(&marker);
+    Ok((status, got, marker))
+}
+// ANCHOR_END: hangup
 
 /// Prints reports in a fixed order (they arrive in any order).
 fn show(lines: &[String]) {

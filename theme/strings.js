@@ -1,17 +1,33 @@
-// The edit-and-run script's UI strings (rsp-run.js, rsp-editor.js), one
-// table per edition, keyed by the page's <html lang>, in the same shape as
-// the zh-TW edition's theme/strings.js. `rspEditT(key)`: the string in the
-// page's language, else English; keys the theme's own table has (lang.js's
-// `rspT`) come from there. `{n}`-style fields are filled in by the caller.
-// Terms such as process, cgroup, sandbox and stamp stay in English in the
-// zh-TW table, as po/GLOSSARY.md says.
-window.rspEditStrings = {
+// The UI strings the theme adds to a page, one table per edition, keyed by
+// the page's <html lang> (po/i18n.toml's `lang`). theme/lang.js reads them
+// (rspT('key') in any theme script: the page's language, else English).
+// The object below must stay plain JSON: `cargo xtask test` reads it and
+// checks that every edition has every key of `en`, and that the `block.`
+// texts are the ones crates/supervisor/src/render.rs writes into the page.
+// `edition.dir` is the edition's folder under book/; `edition.name` and
+// `edition.read` label the link to it from the other editions.
+window.rspStrings = {
   "en": {
     "edition.dir": "",
+    "edition.name": "English",
+    "edition.read": "Read this page in English",
+    "block.label": "Output",
+    "block.status-title": "how the program ended",
+    "block.stamp": "Ran when the book was built:",
+    "block.about": "about this build",
     "hint.static": "Output from when the book was built. To edit the program and run it on your own Linux, clone the book and run {cmd}.",
     "run.button": "Run this code on this machine (Ctrl-Enter)",
     "run.undo": "Reset to the book's code",
     "run.code-label": "Rust code: edit it, then run it with Ctrl-Enter",
+    "chrome.search-placeholder": "Search this book ...",
+    "chrome.search": "Search. (Shortkey: s)",
+    "chrome.toc": "Toggle Table of Contents",
+    "chrome.theme": "Change theme",
+    "chrome.print": "Print this book",
+    "chrome.git": "Git repository",
+    "chrome.edit": "Suggest an edit",
+    "chrome.previous": "Previous chapter",
+    "chrome.next": "Next chapter",
     "edit.code-label-python": "Python code: edit it, then run it with Ctrl-Enter",
     "edit.edited": "edited",
     "edit.edited-title": "You changed this code; your edit is kept in this browser. The reset button brings back the book's code.",
@@ -21,16 +37,16 @@ window.rspEditStrings = {
     "download.rust": "Download as a Cargo project (.tar.gz)",
     "download.python": "Download the program with its pinned requirements (.tar.gz)",
     "download.failed": "The download failed:",
-    "run.queued": "waiting for {n} other run(s) to end\u2026",
-    "run.compiling": "compiling\u2026",
-    "run.compiled": "compiled in {t}; running\u2026",
+    "run.queued": "waiting for {n} other run(s) to end…",
+    "run.compiling": "compiling…",
+    "run.compiled": "compiled in {t}; running…",
     "run.compile-error": "does not compile: the errors are marked on their lines above; rustc's full text is below",
     "run.dropped": "[runner: output cut here; {n} more bytes dropped]",
     "run.ran": "ran {t}",
     "run.compiled-in": "compiled in {t}",
     "run.killed": "killed {n} process(es) it left running",
     "run.here": "on this machine",
-    "run.sending": "sending\u2026",
+    "run.sending": "sending…",
     "run.http": "the runner answered {n}",
     "run.no-result": "the run ended without a result",
     "run.unreachable": "the local runner did not answer (is `cargo xtask serve` still running?):",
@@ -39,8 +55,8 @@ window.rspEditStrings = {
     "compare.match": "Matches the book: the same output as when the book was built (after masking what the book declares variable).",
     "compare.differs": "Differs from the book: your machine printed something else than the machine the book was built on.",
     "compare.none": "Not compared with the book:",
-    "compare.status": "The book's run ended with \u201c{book}\u201d; yours with \u201c{yours}\u201d.",
-    "compare.legend": "\u2212 only in the book's output, + only in yours (parts that vary between runs are shown as \u2039varies\u203a):",
+    "compare.status": "The book's run ended with “{book}”; yours with “{yours}”.",
+    "compare.legend": "− only in the book's output, + only in yours (parts that vary between runs are shown as ‹varies›):",
     "compare.only-book": "only in the book's output",
     "compare.only-yours": "only in your output",
     "compare.vary": "{n} pattern(s) the book declares variable were masked in both.",
@@ -51,10 +67,25 @@ window.rspEditStrings = {
   },
   "zh-Hant-TW": {
     "edition.dir": "zh-TW/",
+    "edition.name": "繁體中文",
+    "edition.read": "以繁體中文閱讀這一頁",
+    "block.label": "輸出",
+    "block.status-title": "程式結束的方式",
+    "block.stamp": "建置本書時執行於：",
+    "block.about": "關於這次建置",
     "hint.static": "這是建置本書時的輸出。想修改程式、在自己的 Linux 上執行，請 clone 本書後執行 {cmd}。",
     "run.button": "在這台機器上執行這段程式（Ctrl-Enter）",
     "run.undo": "還原成書中的程式碼",
     "run.code-label": "Rust 程式碼：修改後按 Ctrl-Enter 執行",
+    "chrome.search-placeholder": "搜尋本書…",
+    "chrome.search": "搜尋（快捷鍵：s）",
+    "chrome.toc": "開關目錄",
+    "chrome.theme": "切換佈景主題",
+    "chrome.print": "列印本書",
+    "chrome.git": "Git repository",
+    "chrome.edit": "建議修改翻譯",
+    "chrome.previous": "上一章",
+    "chrome.next": "下一章",
     "edit.code-label-python": "Python 程式碼：修改後按 Ctrl-Enter 執行",
     "edit.edited": "已修改",
     "edit.edited-title": "你改過這段程式碼，修改內容保存在這個瀏覽器裡。按還原按鈕可以換回書中的程式碼。",
@@ -92,12 +123,4 @@ window.rspEditStrings = {
     "reload.banner": "本書已重新建置。重新載入即可看到新內容；你的修改會保留。",
     "reload.button": "重新載入"
   }
-};
-window.rspEditT = function (key) {
-  var tables = window.rspEditStrings;
-  var lang = document.documentElement.getAttribute('lang') || 'en';
-  var own = tables[lang] || tables.en;
-  if (key in own) { return own[key]; }
-  if (key in tables.en) { return tables.en[key]; }
-  return window.rspT ? window.rspT(key) : key;
 };

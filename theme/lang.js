@@ -1,0 +1,118 @@
+// The language parts of every page (strings: theme/strings.js): a link to
+// the same page in each other edition, and on a translated page, the
+// labels that mdBook's menu bar, the output blocks and the page script
+// carry in English. The output blocks' HTML is the same bytes in every
+// edition (one build, one run); only their labels are swapped here.
+(function () {
+    'use strict';
+    var all = window.rspStrings || {};
+    var en = all.en || {};
+    var lang = document.documentElement.getAttribute('lang') || 'en';
+    var mine = all[lang] || en;
+
+    // The text for this page's language; English when it has none.
+    window.rspT = function (key) {
+        return mine[key] || en[key] || key;
+    };
+
+    // This page's path below its edition's root, from mdBook's
+    // `path_to_root` ("../" per folder); null on 404.html, whose root is
+    // absolute (the site URL).
+    function pageFromRoot(root) {
+        if (root.charAt(0) === '/') { return null; }
+        var parts = window.location.pathname.split('/');
+        var file = decodeURIComponent(parts.pop()) || 'index.html';
+        var up = (root.match(/\.\.\//g) || []).length;
+        var dirs = up ? parts.slice(parts.length - up).map(decodeURIComponent) : [];
+        return dirs.concat([file]).join('/');
+    }
+
+    function twinHref(other) {
+        var root = typeof path_to_root === 'string' ? path_to_root : '';
+        var dir = mine['edition.dir'] || '';
+        var depth = dir.split('/').filter(Boolean).length;
+        var page = pageFromRoot(root);
+        if (page === null) {
+            return root.slice(0, root.length - dir.length) + other['edition.dir'];
+        }
+        var site = root + new Array(depth + 1).join('../');
+        return site + other['edition.dir'] + encodeURI(page);
+    }
+
+    function switcher() {
+        var bar = document.querySelector('#menu-bar .right-buttons');
+        if (!bar) { return; }
+        Object.keys(all).forEach(function (code) {
+            if (code === lang) { return; }
+            var other = all[code];
+            var a = document.createElement('a');
+            a.className = 'rsp-lang-switch';
+            // Headings keep their English anchors in every edition, so the
+            // section the reader is at carries over.
+            var base = twinHref(other);
+            a.href = base + window.location.hash;
+            window.addEventListener('hashchange', function () { a.href = base + window.location.hash; });
+            a.hreflang = code;
+            a.lang = code;
+            a.textContent = other['edition.name'];
+            a.title = other['edition.read'];
+            a.setAttribute('aria-label', other['edition.read']);
+            bar.insertBefore(a, bar.firstChild);
+        });
+    }
+
+    function setLabel(el, key) {
+        if (!el) { return; }
+        el.title = window.rspT(key);
+        el.setAttribute('aria-label', el.title);
+    }
+
+    function translateChrome() {
+        var search = document.getElementById('searchbar');
+        if (search) {
+            search.placeholder = window.rspT('chrome.search-placeholder');
+            search.setAttribute('aria-label', search.placeholder);
+        }
+        setLabel(document.getElementById('search-toggle'), 'chrome.search');
+        setLabel(document.getElementById('sidebar-toggle'), 'chrome.toc');
+        setLabel(document.getElementById('theme-toggle'), 'chrome.theme');
+        var parent = function (id) {
+            var el = document.getElementById(id);
+            return el ? el.parentNode : null;
+        };
+        setLabel(parent('print-button'), 'chrome.print');
+        setLabel(parent('git-repository-button'), 'chrome.git');
+        setLabel(parent('git-edit-button'), 'chrome.edit');
+        document.querySelectorAll('a.previous').forEach(function (a) { setLabel(a, 'chrome.previous'); });
+        document.querySelectorAll('a.next').forEach(function (a) { setLabel(a, 'chrome.next'); });
+    }
+
+    // The labels crates/supervisor/src/render.rs writes (in English).
+    function translateBlocks() {
+        document.querySelectorAll('.rsp-run').forEach(function (block) {
+            var label = block.querySelector('.rsp-run-label');
+            if (label) { label.textContent = window.rspT('block.label'); }
+            var status = block.querySelector('.rsp-run-status');
+            if (status) { status.title = window.rspT('block.status-title'); }
+            var p = block.querySelector('.rsp-stamp p');
+            var first = p && p.firstChild;
+            if (first && first.nodeType === 3 && first.nodeValue.indexOf(en['block.stamp']) === 0) {
+                var stamp = window.rspT('block.stamp');
+                // No space after a full-width colon (：).
+                var gap = /[\u3000-\u303f\uff00-\uffef]$/.test(stamp) ? '' : ' ';
+                first.nodeValue = stamp + gap +
+                    first.nodeValue.slice(en['block.stamp'].length).replace(/^\s+/, '');
+            }
+            var about = block.querySelector('.rsp-stamp a');
+            if (about && about.textContent === en['block.about']) {
+                about.textContent = window.rspT('block.about');
+            }
+        });
+    }
+
+    switcher();
+    if (mine !== en) {
+        translateChrome();
+        translateBlocks();
+    }
+})();

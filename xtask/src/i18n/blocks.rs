@@ -1,0 +1,111 @@
+//! Both editions of one build must show the same outputs: every output
+//! block (`<div class="rsp-run ...">` to its closing tag: command, status,
+//! output and stamp) of a translated page is byte-identical to the English
+//! page's. The theme translates the block's labels in the browser
+//! (theme/lang.js), so the HTML need not differ.
+use std::path::Path;
+
+use super::anchors;
+use crate::chapters::Chapter;
+
+/// Each output block of a page, as HTML, in page order.
+pub fn blocks(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = html[from..].find("<div class=\"rsp-run").map(|i| i + from) {
+        let after = i + "<div class=\"rsp-run".len();
+        // Only the block itself, not its parts (`rsp-run-head`).
+        if !matches!(html.as_bytes().get(after), Some(b' ' | b'"')) {
+            from = after;
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut at = i;
+        let end = loop {
+            let open = html[at..].find("<div").map(|k| k + at);
+            let close = html[at..].find("</div>").map(|k| k + at);
+            match (open, close) {
+                (Some(o), Some(c)) if o < c => {
+                    depth += 1;
+                    at = o + 4;
+                }
+                (_, Some(c)) => {
+                    depth -= 1;
+                    at = c + "</div>".len();
+                    if depth == 0 {
+                        break Some(at);
+                    }
+                }
+                _ => break None,
+            }
+        };
+        let Some(end) = end else { break };
+        out.push(&html[i..end]);
+        from = end;
+    }
+    out
+}
+
+/// Compares every chapter's blocks and heading ids (and print.html's) in
+/// `book` and in `book/<dir>`, adding a problem for each page and block
+/// that differs; returns how many blocks are the same.
+pub fn check(book: &Path, dir: &str, chapters: &[Chapter], problems: &mut Vec<String>) -> usize {
+    let mut pages: Vec<std::path::PathBuf> = chapters
+        .iter()
+        .map(|c| c.rel.with_extension("html"))
+        .filter(|p| p != Path::new("SUMMARY.html"))
+        .collect();
+    pages.push("print.html".into());
+    let mut count = 0;
+    for page in &pages {
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        let en = read(&book.join(page));
+        let tr = read(&book.join(dir).join(page));
+        if anchors::page_ids(&en) != anchors::page_ids(&tr) {
+            problems.push(format!(
+                "{}: its headings' ids are not the English page's (links to #sections would break)",
+                page.display()
+            ));
+        }
+        let (a, b) = (blocks(&en), blocks(&tr));
+        if a.len() != b.len() {
+            problems.push(format!(
+                "{}: {} output block(s) in English, {} in {dir}/",
+                page.display(),
+                a.len(),
+                b.len()
+            ));
+            continue;
+        }
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            if x == y {
+                count += 1;
+            } else {
+                problems.push(format!(
+                    "{}: output block {} differs between book/ and book/{dir}/ (one run must show the same in both)",
+                    page.display(),
+                    i + 1
+                ));
+            }
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_ends_at_its_own_closing_tag() {
+        let html = r#"<p>x</p><div class="rsp-run rsp-run-ok" data-snippet="z"><div class="rsp-run-head">h</div>
+<pre><code>out</code></pre>
+<div class="rsp-stamp"><p>s</p></div>
+</div><p>after</p><div class="rsp-run">two</div>"#;
+        let b = blocks(html);
+        assert_eq!(b.len(), 2);
+        assert!(b[0].starts_with("<div class=\"rsp-run rsp-run-ok\""));
+        assert!(b[0].ends_with("<div class=\"rsp-stamp\"><p>s</p></div>\n</div>"));
+        assert_eq!(b[1], "<div class=\"rsp-run\">two</div>");
+    }
+}

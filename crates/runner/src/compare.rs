@@ -59,7 +59,6 @@ struct Record {
     vary: Vec<String>,
     key: Option<Key>,
     block: Option<Block>,
-    masked: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,7 +79,8 @@ fn unchanged_program(root: &Path, job: &Job) -> Option<String> {
     let dir = root.join("snippets").join(&job.slug);
     match &job.lang {
         Lang::Python { name } => {
-            let book = std::fs::read_to_string(dir.join("python").join(format!("{name}.py"))).ok()?;
+            let book =
+                std::fs::read_to_string(dir.join("python").join(format!("{name}.py"))).ok()?;
             (book.trim_end() == job.code.trim_end()).then(|| name.clone())
         }
         Lang::Rust => {
@@ -111,10 +111,9 @@ fn unchanged_program(root: &Path, job: &Job) -> Option<String> {
 fn rust_text(code: &str, from_page: bool) -> String {
     let mut lines: Vec<&str> = code.lines().collect();
     if from_page {
-        while lines
-            .first()
-            .is_some_and(|l| l.trim_start().starts_with("extern crate ") && l.trim_end().ends_with(';'))
-        {
+        while lines.first().is_some_and(|l| {
+            l.trim_start().starts_with("extern crate ") && l.trim_end().ends_with(';')
+        }) {
             lines.remove(0);
         }
     }
@@ -131,7 +130,10 @@ fn rust_text(code: &str, from_page: bool) -> String {
 
 fn parse_args(args: &[String]) -> Option<supervisor::Args> {
     use clap::Parser;
-    supervisor::Args::try_parse_from(std::iter::once("supervisor".to_string()).chain(args.iter().cloned())).ok()
+    supervisor::Args::try_parse_from(
+        std::iter::once("supervisor".to_string()).chain(args.iter().cloned()),
+    )
+    .ok()
 }
 
 fn records(store: &Path, chapter: &str) -> Vec<Record> {
@@ -152,17 +154,30 @@ fn records(store: &Path, chapter: &str) -> Vec<Record> {
     out
 }
 
+/// `text` with `<dir>/` taken out of every path that starts there.
+fn relative(text: &str, dir: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() {
+        return text.to_string();
+    }
+    text.replace(&format!("{dir}/"), "")
+}
+
 pub fn mask(text: &str, vary: &[String]) -> String {
     vary.iter()
         .filter_map(|v| Regex::new(v).ok())
-        .fold(text.to_string(), |t, re| re.replace_all(&t, MASK).into_owned())
+        .fold(text.to_string(), |t, re| {
+            re.replace_all(&t, MASK).into_owned()
+        })
 }
 
 /// The reader's stamp: the book's own `about --line`, run outside the
 /// sandbox (it asks rustc its version, and the sandbox has no rustc on
 /// PATH; it is the book's program, not the page's code).
 pub fn your_stamp(root: &Path) -> String {
-    let exe = supervisor::locate::target_dir(root).join("debug").join("about");
+    let exe = supervisor::locate::target_dir(root)
+        .join("debug")
+        .join("about");
     match std::process::Command::new(&exe)
         .arg("--line")
         .current_dir(root)
@@ -170,7 +185,10 @@ pub fn your_stamp(root: &Path) -> String {
         .output()
     {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => format!("unknown ({} did not run: build the book first)", exe.display()),
+        _ => format!(
+            "unknown ({} did not run: build the book first)",
+            exe.display()
+        ),
     }
 }
 
@@ -180,7 +198,13 @@ fn strip_expected(status: &str) -> &str {
 
 /// The comparison for a job that ran, or None when its code was edited
 /// (or the chapter has no records at all).
-pub fn compare(root: &Path, store: &Path, chapter: &str, job: &Job, ran: &Ran) -> Option<Comparison> {
+pub fn compare(
+    root: &Path,
+    store: &Path,
+    chapter: &str,
+    job: &Job,
+    ran: &Ran,
+) -> Option<Comparison> {
     let program = unchanged_program(root, job)?;
     let all = records(store, chapter);
     if all.is_empty() {
@@ -190,13 +214,19 @@ pub fn compare(root: &Path, store: &Path, chapter: &str, job: &Job, ran: &Ran) -
     let mut same_program = Vec::new();
     let mut with_args = Vec::new();
     for r in &all {
-        let Some(a) = parse_args(&r.args) else { continue };
+        let Some(a) = parse_args(&r.args) else {
+            continue;
+        };
         let runs_it = a.slug == job.slug
             && match &a.python {
                 Some(n) => python && *n == program,
                 None => !python && a.bin_name() == program,
             };
-        if !runs_it || a.expect_compile_error.is_some() || a.source.is_some() || !a.strace.is_empty() {
+        if !runs_it
+            || a.expect_compile_error.is_some()
+            || a.source.is_some()
+            || !a.strace.is_empty()
+        {
             continue;
         }
         if a.snippet_args.is_empty() {
@@ -245,9 +275,12 @@ pub fn compare(root: &Path, store: &Path, chapter: &str, job: &Job, ran: &Ran) -
             same_program.len()
         ));
     }
-    let book = r.masked.clone().unwrap_or_else(|| mask(&block.output, &r.vary));
-    let book = book.trim_end().to_string() + "\n";
-    let yours = mask(&ran.output, &r.vary).trim_end().to_string() + "\n";
+    // Paths of the program (a Python traceback's) read from the root in
+    // both: the book ran from its root, the page's run from its sandbox.
+    let book = relative(&block.output, &root.to_string_lossy());
+    let book = mask(&book, &r.vary).trim_end().to_string() + "\n";
+    let yours = relative(&ran.output, &ran.dir);
+    let yours = mask(&yours, &r.vary).trim_end().to_string() + "\n";
     let diff = similar::TextDiff::from_lines(&book, &yours);
     c.diff = diff
         .iter_all_changes()
@@ -274,11 +307,20 @@ mod tests {
         let file = "// ANCHOR: all\nuse nix;\n// ANCHOR_END: all\nfn main() {}  \n\n";
         let page = "extern crate nix;\nuse nix;\nfn main() {}\n";
         assert_eq!(rust_text(file, false), rust_text(page, true));
-        assert_ne!(rust_text(file, false), rust_text("use nix;\nfn main() { }\n", true));
+        assert_ne!(
+            rust_text(file, false),
+            rust_text("use nix;\nfn main() { }\n", true)
+        );
     }
 
     #[test]
     fn masks_apply_every_vary() {
-        assert_eq!(mask("pid 1234 at 0xff", &["\\d{3,}".into(), "0x[0-9a-f]+".into()]), "pid ‹varies› at ‹varies›");
+        assert_eq!(
+            mask(
+                "pid 1234 at 0xff",
+                &["\\d{3,}".into(), "0x[0-9a-f]+".into()]
+            ),
+            "pid ‹varies› at ‹varies›"
+        );
     }
 }

@@ -144,6 +144,9 @@ mod tests {
 
     #[test]
     fn ansi_is_stripped_whole() {
-        assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[38;5;12m-->\u{1b}[0m x"), "--> x");
+        assert_eq!(
+            strip_ansi("\u{1b}[1m\u{1b}[38;5;12m-->\u{1b}[0m x"),
+            "--> x"
+        );
     }
 }

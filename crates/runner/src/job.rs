@@ -168,7 +168,10 @@ fn compile(c: &CompileSpec) {
                 Ending::Exited(0) => true,
                 Ending::Exited(_) => false,
                 Ending::TimedOut => {
-                    note = format!("\n[runner: rustc was stopped after {} s]", c.timeout_ms / 1000);
+                    note = format!(
+                        "\n[runner: rustc was stopped after {} s]",
+                        c.timeout_ms / 1000
+                    );
                     false
                 }
                 Ending::Signaled(s) => {

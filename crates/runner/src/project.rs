@@ -42,7 +42,12 @@ pub type Files = Vec<(String, String)>;
 fn locked_versions(lock: &str) -> Result<Vec<(String, String)>> {
     let t: toml::Table = toml::from_str(lock).context("parsing Cargo.lock")?;
     let mut out = Vec::new();
-    for p in t.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
+    for p in t
+        .get("package")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
         if let (Some(n), Some(v)) = (
             p.get("name").and_then(|n| n.as_str()),
             p.get("version").and_then(|v| v.as_str()),
@@ -102,10 +107,7 @@ pub fn rust_project(root: &Path, slug: &str, edition: &str, code: &str) -> Resul
         deps.insert(name, toml::Value::Table(t));
     }
     for name in ALWAYS {
-        anyhow::ensure!(
-            deps.contains_key(name),
-            "the project would not have {name}"
-        );
+        anyhow::ensure!(deps.contains_key(name), "the project would not have {name}");
     }
     let mut package = toml::Table::new();
     package.insert("name".into(), slug.into());
@@ -195,19 +197,28 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     }
     let edition = body.edition.unwrap_or_else(|| "2021".into());
     if !["2015", "2018", "2021", "2024"].contains(&edition.as_str()) {
-        return refuse(StatusCode::BAD_REQUEST, format!("unknown Rust edition `{edition}`"))
-            .into_response();
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            format!("unknown Rust edition `{edition}`"),
+        )
+        .into_response();
     }
     let root = app.layout.root.clone();
     let (files, name) = match (body.lang.as_deref().unwrap_or("rust"), body.file) {
-        ("rust", None) => (rust_project(&root, &body.slug, &edition, &body.code), body.slug.clone()),
+        ("rust", None) => (
+            rust_project(&root, &body.slug, &edition, &body.code),
+            body.slug.clone(),
+        ),
         ("python", Some(n)) if valid_python_name(&n) => {
             if !root
                 .join(format!("snippets/{}/python/{n}.py", body.slug))
                 .is_file()
             {
-                return refuse(StatusCode::BAD_REQUEST, format!("there is no Python program `{n}`"))
-                    .into_response();
+                return refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("there is no Python program `{n}`"),
+                )
+                .into_response();
             }
             (python_project(&root, &body.slug, &n, &body.code), n)
         }

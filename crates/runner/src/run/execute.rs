@@ -36,6 +36,9 @@ pub fn program_env(sb: &Sandbox, slug: &str) -> Vec<(String, String)> {
 pub struct Ran {
     pub output: String,
     pub status: String,
+    /// The folder the program ran from as the program saw it (`/rsp/bin`
+    /// in a sandbox): the book's runs print the book's root there.
+    pub dir: String,
 }
 
 /// A Python program's run: the venv's interpreter on the program, from the
@@ -51,7 +54,9 @@ pub fn python_spec(sb: &Sandbox, app: &App, job: &Job, file: &str) -> Result<Job
         unreachable!("spec() makes a run")
     };
     r.exe = venv.join("bin").join("python");
-    r.arg0 = "python3".into();
+    // A path, not `python3`: Python finds its venv (pyvenv.cfg) from
+    // argv[0], and a bare name would be looked up on PATH (/usr/bin).
+    r.arg0 = r.exe.to_string_lossy().into_owned();
     r.args = vec![file.to_string()];
     r.cwd = sb.view.bin.clone();
     r.env.push(("PYTHONUNBUFFERED".into(), "1".into()));
@@ -145,6 +150,7 @@ pub async fn execute(
         return None;
     }
     let mut printed = String::new();
+    let sb_dir = sb.view.bin.to_string_lossy().into_owned();
     let deadline = Instant::now() + app.cfg.run_timeout + Duration::from_secs(3);
     let cap = app.cfg.output_cap + 4096;
     let disk = app.pool.isolation().budget.disk;
@@ -265,6 +271,7 @@ pub async fn execute(
         Event::Exit { status, .. } => Some(Ran {
             output: printed,
             status: status.clone(),
+            dir: sb_dir,
         }),
         _ => None,
     };

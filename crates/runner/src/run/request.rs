@@ -34,7 +34,9 @@ pub struct Job {
 pub enum Lang {
     Rust,
     /// One of the snippet's Python programs, `snippets/<slug>/python/<name>.py`.
-    Python { name: String },
+    Python {
+        name: String,
+    },
 }
 
 impl Job {
@@ -146,7 +148,10 @@ fn origin_and_token(app: &App, h: &HeaderMap) -> Result<(), Refusal> {
 
 /// The checks every endpoint that takes code makes (runs, downloads):
 /// origin and token, then a JSON body of a known, bounded size.
-pub async fn read_body<T: serde::de::DeserializeOwned>(app: &App, req: Request) -> Result<T, Refusal> {
+pub async fn read_body<T: serde::de::DeserializeOwned>(
+    app: &App,
+    req: Request,
+) -> Result<T, Refusal> {
     let h = req.headers();
     origin_and_token(app, h)?;
     if h.contains_key(header::TRANSFER_ENCODING) {

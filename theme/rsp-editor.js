@@ -53,6 +53,16 @@
         return { visible: visible.join('\n'), runs: runs };
     }
 
+    // Hidden runs as stored ({before, lines: [string]}), or null.
+    function validRuns(r) {
+        if (!Array.isArray(r)) { return null; }
+        var ok = r.every(function (x) {
+            return x && typeof x.before === 'number' && Array.isArray(x.lines) &&
+                x.lines.every(function (l) { return typeof l === 'string'; });
+        });
+        return ok ? r : null;
+    }
+
     function aceTheme() {
         var c = document.documentElement.classList;
         return (c.contains('coal') || c.contains('navy') || c.contains('ayu'))
@@ -82,6 +92,7 @@
             minLines: 1,
             showPrintMargin: false,
             highlightActiveLine: false,
+            highlightGutterLine: false,
             showLineNumbers: true,
             showGutter: true,
             fontSize: '0.875em',
@@ -106,24 +117,32 @@
         // navigation (arrows) nor the search's hot key.
         host.addEventListener('keydown', function (e) { e.stopPropagation(); });
 
+        // The hidden runs now in use: the book's, or those a stored edit
+        // of an older version of the block was made with.
+        var runs = parts.runs;
         var anchors = [];
-        function setText(text, rows) {
-            anchors.forEach(function (a) { a.detach(); });
+        function setText(text, rows, withRuns) {
+            anchors.forEach(function (a) { if (a) { a.detach(); } });
+            runs = withRuns || parts.runs;
             session.setValue(text);
-            anchors = parts.runs.map(function (r, i) {
+            anchors = runs.map(function (r, i) {
                 var row = rows && typeof rows[i] === 'number' ? rows[i] : r.before;
                 if (row < 0) { return null; }
                 return session.getDocument().createAnchor(row, 0);
             });
+            numbers = null;
+            editor.renderer.updateFull();
         }
 
         // The whole program, and for each of its lines the editor row (or,
-        // for a hidden line, -1 - the row it sits before).
+        // for a hidden line, -1 - the row it sits before, or after when it
+        // is at the end). A Rust block without `fn main` is run inside one,
+        // as rustdoc and mdBook do.
         function assemble() {
             var vis = session.getDocument().getAllLines();
             var at = {};
             var end = [];
-            parts.runs.forEach(function (r, i) {
+            runs.forEach(function (r, i) {
                 var a = anchors[i];
                 if (!a) { end.push(r); return; }
                 var row = Math.min(a.row, vis.length);
@@ -134,13 +153,42 @@
             function hidden(r, before) {
                 r.lines.forEach(function (l) { out.push(l); map.push(-1 - before); });
             }
+            var last = Math.max(0, vis.length - 1);
             for (var row = 0; row <= vis.length; row++) {
-                (at[row] || []).forEach(function (r) { hidden(r, row); });
+                (at[row] || []).forEach(function (r) { hidden(r, Math.min(row, last)); });
                 if (row < vis.length) { out.push(vis[row]); map.push(row); }
             }
-            end.forEach(function (r) { hidden(r, vis.length - 1); });
+            end.forEach(function (r) { hidden(r, last); });
+            if (opts.lang === 'rust' && !/fn\s+main\s*\(/.test(out.join('\n'))) {
+                out = ['fn main() {'].concat(out, ['}']);
+                map = [-1].concat(map, [-1 - last]);
+            }
             return { code: out.join('\n') + '\n', map: map };
         }
+
+        // The gutter numbers each row with its line in the whole program:
+        // the numbers rustc's messages and tracebacks use, with a gap where
+        // hidden lines are.
+        var numbers = null;
+        function programLines() {
+            if (!numbers) {
+                numbers = [];
+                assemble().map.forEach(function (row, i) {
+                    if (row >= 0) { numbers[row] = i + 1; }
+                });
+            }
+            return numbers;
+        }
+        session.gutterRenderer = {
+            getWidth: function (s, lastLineNumber, config) {
+                var n = programLines();
+                return String(n.length ? n[n.length - 1] : lastLineNumber).length * config.characterWidth;
+            },
+            getText: function (s, row) {
+                var n = programLines()[row];
+                return n === undefined ? '' : String(n);
+            }
+        };
 
         function anchorRows() {
             return anchors.map(function (a) { return a ? a.row : -1; });
@@ -153,15 +201,18 @@
         badge.textContent = rspT('edit.edited');
         badge.title = rspT('edit.edited-title');
         pre.insertBefore(badge, pre.firstChild);
-        function edited() { return editor.getValue() !== original; }
+        function edited() { return editor.getValue() !== original || runs !== parts.runs; }
         function mark() { pre.classList.toggle('rsp-edited', edited()); }
         var saving = null;
         function persist() {
             clearTimeout(saving);
             saving = setTimeout(function () {
                 if (edited()) {
+                    // The hidden lines too: an edit made on an older book
+                    // comes back whole, never mixed with the new lines.
                     window.rspEdits.save(opts.chapter, opts.block, {
-                        text: editor.getValue(), anchors: anchorRows(), source: source, at: Date.now()
+                        text: editor.getValue(), anchors: anchorRows(), source: source,
+                        runs: runs, at: Date.now()
                     });
                 } else {
                     window.rspEdits.clear(opts.chapter, opts.block);
@@ -174,7 +225,11 @@
         setText(original);
         var stored = window.rspEdits.load(opts.chapter, opts.block);
         if (stored && stored.source === source) {
-            setText(stored.text, stored.anchors);
+            // Its own hidden lines when the reader kept an edit of an
+            // older book (below); else the book's.
+            var own = validRuns(stored.runs);
+            setText(stored.text, stored.anchors,
+                own && JSON.stringify(own) !== JSON.stringify(parts.runs) ? own : null);
         } else if (stored) {
             notice = document.createElement('div');
             notice.className = 'rsp-notice';
@@ -182,18 +237,24 @@
             p.textContent = rspT('edit.changed');
             notice.appendChild(p);
             var mine = document.createElement('button');
+            mine.className = 'rsp-notice-mine';
             mine.textContent = rspT('edit.use-mine');
             mine.addEventListener('click', function () {
-                setText(stored.text, null);
+                // As it was: the old hidden lines where they were, and
+                // from now on kept as an edit of the new source.
+                var old = validRuns(stored.runs);
+                setText(stored.text, old ? stored.anchors : null, old);
                 dropNotice();
                 mark();
                 persist();
             });
             var theirs = document.createElement('button');
+            theirs.className = 'rsp-notice-book';
             theirs.textContent = rspT('edit.use-book');
             theirs.addEventListener('click', function () {
                 window.rspEdits.clear(opts.chapter, opts.block);
                 dropNotice();
+                mark();
             });
             notice.appendChild(mine);
             notice.appendChild(theirs);
@@ -203,6 +264,7 @@
         session.getUndoManager().reset();
         mark();
         session.on('change', function () {
+            numbers = null;
             mark();
             persist();
         });

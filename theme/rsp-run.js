@@ -31,7 +31,9 @@
     // (mdBook's path_to_root leads to the edition's own root):
     // zh-TW/processes/zombie.html -> processes/zombie.md.
     function chapterPath() {
-        var root = new URL(window.path_to_root || '', window.location.href).pathname;
+        // mdBook declares it with `const`: a global, not a window property.
+        var up = typeof path_to_root === 'string' ? path_to_root : '';
+        var root = new URL(up, window.location.href).pathname;
         var rel = decodeURIComponent(window.location.pathname.slice(root.length));
         return rel.replace(/\.html?$/, '.md');
     }
@@ -89,7 +91,7 @@
             var text = d.level + (d.code ? '[' + d.code + ']' : '') + ': ' + d.message +
                 (d.label ? ' \u2014 ' + d.label : '');
             if (hidden) { text += ' ' + rspT('diag.hidden'); }
-            var mark = { row: row, column: hidden ? 0 : d.column - 1, level: d.level, text: text };
+            var mark = { row: row, line: d.line, column: hidden ? 0 : d.column - 1, level: d.level, text: text };
             var endRow = map[d.end_line - 1];
             if (!hidden && endRow !== undefined && endRow >= 0) {
                 mark.endRow = endRow;
@@ -100,7 +102,7 @@
     }
 
     // A Python traceback's last frame in the program: that line is marked.
-    function pythonMarks(output, file) {
+    function pythonMarks(output, file, map) {
         var re = /File "([^"]+)", line (\d+)/g;
         var m;
         var last = null;
@@ -109,7 +111,9 @@
         }
         if (last === null) { return []; }
         var lines = output.trim().split('\n');
-        return [{ row: last - 1, column: 0, level: 'error', text: lines[lines.length - 1] }];
+        var row = map[last - 1];
+        row = row === undefined ? 0 : row < 0 ? -1 - row : row;
+        return [{ row: row, line: last, column: 0, level: 'error', text: lines[lines.length - 1] }];
     }
 
     function diagList(box, marks) {
@@ -117,12 +121,30 @@
         ul.textContent = '';
         marks.forEach(function (d) {
             var li = el('li', 'rsp-diag-' + d.level);
-            var b = el('button', 'rsp-diag-goto', fill(rspT('diag.line'), { n: d.row + 1 }));
+            // The program's line: the gutter's number, and rustc's.
+            var b = el('button', 'rsp-diag-goto', fill(rspT('diag.line'), { n: d.line }));
             b.addEventListener('click', d.go);
             li.appendChild(b);
             li.appendChild(document.createTextNode(' ' + d.text));
             ul.appendChild(li);
         });
+    }
+
+    // A stamp (`Linux 6.18 · Debian 12 · rustc 1.95.0 · ...`) with the
+    // parts the other stamp has not marked: where the two machines differ.
+    function stamp(mine, other) {
+        var dd = el('dd');
+        if (!mine) { dd.textContent = '?'; return dd; }
+        var theirs = (other || '').split(' \u00b7 ');
+        mine.split(' \u00b7 ').forEach(function (part, i) {
+            if (i) { dd.appendChild(document.createTextNode(' \u00b7 ')); }
+            if (theirs.indexOf(part) < 0) {
+                dd.appendChild(el('mark', 'rsp-stamp-differs', part));
+            } else {
+                dd.appendChild(document.createTextNode(part));
+            }
+        });
+        return dd;
     }
 
     function comparison(box, c) {
@@ -156,9 +178,9 @@
         if (c.book_stamp || c.your_stamp) {
             var dl = el('dl', 'rsp-compare-stamps');
             dl.appendChild(el('dt', '', rspT('compare.book-stamp')));
-            dl.appendChild(el('dd', '', c.book_stamp || '?'));
+            dl.appendChild(stamp(c.book_stamp, c.your_stamp));
             dl.appendChild(el('dt', '', rspT('compare.your-stamp')));
-            dl.appendChild(el('dd', '', c.your_stamp || '?'));
+            dl.appendChild(stamp(c.your_stamp, c.book_stamp));
             div.appendChild(dl);
         }
     }
@@ -167,10 +189,6 @@
         if (busy) { return; }
         var whole = block.editor.assemble();
         var text = whole.code;
-        if (block.lang === 'rust' && !/fn\s+main\s*\(/.test(text)) {
-            text = 'fn main() {\n' + text + '\n}\n';
-            whole.map = [-1].concat(whole.map);
-        }
         var box = resultFor(block);
         var status = box.querySelector('.rsp-result-status');
         var compile = box.querySelector('.rsp-result-compile');
@@ -182,6 +200,8 @@
         box.querySelector('.rsp-result-diags').textContent = '';
         box.querySelector('.rsp-compare').textContent = '';
         box.querySelector('.rsp-compare').removeAttribute('data-state');
+        // Set when the answer has ended (after the comparison, if any).
+        box.removeAttribute('data-done');
         block.editor.clearMarks();
         function state(s, msg) {
             box.setAttribute('data-state', s);
@@ -231,7 +251,7 @@
                 if (ev.killed.length) { msg += ' \u00b7 ' + fill(rspT('run.killed'), { n: ev.killed.length }); }
                 msg += ' \u00b7 ' + rspT('run.here');
                 state(ev.code === 0 && !ev.killed.length ? 'ok' : 'failed', msg);
-                if (block.lang === 'python' && ev.code !== 0) { marks(pythonMarks(printed, block.file)); }
+                if (block.lang === 'python' && ev.code !== 0) { marks(pythonMarks(printed, block.file, whole.map)); }
                 break;
             case 'compare':
                 comparison(box, ev);
@@ -283,6 +303,7 @@
         }).catch(function (e) {
             state('error', rspT('run.unreachable') + ' ' + e.message);
         }).then(function () {
+            box.setAttribute('data-done', '');
             setBusy(false);
         });
     }

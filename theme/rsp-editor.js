@@ -206,18 +206,24 @@
         var saving = null;
         function persist() {
             clearTimeout(saving);
-            saving = setTimeout(function () {
-                if (edited()) {
-                    // The hidden lines too: an edit made on an older book
-                    // comes back whole, never mixed with the new lines.
-                    window.rspEdits.save(opts.chapter, opts.block, {
-                        text: editor.getValue(), anchors: anchorRows(), source: source,
-                        runs: runs, at: Date.now()
-                    });
-                } else {
-                    window.rspEdits.clear(opts.chapter, opts.block);
-                }
-            }, 250);
+            saving = setTimeout(save, 250);
+        }
+        // Not left waiting when the page goes (a reload, a link).
+        window.addEventListener('pagehide', function () {
+            if (saving !== null) { clearTimeout(saving); save(); }
+        });
+        function save() {
+            saving = null;
+            if (edited()) {
+                // The hidden lines too: an edit made on an older book
+                // comes back whole, never mixed with the new lines.
+                window.rspEdits.save(opts.chapter, opts.block, {
+                    text: editor.getValue(), anchors: anchorRows(), source: source,
+                    runs: runs, at: Date.now()
+                });
+            } else {
+                window.rspEdits.clear(opts.chapter, opts.block);
+            }
         }
 
         var notice = null;

@@ -97,7 +97,13 @@ fn run(args: &Args, root: &Path) -> Block {
         }
         return traced::run(args, root, cmd, &limits, &shown);
     }
-    match supervise(cmd, &limits) {
+    supervised(args, cmd, &limits, &exe)
+}
+
+/// `cmd` run under the supervisor's limits, judged against what the
+/// directive expects; `program` names it if it cannot start.
+fn supervised(args: &Args, cmd: Command, limits: &Limits, program: &Path) -> Block {
+    match supervise(cmd, limits) {
         Ok(outcome) => {
             let (status, verdict) = judge(args, &outcome);
             block(args, &status, text(&outcome), verdict)
@@ -106,7 +112,7 @@ fn run(args: &Args, root: &Path) -> Block {
             args,
             "not run",
             String::new(),
-            Err(format!("cannot run {}: {e}", exe.display())),
+            Err(format!("cannot run {}: {e}", program.display())),
         ),
     }
 }

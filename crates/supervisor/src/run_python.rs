@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::Command;
 
 use supervisor::render::Block;
-use supervisor::{python, supervise, Args, Limits};
+use supervisor::{python, Args, Limits};
 
-use super::{block, judge, text};
+use super::block;
 
 pub fn run(args: &Args, root: &Path, limits: &Limits) -> Block {
     let Some(file) = args.python_file() else {
@@ -40,18 +40,7 @@ pub fn run(args: &Args, root: &Path, limits: &Limits) -> Block {
         let shown = shown_command(args).unwrap_or_default();
         return super::traced::run(args, root, cmd, limits, &shown);
     }
-    match supervise(cmd, limits) {
-        Ok(outcome) => {
-            let (status, verdict) = judge(args, &outcome);
-            block(args, &status, text(&outcome), verdict)
-        }
-        Err(e) => block(
-            args,
-            "not run",
-            String::new(),
-            Err(format!("cannot run {}: {e}", interpreter.display())),
-        ),
-    }
+    super::supervised(args, cmd, limits, &interpreter)
 }
 
 /// What a reader types at the root, with the venv's `bin/` first on PATH.

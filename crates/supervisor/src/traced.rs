@@ -5,7 +5,8 @@
 //! they are shown one process after another, in the order they were made
 //! (pid order, read round the wrap at `pid_max`), each line headed
 //! by a label (P1, P2, ...) that also replaces the pid wherever it appears,
-//! so two builds, and the Python and the Rust trace, line up.
+//! so two builds, and the Python and the Rust trace, line up. A call a
+//! signal interrupted and the kernel restarted is shown once, as it ended.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -197,7 +198,11 @@ pub fn relabel(trace: &[(i32, String)], grep: Option<&regex::Regex>) -> String {
         .collect();
     let mut out = String::new();
     for ((_, text), (_, label)) in trace.iter().zip(&labels) {
-        for line in text.lines() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if restarted(line, &lines[i + 1..]) {
+                continue;
+            }
             let line = format!("{label}  {}", align(&replace_pids(line, &labels)));
             if grep.is_none_or(|re| re.is_match(&line)) {
                 out.push_str(&line);
@@ -206,6 +211,20 @@ pub fn relabel(trace: &[(i32, String)], grep: Option<&regex::Regex>) -> String {
         }
     }
     out
+}
+
+/// Whether `line` is a call a signal interrupted and the kernel restarted
+/// (`= ? ERESTARTSYS`, ...): the program never saw it, and whether a signal
+/// came mid-call is the scheduler's choice, so it is left out when the
+/// process's next call is the same one again (or `restart_syscall`). An
+/// interrupted call that was not restarted (EINTR for the program) stays.
+fn restarted(line: &str, rest: &[&str]) -> bool {
+    let interrupted = line.contains("= ? ERESTART");
+    let name = |l: &str| l.split('(').next().unwrap_or("").to_string();
+    let next = rest
+        .iter()
+        .find(|l| !l.starts_with("--- ") && !l.starts_with("+++ "));
+    interrupted && next.is_some_and(|n| name(n) == name(line) || n.starts_with("restart_syscall("))
 }
 
 /// strace pads a call to column 40 before its ` = result`; a label is
@@ -282,6 +301,25 @@ mod tests {
             relabel(&trace, Some(&grep)),
             format!("{wait}P2  +++ exited with 0 +++\n")
         );
+    }
+
+    #[test]
+    fn a_call_the_kernel_restarted_is_shown_once() {
+        let trace = vec![(
+            700,
+            "wait4(701, 0x7ffd2c1c, 0, NULL)         = ? ERESTARTSYS (To be restarted if SA_RESTART is set)\n\
+             --- SIGCHLD {si_signo=SIGCHLD} ---\n\
+             wait4(701, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], 0, NULL) = 701\n\
+             read(3, 0x7ffd, 1)                      = ? ERESTARTSYS (To be restarted if SA_RESTART is set)\n\
+             --- SIGINT {si_signo=SIGINT} ---\n\
+             write(1, \"x\", 1)                        = 1\n"
+                .to_string(),
+        )];
+        let shown = relabel(&trace, None);
+        assert_eq!(shown.matches("wait4(").count(), 1, "{shown}");
+        assert!(shown.contains("WTERMSIG(s) == SIGKILL"), "{shown}");
+        // Not restarted: the program saw EINTR, so the line stays.
+        assert!(shown.contains("read(3, 0x7ffd, 1)"), "{shown}");
     }
 
     #[test]

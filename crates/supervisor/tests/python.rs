@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::survivors;
+
 const PYTHON: &str = "/usr/bin/python3";
 
 fn workspace(name: &str) -> PathBuf {
@@ -38,19 +41,6 @@ fn run(mode: &str, extra: &[&str]) -> (String, Output, Vec<String>) {
     std::fs::remove_dir_all(&dir).unwrap();
     let md = String::from_utf8_lossy(&out.stdout).into_owned();
     (md, out, survivors(&token))
-}
-
-fn survivors(token: &str) -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| {
-            let pid = e.ok()?.file_name().into_string().ok()?;
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            String::from_utf8_lossy(&cmdline)
-                .contains(token)
-                .then_some(pid)
-        })
-        .collect()
 }
 
 #[test]

@@ -3,6 +3,9 @@
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::survivors;
+
 /// Runs `supervisor fixture --exe misbehave -- MODE TOKEN` and returns its
 /// output, elapsed time, and the processes still carrying TOKEN afterwards.
 fn run(mode: &str, extra: &[&str]) -> (Output, Duration, Vec<String>) {
@@ -21,19 +24,6 @@ fn run(mode: &str, extra: &[&str]) -> (Output, Duration, Vec<String>) {
         .output()
         .unwrap();
     (out, start.elapsed(), survivors(&token))
-}
-
-fn survivors(token: &str) -> Vec<String> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| {
-            let pid = e.ok()?.file_name().into_string().ok()?;
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            String::from_utf8_lossy(&cmdline)
-                .contains(token)
-                .then_some(pid)
-        })
-        .collect()
 }
 
 fn stdout(o: &Output) -> String {

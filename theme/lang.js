@@ -10,9 +10,59 @@
     var lang = document.documentElement.getAttribute('lang') || 'en';
     var mine = all[lang] || en;
 
+    // `{name}` in `text` replaced by args[name].
+    function fill(text, args) {
+        if (!args) { return text; }
+        return text.replace(/\{([a-z-]+)\}/g, function (m, name) {
+            return Object.prototype.hasOwnProperty.call(args, name) ? String(args[name]) : m;
+        });
+    }
+
     // The text for this page's language; English when it has none.
-    window.rspT = function (key) {
-        return mine[key] || en[key] || key;
+    window.rspT = function (key, args) {
+        return fill(mine[key] || en[key] || key, args);
+    };
+
+    // The runner's messages (the `runner.` entries), each as a pattern:
+    // its English words, and `{name}` for any text it filled in.
+    var patterns = Object.keys(en).filter(function (k) {
+        return k.indexOf('runner.') === 0;
+    }).map(function (key) {
+        var names = [];
+        var source = en[key].split(/\{([a-z-]+)\}/).map(function (part, i) {
+            if (i % 2) {
+                names.push(part);
+                return '([\\s\\S]*?)';
+            }
+            return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        }).join('');
+        return { key: key, names: names, re: new RegExp('^' + source + '$') };
+    });
+
+    function runnerMessage(text) {
+        for (var i = 0; i < patterns.length; i++) {
+            var m = patterns[i].re.exec(text);
+            if (m) {
+                var args = {};
+                patterns[i].names.forEach(function (name, j) { args[name] = m[j + 1]; });
+                return window.rspT(patterns[i].key, args);
+            }
+        }
+        return null;
+    }
+
+    // A message from the runner (an error, a note on how a run ended) in
+    // this page's language. Its parts joined by "; " (an exit status and
+    // the notes after it) are looked up one by one; what has no entry (the
+    // supervisor's "exit status 0", an OS error) stays as sent.
+    window.rspRunnerText = function (text) {
+        if (mine === en || typeof text !== 'string') { return text; }
+        var whole = runnerMessage(text);
+        if (whole !== null) { return whole; }
+        return text.split('; ').map(function (part) {
+            var t = runnerMessage(part);
+            return t === null ? part : t;
+        }).join('; ');
     };
 
     // This page's path below its edition's root, from mdBook's
@@ -87,6 +137,20 @@
         document.querySelectorAll('a.next').forEach(function (a) { setLabel(a, 'chrome.next'); });
     }
 
+    // The footer's first words in this page's language, and the rest:
+    // "Ran when the book was built:" (a build), "Ran at 14:02:31:" or
+    // "Ran on 2026-12-01 at 14:02:31:" (`cargo xtask serve`).
+    function stampLabel(text) {
+        if (text.indexOf(en['block.stamp']) === 0) {
+            return { label: window.rspT('block.stamp'), rest: text.slice(en['block.stamp'].length) };
+        }
+        var m = /^Ran (?:on (\d{4}-\d\d-\d\d) )?at (\d\d:\d\d:\d\d):/.exec(text);
+        if (!m) { return null; }
+        var label = m[1] ? window.rspT('stamp.ran-on', { date: m[1], time: m[2] })
+            : window.rspT('stamp.ran-at', { time: m[2] });
+        return { label: label, rest: text.slice(m[0].length) };
+    }
+
     // The labels crates/supervisor/src/render.rs writes (in English).
     function translateBlocks() {
         document.querySelectorAll('.rsp-run').forEach(function (block) {
@@ -96,12 +160,11 @@
             if (status) { status.title = window.rspT('block.status-title'); }
             var p = block.querySelector('.rsp-stamp p');
             var first = p && p.firstChild;
-            if (first && first.nodeType === 3 && first.nodeValue.indexOf(en['block.stamp']) === 0) {
-                var stamp = window.rspT('block.stamp');
+            var stamp = first && first.nodeType === 3 ? stampLabel(first.nodeValue) : null;
+            if (stamp) {
                 // No space after a full-width colon (：).
-                var gap = /[\u3000-\u303f\uff00-\uffef]$/.test(stamp) ? '' : ' ';
-                first.nodeValue = stamp + gap +
-                    first.nodeValue.slice(en['block.stamp'].length).replace(/^\s+/, '');
+                var gap = /[\u3000-\u303f\uff00-\uffef]$/.test(stamp.label) ? '' : ' ';
+                first.nodeValue = stamp.label + gap + stamp.rest.replace(/^\s+/, '');
             }
             var about = block.querySelector('.rsp-stamp a');
             if (about && about.textContent === en['block.about']) {

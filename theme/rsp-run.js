@@ -11,8 +11,10 @@
 // button, which posts to play.rust-lang.org, never appears.
 (function () {
     'use strict';
-    function fill(s, vars) {
-        return s.replace(/\{(\w+)\}/g, function (m, k) { return vars[k] !== undefined ? String(vars[k]) : m; });
+    // rspT(key, args) (theme/lang.js) fills `{name}` in; the runner's own
+    // messages (sent in English) go through rspRunnerText.
+    function runnerText(text) {
+        return window.rspRunnerText ? window.rspRunnerText(text) : text;
     }
     var meta = document.querySelector('meta[name="rsp-runner-token"]');
     var token = meta ? meta.getAttribute('content') : '';
@@ -122,7 +124,7 @@
         marks.forEach(function (d) {
             var li = el('li', 'rsp-diag-' + d.level);
             // The program's line: the gutter's number, and rustc's.
-            var b = el('button', 'rsp-diag-goto', fill(rspT('diag.line'), { n: d.line }));
+            var b = el('button', 'rsp-diag-goto', rspT('diag.line', { n: d.line }));
             b.addEventListener('click', d.go);
             li.appendChild(b);
             li.appendChild(document.createTextNode(' ' + d.text));
@@ -155,11 +157,11 @@
         var head = el('p', 'rsp-compare-head', state === 'match' ? rspT('compare.match')
             : state === 'differs' ? rspT('compare.differs') : rspT('compare.none'));
         div.appendChild(head);
-        if (c.note) { div.appendChild(el('p', 'rsp-compare-note', c.note)); }
+        if (c.note) { div.appendChild(el('p', 'rsp-compare-note', runnerText(c.note))); }
         if (state === 'differs') {
             if (c.book_status !== c.your_status) {
                 div.appendChild(el('p', 'rsp-compare-status',
-                    fill(rspT('compare.status'), { book: c.book_status, yours: c.your_status })));
+                    rspT('compare.status', { book: c.book_status, yours: c.your_status })));
             }
             var pre = el('pre', 'rsp-diff');
             c.diff.forEach(function (l) {
@@ -172,7 +174,7 @@
             div.appendChild(el('p', 'rsp-compare-legend', rspT('compare.legend')));
             div.appendChild(pre);
             if (c.vary.length) {
-                div.appendChild(el('p', 'rsp-compare-vary', fill(rspT('compare.vary'), { n: c.vary.length })));
+                div.appendChild(el('p', 'rsp-compare-vary', rspT('compare.vary', { n: c.vary.length })));
             }
         }
         if (c.book_stamp || c.your_stamp) {
@@ -220,10 +222,10 @@
         function handle(ev) {
             switch (ev.event) {
             case 'queued':
-                state('running', fill(rspT('run.queued'), { n: ev.ahead }));
+                state('running', rspT('run.queued', { n: ev.ahead }));
                 break;
             case 'preparing':
-                state('running', ev.message + '\u2026');
+                state('running', rspT('run.preparing', { message: runnerText(ev.message) }));
                 break;
             case 'compiling':
                 state('running', rspT('run.compiling'));
@@ -233,7 +235,7 @@
                 window.rspAnsi.render(ev.ansi || ev.output, compile);
                 marks(rustMarks(ev.diagnostics || [], whole.map));
                 if (ev.ok) {
-                    state('running', fill(rspT('run.compiled'), { t: secs(ev.ms) }));
+                    state('running', rspT('run.compiled', { time: secs(ev.ms) }));
                 } else {
                     state('compile-error', rspT('run.compile-error'));
                 }
@@ -244,11 +246,11 @@
                 break;
             case 'exit':
                 if (ev.dropped > 0) {
-                    out.appendChild(document.createTextNode('\n' + fill(rspT('run.dropped'), { n: ev.dropped })));
+                    out.appendChild(document.createTextNode('\n' + rspT('run.dropped', { n: ev.dropped })));
                 }
-                var msg = ev.status + ' \u00b7 ' + fill(rspT('run.ran'), { t: secs(ev.ms) });
-                if (compiledMs !== null) { msg += ' \u00b7 ' + fill(rspT('run.compiled-in'), { t: secs(compiledMs) }); }
-                if (ev.killed.length) { msg += ' \u00b7 ' + fill(rspT('run.killed'), { n: ev.killed.length }); }
+                var msg = runnerText(ev.status) + ' \u00b7 ' + rspT('run.ran', { time: secs(ev.ms) });
+                if (compiledMs !== null) { msg += ' \u00b7 ' + rspT('run.compiled-in', { time: secs(compiledMs) }); }
+                if (ev.killed.length) { msg += ' \u00b7 ' + rspT('run.killed', { n: ev.killed.length }); }
                 msg += ' \u00b7 ' + rspT('run.here');
                 state(ev.code === 0 && !ev.killed.length ? 'ok' : 'failed', msg);
                 if (block.lang === 'python' && ev.code !== 0) { marks(pythonMarks(printed, block.file, whole.map)); }
@@ -257,7 +259,7 @@
                 comparison(box, ev);
                 break;
             case 'error':
-                state('error', ev.message);
+                state('error', runnerText(ev.message));
                 break;
             }
         }
@@ -277,9 +279,9 @@
         }).then(function (response) {
             if (!response.ok) {
                 return response.json().then(function (j) {
-                    state('error', j.error || fill(rspT('run.http'), { n: response.status }));
+                    state('error', j.error ? runnerText(j.error) : rspT('run.answered', { status: response.status }));
                 }, function () {
-                    state('error', fill(rspT('run.http'), { n: response.status }));
+                    state('error', rspT('run.answered', { status: response.status }));
                 });
             }
             var reader = response.body.getReader();
@@ -301,7 +303,7 @@
             }
             return pump();
         }).catch(function (e) {
-            state('error', rspT('run.unreachable') + ' ' + e.message);
+            state('error', rspT('run.no-answer', { cmd: '`cargo xtask serve`', error: e.message }));
         }).then(function () {
             box.setAttribute('data-done', '');
             setBusy(false);
@@ -324,7 +326,9 @@
             credentials: 'same-origin'
         }).then(function (r) {
             if (!r.ok) {
-                return r.json().then(function (j) { throw new Error(j.error || String(r.status)); });
+                return r.json().then(function (j) {
+                    throw new Error(j.error ? runnerText(j.error) : rspT('run.answered', { status: r.status }));
+                });
             }
             return r.blob().then(function (b) {
                 var a = el('a');

@@ -137,7 +137,10 @@ pub fn render_from_store(
     config: Option<ConfigEdit>,
 ) -> Result<Rendered> {
     let stamp = store.meta.stamp.clone();
+    // A replay of a serve render (`reuse`) says when each block ran, as it did.
+    let say_when = store.meta.mode == "reuse";
     let mut r = Render::new(dest, Mode::Replay(store), stamp);
+    r.say_when = say_when;
     r.before = before;
     r.config = config;
     render(root, r)

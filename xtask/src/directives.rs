@@ -256,7 +256,8 @@ impl Page<'_> {
                 });
                 r
             });
-            r.markdown = self.markdown(r.block.as_ref(), &r.key, None);
+            let at = Some(r.ran_at.as_str()).filter(|a| !a.is_empty());
+            r.markdown = self.markdown(r.block.as_ref(), &r.key, at);
             return r;
         }
         let key = args

@@ -13,12 +13,22 @@ use anyhow::{Context, Result};
 /// Makes `dest` hold exactly what `from` holds. Returns how many files were
 /// written or removed.
 pub fn sync(from: &Path, dest: &Path) -> Result<usize> {
+    sync_keeping(from, dest, &[])
+}
+
+/// [`sync`], but the top-level entries named in `alone` are left as they
+/// are in `dest`, whatever `from` holds (the translated editions' folders,
+/// published on their own after the English pages).
+pub fn sync_keeping(from: &Path, dest: &Path, alone: &[String]) -> Result<usize> {
     std::fs::create_dir_all(dest).with_context(|| format!("creating {}", dest.display()))?;
     let mut changed = 0;
-    let mut keep: HashSet<OsString> = HashSet::new();
+    let mut keep: HashSet<OsString> = alone.iter().map(OsString::from).collect();
     for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let entry = entry?;
         let name = entry.file_name();
+        if alone.iter().any(|a| OsString::from(a) == name) {
+            continue;
+        }
         let (src, dst) = (entry.path(), dest.join(&name));
         keep.insert(name);
         if entry.file_type()?.is_dir() {
@@ -84,6 +94,16 @@ mod tests {
             "two"
         );
         assert!(!dest.join("part/a.html").exists() && !dest.join("old").exists());
+        // An edition's folder is left alone, whether `from` has one or not.
+        std::fs::create_dir_all(dest.join("zh-TW")).unwrap();
+        std::fs::write(dest.join("zh-TW/index.html"), "served").unwrap();
+        std::fs::create_dir_all(from.join("zh-TW")).unwrap();
+        std::fs::write(from.join("zh-TW/index.html"), "older").unwrap();
+        assert_eq!(sync_keeping(&from, &dest, &["zh-TW".into()]).unwrap(), 0);
+        assert_eq!(
+            std::fs::read_to_string(dest.join("zh-TW/index.html")).unwrap(),
+            "served"
+        );
         std::fs::remove_dir_all(&base).unwrap();
     }
 }

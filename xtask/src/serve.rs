@@ -6,7 +6,10 @@
 //! sources, environment stamp) did not change, so a prose edit runs
 //! nothing and a snippet edit re-runs only that snippet's directives. Each
 //! block says when it ran. The records are in `target/outputs/serve/`,
-//! also reused by the next `cargo xtask serve`.
+//! also reused by the next `cargo xtask serve`. The translated editions
+//! (po/i18n.toml) are rendered from each rebuild's records after the
+//! English pages are published, so an English page is not kept waiting;
+//! a change to a catalog (po/) re-renders only the editions.
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -20,7 +23,7 @@ use crate::book::{self, Render};
 use crate::directives::Mode;
 use crate::hash::Hashes;
 use crate::store::Store;
-use crate::{chapters, checks, lint, procs, publish, python, stamp};
+use crate::{chapters, checks, i18n, lint, procs, publish, python, stamp};
 
 /// How long the tree must be quiet before a rebuild starts: an editor's
 /// save is often a write, a rename and a chmod.
@@ -43,7 +46,10 @@ pub struct Loop {
 
 /// What one rebuild did.
 pub struct Rebuilt {
+    /// Until the English pages were published.
     pub took: Duration,
+    /// Then the translated editions.
+    pub editions: Duration,
     pub ran: usize,
     pub reused: usize,
     pub run_ms: f64,
@@ -103,18 +109,43 @@ impl Loop {
             &staging,
             &chapters::load(&self.root)?,
         )?);
-        publish::sync(&staging, &self.root.join("book"))?;
+        let editions = edition_dirs(&self.root);
+        publish::sync_keeping(&staging, &self.root.join("book"), &editions)?;
         rendered.store.save(&self.root, "serve")?;
         self.hashes.save(&Hashes::cache_file(&self.root))?;
         let meta = rendered.store.meta.clone();
         self.previous = rendered.store;
+        let english = start.elapsed();
+        problems.extend(self.rebuild_editions()?);
         Ok(Rebuilt {
-            took: start.elapsed(),
+            took: english,
+            editions: start.elapsed() - english,
             ran: meta.ran,
             reused: meta.reused,
             run_ms: meta.run_ms,
             problems,
         })
+    }
+
+    /// Renders the translated editions from the last rebuild's records into
+    /// the staging folder (beside its English pages) and publishes each to
+    /// book/<dir>/. A catalog that does not parse is a problem reported,
+    /// not the end of the serve: the English pages stay served.
+    pub fn rebuild_editions(&mut self) -> Result<Vec<String>> {
+        let staging = book::staging_dir(&self.root, "serve");
+        let chapters = chapters::load(&self.root)?;
+        let problems = match i18n::render_editions(&self.root, &self.previous, &staging, &chapters)
+        {
+            Ok(p) => p,
+            Err(e) => return Ok(vec![format!("{e:#}")]),
+        };
+        for dir in edition_dirs(&self.root) {
+            let from = staging.join(&dir);
+            if from.is_dir() {
+                publish::sync(&from, &self.root.join("book").join(&dir))?;
+            }
+        }
+        Ok(problems)
     }
 }
 
@@ -122,11 +153,12 @@ fn report(what: &str, r: &Result<Rebuilt>) {
     match r {
         Ok(r) => {
             eprintln!(
-                "xtask: serve: {what} in {:.2} s: {} output(s) run ({:.2} s of it theirs), {} reused",
+                "xtask: serve: {what} in {:.2} s: {} output(s) run ({:.2} s of it theirs), {} reused; translations {:.2} s more",
                 r.took.as_secs_f64(),
                 r.ran,
                 r.run_ms / 1e3,
-                r.reused
+                r.reused,
+                r.editions.as_secs_f64()
             );
             for p in &r.problems {
                 eprintln!("  {p}");
@@ -195,7 +227,24 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
                 if now == seen {
                     continue;
                 }
+                let catalogs = only_catalogs(root, &seen, &now);
                 seen = now;
+                if catalogs {
+                    let started = Instant::now();
+                    match lp.rebuild_editions() {
+                        Ok(problems) => {
+                            eprintln!(
+                                "xtask: serve: re-rendered the translations in {:.2} s",
+                                started.elapsed().as_secs_f64()
+                            );
+                            for p in &problems {
+                                eprintln!("  {p}");
+                            }
+                        }
+                        Err(e) => eprintln!("xtask: serve: the translations failed: {e:#}"),
+                    }
+                    continue;
+                }
                 let r = lp.rebuild(Some(&slugs));
                 report("rebuilt", &r);
                 kill_strays(runner_pid);
@@ -233,7 +282,7 @@ fn runner_command(root: &Path, port: u16) -> std::process::Command {
     runner
 }
 
-/// Watches what the book is made of: src/, snippets/, theme/, book.toml.
+/// Watches what the book is made of: src/, snippets/, theme/, po/, book.toml.
 fn watch(
     root: &Path,
     tx: mpsc::Sender<Event>,
@@ -258,6 +307,7 @@ fn watch(
         ("src", RecursiveMode::Recursive),
         ("snippets", RecursiveMode::Recursive),
         ("theme", RecursiveMode::Recursive),
+        ("po", RecursiveMode::Recursive),
         ("book.toml", RecursiveMode::NonRecursive),
     ] {
         let p = root.join(path);
@@ -271,10 +321,13 @@ fn watch(
     Ok(debouncer)
 }
 
+/// A file's name, size and mtime.
+type Stat = (PathBuf, u64, i64, i64);
+
 /// Name, size and mtime of every file the book is made of.
-fn fingerprint(root: &Path) -> Vec<(PathBuf, u64, i64, i64)> {
+fn fingerprint(root: &Path) -> Vec<Stat> {
     use std::os::unix::fs::MetadataExt;
-    fn walk(dir: &Path, out: &mut Vec<(PathBuf, u64, i64, i64)>) {
+    fn walk(dir: &Path, out: &mut Vec<Stat>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -292,7 +345,7 @@ fn fingerprint(root: &Path) -> Vec<(PathBuf, u64, i64, i64)> {
         }
     }
     let mut out = Vec::new();
-    for d in ["src", "snippets", "theme"] {
+    for d in ["src", "snippets", "theme", "po"] {
         walk(&root.join(d), &mut out);
     }
     if let Ok(meta) = std::fs::metadata(root.join("book.toml")) {
@@ -344,6 +397,25 @@ fn relevant(root: &Path, paths: &[PathBuf]) -> Option<Vec<String>> {
     any.then_some(slugs)
 }
 
+/// The translated editions' folders under book/ (po/i18n.toml).
+fn edition_dirs(root: &Path) -> Vec<String> {
+    i18n::config::editions(root)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| e.dir)
+        .collect()
+}
+
+/// Whether every file that changed between two fingerprints is a catalog
+/// (po/): then only the translated editions need rendering again. (The
+/// watcher's paths cannot tell: inotify reports reads too, and a batch
+/// often holds every file a rebuild read.)
+fn only_catalogs(root: &Path, before: &[Stat], now: &[Stat]) -> bool {
+    let (a, b): (HashSet<&Stat>, HashSet<&Stat>) = (before.iter().collect(), now.iter().collect());
+    let mut changed = a.symmetric_difference(&b).peekable();
+    changed.peek().is_some() && changed.all(|s| s.0.starts_with(root.join("po")))
+}
+
 /// Kills and reaps any child but the runner: a process a rebuild left
 /// re-parented to us (each supervisor reaps its own snippet's tree).
 fn kill_strays(runner: i32) {
@@ -382,5 +454,12 @@ mod tests {
         );
         assert_eq!(relevant(&root, &[p("src/processes/.zombie.md.swp")]), None);
         assert_eq!(relevant(&root, &[p("snippets/zombie/target/x")]), None);
+        let stat = |path: &str, mtime: i64| (p(path), 1, mtime, 0);
+        let before = [stat("po/zh-TW.po", 1), stat("src/about.md", 1)];
+        let po = [stat("po/zh-TW.po", 2), stat("src/about.md", 1)];
+        let both = [stat("po/zh-TW.po", 2), stat("src/about.md", 2)];
+        assert!(only_catalogs(&root, &before, &po));
+        assert!(!only_catalogs(&root, &before, &both));
+        assert!(!only_catalogs(&root, &before, &before));
     }
 }

@@ -1,9 +1,10 @@
 //! The pinned book tools as binaries, for readers who want plain `mdbook
-//! build` / `serve` / `test`. Their versions live in one place, the
-//! workspace Cargo.toml (`=` pins), where xtask links them as libraries;
-//! `cargo xtask tools` builds the two binaries from that same lock and
+//! build` / `serve` / `test` (and mdbook-i18n-helpers' `mdbook-xgettext`
+//! and `mdbook-gettext` for the zh-TW edition). Their versions live in one
+//! place, the workspace Cargo.toml (`=` pins), where xtask links them as
+//! libraries; `cargo xtask tools` builds the binaries from that same lock and
 //! compiled dependencies (`cargo build -p mdbook --bin mdbook`, seconds
-//! once xtask is built, where two `cargo install`s took minutes) and copies
+//! once xtask is built, where `cargo install`s took minutes) and copies
 //! them into a versioned cache folder outside the clone. A user's own
 //! global mdbook is never touched.
 use std::path::{Path, PathBuf};
@@ -11,7 +12,22 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-pub const TOOLS: [&str; 2] = ["mdbook", "mdbook-cmdrun"];
+/// The pinned packages, each with the binaries built from it.
+pub const TOOLS: [(&str, &[&str]); 3] = [
+    ("mdbook", &["mdbook"]),
+    ("mdbook-cmdrun", &["mdbook-cmdrun"]),
+    (
+        "mdbook-i18n-helpers",
+        &["mdbook-xgettext", "mdbook-gettext"],
+    ),
+];
+
+/// Every binary of [`TOOLS`].
+fn binaries() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TOOLS
+        .iter()
+        .flat_map(|(package, bins)| bins.iter().map(move |b| (*package, *b)))
+}
 
 pub struct Tools {
     pub bin_dir: PathBuf,
@@ -72,25 +88,32 @@ pub fn pin(root: &Path, name: &str) -> Result<String> {
     }
 }
 
-/// Builds the two binaries if needed and copies them into the tools folder;
-/// returns where they are.
+/// Builds the binaries if needed and copies them into the tools folder
+/// (one per set of pinned versions); returns where they are.
 pub fn ensure(root: &Path) -> Result<Tools> {
-    let (md, cmdrun) = (pin(root, "mdbook")?, pin(root, "mdbook-cmdrun")?);
-    let bin_dir = cache_home()?
-        .join(format!("mdbook-{md}_mdbook-cmdrun-{cmdrun}"))
-        .join("bin");
+    let mut versions = Vec::new();
+    for (package, _) in TOOLS {
+        versions.push(format!("{package}-{}", pin(root, package)?));
+    }
+    let bin_dir = cache_home()?.join(versions.join("_")).join("bin");
     let mut cmd = crate::procs::cargo();
     // With xtask in the selection, as everywhere: the same features, so the
-    // libraries xtask links are reused and only the two binaries are new.
+    // libraries xtask links are reused and only the binaries are new.
     cmd.current_dir(root)
         .args(["build", "--quiet", "-p", "xtask", "--bin", "xtask"]);
-    for t in TOOLS {
-        cmd.args(["-p", t, "--bin", t]);
+    for (package, bins) in TOOLS {
+        cmd.args(["-p", package]);
+        for b in bins {
+            cmd.args(["--bin", b]);
+        }
     }
-    crate::procs::run("building the pinned mdbook and mdbook-cmdrun", &mut cmd)?;
+    crate::procs::run(
+        "building the pinned mdbook, mdbook-cmdrun and mdbook-i18n-helpers",
+        &mut cmd,
+    )?;
     std::fs::create_dir_all(&bin_dir).with_context(|| format!("creating {}", bin_dir.display()))?;
     let built = supervisor::locate::target_dir(root).join("debug");
-    for t in TOOLS {
+    for (_, t) in binaries() {
         let (from, to) = (built.join(t), bin_dir.join(t));
         if !crate::publish::same_file(&from, &to) {
             let tmp = bin_dir.join(format!(".{t}.new"));
@@ -110,14 +133,15 @@ mod tests {
     use super::*;
 
     /// The pins are what Cargo.lock holds, and the lock holds one mdbook:
-    /// mdbook-cmdrun's own dependency is the same compile as xtask's.
+    /// mdbook-cmdrun's and mdbook-i18n-helpers' own dependency is the same
+    /// compile as xtask's.
     #[test]
     fn the_pins_are_the_locked_versions_and_there_is_one_mdbook() {
         let root = crate::root::workspace_root().unwrap();
         let lock: toml::Table =
             toml::from_str(&std::fs::read_to_string(root.join("Cargo.lock")).unwrap()).unwrap();
         let packages = lock["package"].as_array().unwrap();
-        for t in TOOLS {
+        for (t, _) in TOOLS {
             let versions: Vec<&str> = packages
                 .iter()
                 .filter(|p| p["name"].as_str() == Some(t))

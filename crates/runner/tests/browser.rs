@@ -698,6 +698,8 @@ fn without_the_link_the_page_is_locked() {
                 .unwrap();
             let text = text.as_str().unwrap_or("").to_string();
             assert!(text.contains("Open the link from your terminal"), "{text}");
+            // And in Chinese, for the zh-TW edition's readers.
+            assert!(text.contains("請開啟終端機裡的連結"), "{text}");
             assert!(text.contains("cargo xtask serve"), "{text}");
             let source = c.source().await.unwrap();
             assert!(!source.contains("rsp-runner-token"), "{source}");
@@ -748,14 +750,17 @@ fn pages_load_at_once_beside_300_idle_connections() {
     drop(idle);
 }
 
+/// The zh-TW edition's twin of PAGE (po/i18n.toml's `dir`).
+const ZH_PAGE: &str = "zh-TW/processes/zombie.html";
+
 #[test]
 #[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
-fn the_zh_tw_edition_speaks_its_language_and_keeps_the_same_edits() {
+fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
     in_browser(async |c, url| {
         open(c, &url).await;
         type_over(c, "spawned", "BOTH-EDITIONS").await;
-        let twin = url.replace("/processes/", "/zh-TW/processes/");
-        open(c, &twin).await;
+        let url = url.replace(PAGE, ZH_PAGE);
+        open(c, &url).await;
         assert!(
             text(c).await.contains("BOTH-EDITIONS"),
             "the edit is not in the zh-TW page"
@@ -781,5 +786,38 @@ fn the_zh_tw_edition_speaks_its_language_and_keeps_the_same_edits() {
                 "已修改"
             ])
         );
+        click(c, &format!("{RUST} .rsp-run-button")).await;
+        let (state, status, compile, out) = result(c).await;
+        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        assert!(out.starts_with("BOTH-EDITIONS `true` as pid "), "{out}");
+        // The status line in theme/strings.js's zh-Hant-TW words around the
+        // supervisor's own ("exit status 0", as in the output blocks).
+        assert!(status.starts_with("exit status 0 · 執行 "), "{status}");
+        assert!(status.ends_with(" · 在這台機器上"), "{status}");
+        // The runner's messages (sent in English) as the page shows them.
+        let shown = js(
+            c,
+            "return [rspRunnerText(arguments[0]), rspRunnerText(arguments[1]), rspRunnerText(arguments[2])];",
+            vec![
+                json!("there is no snippet crate `snippets/x`"),
+                json!("exit status 137; the memory bound (256 MiB for all its processes) killed 1 process(es)"),
+                json!("an OS error nobody listed"),
+            ],
+        )
+        .await;
+        assert_eq!(
+            shown,
+            json!([
+                "沒有 `snippets/x` 這個 snippet crate",
+                "exit status 137; 記憶體上限（所有 process 合計 256 MiB）kill 了 1 個 process",
+                "an OS error nobody listed"
+            ])
+        );
+        type_over(c, "let pid = child", "let pid: bool = child").await;
+        click(c, &format!("{RUST} .rsp-run-button")).await;
+        let (state, status, compile, _) = result(c).await;
+        assert_eq!(state, "compile-error", "{status}");
+        assert!(status.starts_with("無法編譯"), "{status}");
+        assert!(compile.contains("error[E0308]"), "{compile}");
     });
 }

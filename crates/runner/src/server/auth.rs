@@ -54,12 +54,17 @@ fn take_token(query: &str) -> (Option<&str>, String) {
     (token, rest.join("&"))
 }
 
-fn page(status: StatusCode, title: &str, text: &str) -> Response {
+/// A page in English and, below it, in Traditional Chinese (the book's
+/// zh-TW edition is served here too; these pages carry no script, so
+/// theme/strings.js cannot translate them).
+fn page(status: StatusCode, title: &str, text: &str, zh: (&str, &str)) -> Response {
+    let (zh_title, zh_text) = zh;
     let html = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <style>body{{font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5}}\
          code{{background:#eee;padding:0 .2em}}</style></head>\
-         <body><h1>{title}</h1>{text}</body></html>\n"
+         <body><h1>{title}</h1>{text}\
+         <hr><section lang=\"zh-Hant-TW\"><h1>{zh_title}</h1>{zh_text}</section></body></html>\n"
     );
     (
         status,
@@ -85,6 +90,16 @@ fn locked(app: &App) -> Response {
              <code>http://127.0.0.1:{}/?token=…</code> and open that link.</p>\
              <p>The token changes at every start, so an old link or tab needs the new one.</p>",
             app.port
+        ),
+        (
+            "請開啟終端機裡的連結",
+            &format!(
+                "<p>這是 <em>Rust Systems Playground</em> 的本機 runner。它只為開啟過它啟動時印出的連結的瀏覽器提供本書並執行程式：\
+                 請在執行 <code>cargo xtask serve</code> 的終端機裡找到含有 \
+                 <code>http://127.0.0.1:{}/?token=…</code> 的那一行，開啟那個連結。</p>\
+                 <p>token 每次啟動都會改變，所以舊的連結或分頁需要新的連結。</p>",
+                app.port
+            ),
         ),
     )
 }
@@ -150,6 +165,11 @@ async fn check(app: &App, req: Request, next: Next) -> Response {
                 "<p>The token in this link is not the one the runner printed when it started \
                  this time (it changes at every start). Open the link in the terminal where \
                  <code>cargo xtask serve</code> runs.</p>",
+                (
+                    "這個連結來自另一次啟動",
+                    "<p>這個連結裡的 token 不是 runner 這次啟動時印出的那一個（每次啟動都會改變）。\
+                     請開啟執行 <code>cargo xtask serve</code> 的終端機裡的連結。</p>",
+                ),
             );
         }
         // One leading slash: `//host` would be a link to another site.

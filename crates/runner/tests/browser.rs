@@ -680,6 +680,17 @@ fn a_python_block_is_edited_and_run_in_the_sandbox() {
         let text = out[1].as_str().unwrap_or("");
         assert!(text.starts_with("EDITED PYTHON\npid: "), "{text}");
         assert!(text.contains("exists: True (state Z)"), "{text}");
+        let _ = c.set_window_size(driver::WIDTH, 1100).await;
+        js(
+            c,
+            "const p = document.querySelector('pre.rsp-editable:has(> code[data-lang=python])');\
+             window.scrollTo(0, p.getBoundingClientRect().top + window.scrollY - 60);",
+            vec![],
+        )
+        .await;
+        if let Ok(png) = c.screenshot().await {
+            let _ = std::fs::write(work_dir().join("python-edited-and-run.png"), png);
+        }
     });
 }
 

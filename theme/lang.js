@@ -173,9 +173,29 @@
         });
     }
 
+    // mdBook's searcher.js writes the results header in English each time
+    // the query changes; it is rewritten here as it appears.
+    function translateSearchHeader() {
+        var header = document.getElementById('searchresults-header');
+        if (!header || !window.MutationObserver) { return; }
+        var found = /^(\d+) search results? for '([\s\S]*)':$/;
+        var none = /^No search results for '([\s\S]*)'\.$/;
+        new MutationObserver(function () {
+            var text = header.textContent;
+            var m = found.exec(text);
+            if (m) {
+                header.textContent = window.rspT(m[1] === '1' ? 'search.one' : 'search.many', { n: m[1], term: m[2] });
+                return;
+            }
+            m = none.exec(text);
+            if (m) { header.textContent = window.rspT('search.none', { term: m[1] }); }
+        }).observe(header, { childList: true, characterData: true, subtree: true });
+    }
+
     switcher();
     if (mine !== en) {
         translateChrome();
         translateBlocks();
+        translateSearchHeader();
     }
 })();

@@ -7,6 +7,7 @@
 // `edition.dir` is the edition's folder under book/; `edition.name` and
 // `edition.read` label the link to it from the other editions. `{name}`
 // is filled in by the script (rspT('run.ran', {time: '0.12 s'})). The
+// `search.` entries are the results header of mdBook's searcher.js. The
 // `stamp.` entries are the footer's words under `cargo xtask serve`
 // (xtask/src/directives.rs, `when`). The `runner.` entries are the messages crates/runner sends to the page, in
 // its English words, `{name}` standing for what it fills in (which stays as
@@ -44,6 +45,9 @@ window.rspStrings = {
     "reload.button": "Reload",
     "chrome.search-placeholder": "Search this book ...",
     "chrome.search": "Search. (Shortkey: s)",
+    "search.one": "1 search result for '{term}':",
+    "search.many": "{n} search results for '{term}':",
+    "search.none": "No search results for '{term}'.",
     "chrome.toc": "Toggle Table of Contents",
     "chrome.theme": "Change theme",
     "chrome.print": "Print this book",
@@ -152,6 +156,9 @@ window.rspStrings = {
     "reload.button": "重新載入",
     "chrome.search-placeholder": "搜尋本書…",
     "chrome.search": "搜尋（快捷鍵：s）",
+    "search.one": "找到 1 筆「{term}」的搜尋結果：",
+    "search.many": "找到 {n} 筆「{term}」的搜尋結果：",
+    "search.none": "找不到「{term}」的搜尋結果。",
     "chrome.toc": "開關目錄",
     "chrome.theme": "切換佈景主題",
     "chrome.print": "列印本書",

@@ -562,11 +562,21 @@ async fn check_search(
         let v = client
             .execute(
                 "return { done: document.getElementById('searchresults-header').textContent.trim() !== '', \
+                          header: document.getElementById('searchresults-header').textContent, \
                           links: Array.from(document.querySelectorAll('#searchresults a')).map(a => a.getAttribute('href')) };",
                 vec![],
             )
             .await?;
         if v["done"] == Value::Bool(true) || Instant::now() > deadline {
+            // A translated edition says how many results in its language
+            // (theme/lang.js rewrites mdBook's English header).
+            let header = v["header"].as_str().unwrap_or_default();
+            if cfg.lang != "en" && header.contains("search result") {
+                report.problems.push(format!(
+                    "search in {}: the results header is in English: {header:?}",
+                    cfg.edition
+                ));
+            }
             break strings(&v["links"]);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -830,5 +830,44 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
         assert_eq!(state, "compile-error", "{status}");
         assert!(status.starts_with("無法編譯"), "{status}");
         assert!(compile.contains("error[E0308]"), "{compile}");
+        // A missing page under /zh-TW/ is the edition's own 404 page (asked
+        // outside the browser, which would log the 404 as a console error).
+        let port: u16 = url
+            .trim_start_matches("http://127.0.0.1:")
+            .split('/')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap();
+        let token = url_token(c).await;
+        // The client blocks: not on this runtime's thread.
+        let r = std::thread::spawn(move || {
+            runner::client::Client::new(([127, 0, 0, 1], port).into()).request(
+                "GET",
+                "/zh-TW/no-such-page.html",
+                &[("x-rsp-token", &token)],
+                b"",
+            )
+        })
+        .join()
+        .unwrap()
+        .unwrap();
+        assert_eq!(r.status, 404);
+        assert!(
+            r.text().contains("<html lang=\"zh-Hant-TW\""),
+            "{}",
+            r.text()
+        );
     });
+}
+
+/// The runner's token, as the page it served carries it.
+async fn url_token(c: &Client) -> String {
+    let v: Value = c
+        .execute(
+            "return document.querySelector('meta[name=\"rsp-runner-token\"]').content;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
 }

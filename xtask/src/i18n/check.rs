@@ -156,11 +156,18 @@ pub fn edition_is_complete(
         .map(|m| m.msgid())
         .filter(|id| !fresh_ids.contains(id))
         .collect();
-    if !stale.is_empty() {
+    // Each named (the first few), so a reviewer can find them in the catalog.
+    const NAMED: usize = 5;
+    for id in stale.iter().take(NAMED) {
         f.problems.push(format!(
-            "{po_name}: {} entr(y/ies) for English text that is no longer in the book, e.g. {} (run `cargo xtask i18n update`)",
-            stale.len(),
-            extract::shown(stale[0])
+            "{po_name}: an entry for English text that is no longer in the book (run `cargo xtask i18n update`): {}",
+            extract::shown(id)
+        ));
+    }
+    if stale.len() > NAMED {
+        f.problems.push(format!(
+            "{po_name}: and {} more entries for English text that is no longer in the book",
+            stale.len() - NAMED
         ));
     }
     let behind: Vec<String> = counts

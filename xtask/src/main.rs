@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: everything a contributor or CI runs.
 #![deny(clippy::unwrap_used)]
 
+mod actionlint;
 mod bench;
 mod book;
 mod browser;

@@ -275,7 +275,9 @@ fn runner_command(root: &Path, port: u16) -> std::process::Command {
         .arg("serve")
         .arg("--root")
         .arg(root)
-        .args(["--port", &port.to_string()]);
+        .args(["--port", &port.to_string()])
+        // Compare readers' runs with the records of the book it serves.
+        .args(["--store", "serve"]);
     procs::die_with_us(&mut runner);
     runner
 }

@@ -9,13 +9,13 @@ use anyhow::{Context, Result};
 use anyhow::bail;
 use mdbook::{Config, MDBook};
 
-use crate::{book, browser, drift, i18n, links, lint, plain, procs, python};
+use crate::{actionlint, book, browser, drift, i18n, links, lint, plain, procs, python};
 
 pub fn run(root: &Path) -> Result<()> {
     let started = Instant::now();
     // Before `cargo test`: the supervisor's tests run Python programs.
     python::ensure(root)?;
-    let steps: [(&str, &dyn Fn() -> Result<()>); 12] = [
+    let steps: [(&str, &dyn Fn() -> Result<()>); 13] = [
         ("cargo fmt --check", &|| {
             procs::run(
                 "cargo fmt",
@@ -50,6 +50,7 @@ pub fn run(root: &Path) -> Result<()> {
         }),
         ("pytest (snippets/*/python)", &|| python::pytest(root)),
         ("directive lint", &|| lint::run(root)),
+        ("actionlint (.github/workflows)", &|| actionlint::run(root)),
         ("translations (po/)", &|| i18n::check(root)),
         ("book build", &|| book::build(root).map(|_| ())),
         ("link check", &|| {

@@ -36,6 +36,7 @@ impl Reply {
 }
 
 /// One event of a run and when it arrived, counted from the request.
+#[derive(Debug, Clone)]
 pub struct Timed {
     pub event: Event,
     pub at: Duration,

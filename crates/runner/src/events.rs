@@ -4,6 +4,8 @@
 //! and passes the job's lines through unchanged.
 use serde::{Deserialize, Serialize};
 
+pub use crate::diagnostics::Diagnostic;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -16,11 +18,17 @@ pub enum Event {
         message: String,
     },
     Compiling,
-    /// rustc finished. `output` is what it printed, as rustc prints it.
+    /// rustc finished. `output` is what it printed, as rustc prints it
+    /// without colours; `ansi` the same with them; `diagnostics` each error
+    /// and warning with its line in the program sent.
     Compiled {
         ok: bool,
         output: String,
         ms: u64,
+        #[serde(default)]
+        ansi: String,
+        #[serde(default)]
+        diagnostics: Vec<Diagnostic>,
     },
     /// A piece of the program's stdout and stderr, in the order written.
     Output {
@@ -44,6 +52,9 @@ pub enum Event {
     Error {
         message: String,
     },
+    /// After the exit of an unchanged block: its output beside the book's
+    /// (`compare.rs`). Sent by the server, never by a job.
+    Compare(Box<crate::compare::Comparison>),
 }
 
 impl Event {
@@ -74,6 +85,8 @@ mod tests {
             ok: false,
             output: "error[E0308]: mismatched types\n".into(),
             ms: 12,
+            ansi: String::new(),
+            diagnostics: Vec::new(),
         };
         let line = e.line();
         assert!(

@@ -44,6 +44,9 @@ pub struct RunSpec {
     pub exe: PathBuf,
     /// argv[0]: the snippet's name, as `cargo run` would show it.
     pub arg0: String,
+    /// The rest of argv (a Python run: the program's path).
+    #[serde(default)]
+    pub args: Vec<String>,
     pub cwd: PathBuf,
     pub env: Vec<(String, String)>,
     pub timeout_ms: u64,
@@ -158,26 +161,32 @@ fn compile(c: &CompileSpec) {
     };
     match supervise(cmd, &limits) {
         Ok(o) => {
-            let mut output = text(&o.output, o.dropped);
+            let parsed = crate::diagnostics::parse(&text(&o.output, o.dropped), "src/main.rs");
+            let (mut output, mut ansi) = (parsed.plain, parsed.ansi);
+            let mut note = String::new();
             let ok = match o.ending {
                 Ending::Exited(0) => true,
                 Ending::Exited(_) => false,
                 Ending::TimedOut => {
-                    output.push_str(&format!(
+                    note = format!(
                         "\n[runner: rustc was stopped after {} s]",
                         c.timeout_ms / 1000
-                    ));
+                    );
                     false
                 }
                 Ending::Signaled(s) => {
-                    output.push_str(&format!("\n[runner: rustc was killed by {s}]"));
+                    note = format!("\n[runner: rustc was killed by {s}]");
                     false
                 }
             };
+            output.push_str(&note);
+            ansi.push_str(&note);
             emit(&Event::Compiled {
                 ok,
                 output,
                 ms: o.elapsed.as_millis() as u64,
+                ansi,
+                diagnostics: parsed.diagnostics,
             });
         }
         Err(e) => emit(&Event::Error {
@@ -189,6 +198,7 @@ fn compile(c: &CompileSpec) {
 fn run(r: &RunSpec) {
     let mut cmd = Command::new(&r.exe);
     cmd.arg0(&r.arg0)
+        .args(&r.args)
         .current_dir(&r.cwd)
         .env_clear()
         .envs(r.env.iter().map(|(k, v)| (k, v)));
@@ -300,6 +310,7 @@ mod tests {
         let spec = JobSpec::Run(RunSpec {
             exe: "/rsp/bin/x".into(),
             arg0: "x".into(),
+            args: vec![],
             cwd: "/tmp".into(),
             env: vec![],
             timeout_ms: 1,

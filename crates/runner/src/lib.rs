@@ -9,10 +9,13 @@
 
 pub mod bench;
 pub mod client;
+pub mod compare;
+pub mod diagnostics;
 pub mod events;
 pub mod job;
 pub mod prepare;
 pub mod procs;
+pub mod project;
 pub mod run;
 pub mod sandbox;
 pub mod server;

@@ -51,6 +51,11 @@ enum Cmd {
         /// Task (process and thread) bound of a run.
         #[arg(long, default_value_t = 64)]
         tasks: u64,
+        /// The output store an unchanged block's run is compared with: a
+        /// name under target/outputs/ (build: `cargo xtask build`; serve:
+        /// what `cargo xtask serve` shows) or a folder.
+        #[arg(long, default_value = "build")]
+        store: PathBuf,
     },
     /// Time edit -> first output through the runner, beside cargo build and a direct run.
     Bench {
@@ -108,10 +113,12 @@ fn run(cmd: Cmd) -> Result<()> {
             no_warm,
             sandbox,
             memory_mib,
+            store,
             tasks,
         } => {
             let root = root(r)?;
             let mut cfg = runner::server::Config::new(&root);
+            cfg.store = store;
             if let Some(b) = book {
                 cfg.book = b;
             }

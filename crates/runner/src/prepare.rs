@@ -156,8 +156,10 @@ impl Plan {
             "--crate-type",
             "bin",
             "--emit=link",
-            "--color",
-            "never",
+            // Diagnostics as JSON, each with rustc's coloured rendering
+            // (diagnostics.rs): the page marks the lines the reader sees.
+            "--error-format=json",
+            "--json=diagnostic-rendered-ansi",
             // As cargo's dev profile with `debug = 0`: no debug info.
             "-C",
             "debuginfo=0",
@@ -326,7 +328,7 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 
 /// The scratch package's [dependencies]: the ALWAYS crates and the snippet's
 /// own, with `workspace = true` resolved and paths made absolute.
-fn scratch_deps(
+pub(crate) fn scratch_deps(
     manifest: &toml::Table,
     ws_deps: &toml::Table,
     root: &Path,

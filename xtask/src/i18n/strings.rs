@@ -2,7 +2,8 @@
 //! per edition, keyed by `<html lang>`. Every edition must have every key
 //! of the English table, the English output-block labels must be the ones
 //! crates/supervisor/src/render.rs writes (theme/lang.js finds them by
-//! that text), every key the theme's scripts ask for must exist, and the
+//! that text), every key the theme's scripts (theme/*.js, *.hbs) ask for
+//! must exist, and the
 //! `runner.` entries must be exactly the messages crates/runner sends to
 //! the page (`runner_messages`), so a new message gets its translation.
 use std::collections::BTreeMap;
@@ -73,7 +74,14 @@ pub fn problems(root: &Path, editions: &[Edition]) -> Result<Vec<String>> {
     }
     out.extend(runner_problems(root, en)?);
     let call = Regex::new(r#"\brspT\(\s*'([^']+)'"#)?;
-    for name in ["theme/lang.js", "theme/head.hbs"] {
+    let mut scripts: Vec<String> = std::fs::read_dir(root.join("theme"))
+        .context("reading theme/")?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| (n.ends_with(".js") && n != "strings.js") || n.ends_with(".hbs"))
+        .map(|n| format!("theme/{n}"))
+        .collect();
+    scripts.sort();
+    for name in &scripts {
         let text = std::fs::read_to_string(root.join(name)).unwrap_or_default();
         for c in call.captures_iter(&text) {
             if !en.contains_key(&c[1]) {
@@ -94,13 +102,13 @@ fn shape(text: &str) -> String {
 }
 
 /// The messages the runner sends to a page, in its sources' words: the
-/// first string of each error and preparing event, refusal, ending note
-/// and stop reason, and of a run's own errors (`map_err` in run/), in
+/// first string of each error and preparing event, refusal, ending note,
+/// stop reason and comparison note (compare.rs), and of a run's own errors (`map_err` in run/), in
 /// crates/runner/src outside its tests and benchmarks.
 pub fn runner_messages(root: &Path) -> Result<std::collections::BTreeSet<String>> {
     let string = r#"\s*(?:format!\(\s*)?"((?:[^"\\]|\\.)*)""#;
     let site = Regex::new(&format!(
-        r#"(?:Event::(?:Error|Preparing)\s*\{{\s*message:|refuse\(\s*StatusCode::\w+,|\bstop\s*=\s*Some\(|\bn\.push\(|let mut message\s*=){string}"#
+        r#"(?:Event::(?:Error|Preparing)\s*\{{\s*message:|refuse\(\s*StatusCode::\w+,|\b(?:stop|note)\s*=\s*Some\(|\bn\.push\(|let mut message\s*=){string}"#
     ))?;
     let in_run = Regex::new(&format!(r#"map_err\(\|e\|{string}"#))?;
     let mut out = std::collections::BTreeSet::new();

@@ -110,22 +110,44 @@ pub async fn compile(
                     break;
                 }
             }
-            Event::Compiled { ok, mut output, ms } => {
+            Event::Compiled {
+                ok,
+                mut output,
+                ms,
+                mut ansi,
+                diagnostics,
+            } => {
                 if ok {
                     tokio::spawn(sb.finish());
-                    return match ev.send(&Event::Compiled { ok, output, ms }).await {
+                    let event = Event::Compiled {
+                        ok,
+                        output,
+                        ms,
+                        ansi,
+                        diagnostics,
+                    };
+                    return match ev.send(&event).await {
                         Ok(()) => Ok(app.pool.isolation().host_exe(&job.slug)),
                         Err(g) => Err(Stop::Gone(g)),
                     };
                 }
                 let usage = sb.finish().await;
                 if usage.oom_kills > 0 {
-                    output.push_str(&format!(
+                    let note = format!(
                         "\n[runner: rustc went over the compile's memory bound ({} MiB)]",
                         mib(app.pool.isolation().budget.compile)
-                    ));
+                    );
+                    output.push_str(&note);
+                    ansi.push_str(&note);
                 }
-                let _ = ev.send(&Event::Compiled { ok, output, ms }).await;
+                let event = Event::Compiled {
+                    ok,
+                    output,
+                    ms,
+                    ansi,
+                    diagnostics,
+                };
+                let _ = ev.send(&event).await;
                 return Err(Stop::Told);
             }
             Event::Error { .. } => {

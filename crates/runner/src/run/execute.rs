@@ -31,6 +31,39 @@ pub fn program_env(sb: &Sandbox, slug: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// What a run that ended printed and how it ended, for `compare.rs`.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub output: String,
+    pub status: String,
+    /// The folder the program ran from as the program saw it (`/rsp/bin`
+    /// in a sandbox): the book's runs print the book's root there.
+    pub dir: String,
+}
+
+/// A Python program's run: the venv's interpreter on the program, from the
+/// folder that holds `snippets/<slug>/python/<name>.py` (so its path reads
+/// as in the book), unbuffered (stdout and stderr in the order written).
+pub fn python_spec(sb: &Sandbox, app: &App, job: &Job, file: &str) -> Result<JobSpec, String> {
+    let venv = sb
+        .view
+        .venv
+        .clone()
+        .ok_or_else(|| "there is no Python environment for the runner: `cargo xtask serve` makes it (python/requirements.lock)".to_string())?;
+    let JobSpec::Run(mut r) = spec(sb, app, &job.slug) else {
+        unreachable!("spec() makes a run")
+    };
+    r.exe = venv.join("bin").join("python");
+    // A path, not `python3`: Python finds its venv (pyvenv.cfg) from
+    // argv[0], and a bare name would be looked up on PATH (/usr/bin).
+    r.arg0 = r.exe.to_string_lossy().into_owned();
+    r.args = vec![file.to_string()];
+    r.cwd = sb.view.bin.clone();
+    r.env.push(("PYTHONUNBUFFERED".into(), "1".into()));
+    r.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
+    Ok(JobSpec::Run(r))
+}
+
 pub fn spec(sb: &Sandbox, app: &App, slug: &str) -> JobSpec {
     let iso = app.pool.isolation();
     // Without a cgroup, RLIMIT_NPROC is the process bound (per user).
@@ -43,6 +76,7 @@ pub fn spec(sb: &Sandbox, app: &App, slug: &str) -> JobSpec {
     JobSpec::Run(RunSpec {
         exe: sb.view.bin.join(slug),
         arg0: slug.to_string(),
+        args: Vec::new(),
         cwd: sb.view.tmp.clone(),
         env: program_env(sb, slug),
         timeout_ms: app.cfg.run_timeout.as_millis() as u64,
@@ -76,22 +110,47 @@ fn notes(usage: &Usage, app: &App) -> Vec<String> {
     n
 }
 
-/// Runs the program built at `exe` (a host path) and streams its events.
-pub async fn execute(mut sb: Sandbox, exe: &Path, job: &Job, app: &App, ev: &Events) {
+/// Runs the program built at `exe` (a host path), or the job's Python
+/// program, and streams its events. Returns what it printed when it ended
+/// with an exit event.
+pub async fn execute(
+    mut sb: Sandbox,
+    exe: Option<&Path>,
+    job: &Job,
+    app: &App,
+    ev: &Events,
+) -> Option<Ran> {
     let prepared = async {
         let bin = sb.host_bin.clone().ok_or("no bin folder")?;
-        // A few MiB: quicker done here than handed to a thread.
-        std::fs::copy(exe, bin.join(&job.slug))
-            .map_err(|e| format!("copying the program into its sandbox: {e}"))?;
-        let spec = spec(&sb, app, &job.slug);
+        let spec = match (exe, job.python_file()) {
+            (_, Some(file)) => {
+                let dest = bin.join(&file);
+                if let Some(dir) = dest.parent() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("making the program's folder: {e}"))?;
+                }
+                std::fs::write(&dest, &job.code)
+                    .map_err(|e| format!("writing the program into its sandbox: {e}"))?;
+                python_spec(&sb, app, job, &file)?
+            }
+            (Some(exe), None) => {
+                // A few MiB: quicker done here than handed to a thread.
+                std::fs::copy(exe, bin.join(&job.slug))
+                    .map_err(|e| format!("copying the program into its sandbox: {e}"))?;
+                spec(&sb, app, &job.slug)
+            }
+            (None, None) => return Err("nothing to run".to_string()),
+        };
         sb.send(&spec).await.map_err(|e| format!("{e:#}"))
     }
     .await;
     if let Err(message) = prepared {
         sb.finish().await;
         let _ = ev.send(&Event::Error { message }).await;
-        return;
+        return None;
     }
+    let mut printed = String::new();
+    let sb_dir = sb.view.bin.to_string_lossy().into_owned();
     let deadline = Instant::now() + app.cfg.run_timeout + Duration::from_secs(3);
     let cap = app.cfg.output_cap + 4096;
     let disk = app.pool.isolation().budget.disk;
@@ -146,6 +205,7 @@ pub async fn execute(mut sb: Sandbox, exe: &Path, job: &Job, app: &App, ev: &Eve
                         Some("the sandbox sent more output than its cap: the run was ended".into());
                     break;
                 }
+                printed.push_str(text);
                 if let Err(g) = ev.send(&event).await {
                     gone = Some(g);
                     break;
@@ -160,12 +220,12 @@ pub async fn execute(mut sb: Sandbox, exe: &Path, job: &Job, app: &App, ev: &Eve
     }
     let usage = sb.finish().await;
     match gone {
-        Some(Gone::Left) => return,
+        Some(Gone::Left) => return None,
         Some(Gone::NotReading) => {
             ev.try_send(&Event::Error {
                 message: "the page stopped reading the output: the run was ended".into(),
             });
-            return;
+            return None;
         }
         None => {}
     }
@@ -207,5 +267,14 @@ pub async fn execute(mut sb: Sandbox, exe: &Path, job: &Job, app: &App, ev: &Eve
             Event::Error { message }
         }
     };
-    let _ = ev.send(&last).await;
+    let ran = match &last {
+        Event::Exit { status, .. } => Some(Ran {
+            output: printed,
+            status: status.clone(),
+            dir: sb_dir,
+        }),
+        _ => None,
+    };
+    ev.send(&last).await.ok()?;
+    ran
 }

@@ -53,6 +53,26 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     response
 }
 
+/// After a run that ended with an exit status: when the code is the
+/// book's own, its output beside the book's (`compare.rs`).
+async fn compare_and_send(app: &App, job: &Job, ran: Option<execute::Ran>, ev: &Events) {
+    let (Some(ran), Some(chapter)) = (ran, job.chapter.clone()) else {
+        return;
+    };
+    let root = app.layout.root.clone();
+    let store = app.cfg.store_dir();
+    let job = job.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        crate::compare::compare(&root, &store, &chapter, &job, &ran)
+    })
+    .await
+    .ok()
+    .flatten();
+    if let Some(c) = found {
+        let _ = ev.send(&Event::Compare(Box::new(c))).await;
+    }
+}
+
 async fn go(app: &App, job: &Job, mut ticket: Ticket, ahead: usize, ev: &Events) {
     if ahead > 0 && ev.send(&Event::Queued { ahead }).await.is_err() {
         return;
@@ -90,6 +110,26 @@ async fn go(app: &App, job: &Job, mut ticket: Ticket, ahead: usize, ev: &Events)
             return;
         }
     };
+    if job.python_file().is_some() {
+        // Python: nothing to compile; the run sandbox sees the venv.
+        match app.pool.take(&Kind::Run) {
+            Ok(run_sb) => {
+                let ran = execute::execute(run_sb, None, job, app, ev).await;
+                compare_and_send(app, job, ran, ev).await;
+            }
+            Err(e) => {
+                let _ = ev
+                    .send(&Event::Error {
+                        message: format!("the runner could not start a sandbox: {e:#}"),
+                    })
+                    .await;
+            }
+        }
+        app.pool.refill(Kind::Run);
+        drop(turn);
+        drop(ticket);
+        return;
+    }
     let sandboxes = app.pool.take(&Kind::Run).and_then(|r| {
         app.pool
             .take(&Kind::Compile {
@@ -109,7 +149,10 @@ async fn go(app: &App, job: &Job, mut ticket: Ticket, ahead: usize, ev: &Events)
         }
     };
     match compile::compile(compile_sb, &plan, job, app, ev).await {
-        Ok(exe) => execute::execute(run_sb, &exe, job, app, ev).await,
+        Ok(exe) => {
+            let ran = execute::execute(run_sb, Some(&exe), job, app, ev).await;
+            compare_and_send(app, job, ran, ev).await;
+        }
         Err(_) => {
             tokio::spawn(run_sb.finish());
         }

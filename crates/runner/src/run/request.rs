@@ -1,8 +1,9 @@
 //! A run request becomes a validated [`Job`], or a refusal with a sentence
 //! the page shows: it must come from one of our pages (Origin, Sec-Fetch-Site),
 //! carry this start's token in `X-RSP-Token` (a cookie is not enough for a
-//! run), and have a JSON body `{slug, code, page, edition}` of a known size
-//! (Content-Length, at most `body_cap`), naming a snippet crate we have.
+//! run), and have a JSON body `{slug, code, page, edition, lang, file,
+//! chapter}` of a known size (Content-Length, at most `body_cap`), naming a
+//! snippet crate we have (and for Python, one of its programs).
 use std::time::Duration;
 
 use axum::body::Body;
@@ -22,6 +23,51 @@ pub struct Job {
     pub code: String,
     /// A random id per page load: one run at a time per page.
     pub page: String,
+    pub lang: Lang,
+    /// The page's chapter (`processes/zombie.md`): where to look for the
+    /// book's own output of an unchanged block (`compare.rs`).
+    pub chapter: Option<String>,
+}
+
+/// What the code is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lang {
+    Rust,
+    /// One of the snippet's Python programs, `snippets/<slug>/python/<name>.py`.
+    Python {
+        name: String,
+    },
+}
+
+impl Job {
+    /// The path the book shows for a Python program, relative to the root.
+    pub fn python_file(&self) -> Option<String> {
+        match &self.lang {
+            Lang::Python { name } => Some(format!("snippets/{}/python/{name}.py", self.slug)),
+            Lang::Rust => None,
+        }
+    }
+}
+
+/// A Python program's name as the page may send it: `subprocess_wait`.
+pub fn valid_python_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A chapter as the page may send it: `processes/zombie.md`.
+pub fn valid_chapter(s: &str) -> bool {
+    s.len() <= 200
+        && s.ends_with(".md")
+        && s.split('/').all(|part| {
+            !part.is_empty()
+                && !part.starts_with('.')
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        })
 }
 
 #[derive(Deserialize)]
@@ -33,6 +79,14 @@ struct Body_ {
     edition: Option<String>,
     #[serde(default)]
     page: Option<String>,
+    /// `rust` (the default) or `python`.
+    #[serde(default)]
+    lang: Option<String>,
+    /// For Python: the program's name in `snippets/<slug>/python/`.
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    chapter: Option<String>,
 }
 
 /// A refused request: status and the page's sentence, as `{"error": ...}`.
@@ -92,8 +146,12 @@ fn origin_and_token(app: &App, h: &HeaderMap) -> Result<(), Refusal> {
     }
 }
 
-/// Checks a run request and reads its body into a job.
-pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
+/// The checks every endpoint that takes code makes (runs, downloads):
+/// origin and token, then a JSON body of a known, bounded size.
+pub async fn read_body<T: serde::de::DeserializeOwned>(
+    app: &App,
+    req: Request,
+) -> Result<T, Refusal> {
     let h = req.headers();
     origin_and_token(app, h)?;
     if h.contains_key(header::TRANSFER_ENCODING) {
@@ -139,8 +197,13 @@ pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
         Ok(Err(_)) => return Err(too_big()),
         Ok(Ok(b)) => b,
     };
-    let run: Body_ = serde_json::from_slice(&bytes)
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad request: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad request: {e}")))
+}
+
+/// Checks a run request and reads its body into a job.
+pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
+    let run: Body_ = read_body(app, req).await?;
     if !valid_slug(&run.slug) || !app.layout.slugs().contains(&run.slug) {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
@@ -162,10 +225,42 @@ pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
         Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad page id")),
         None => format!("anonymous-{}", app.next_id()),
     };
+    let lang = match (run.lang.as_deref().unwrap_or("rust"), run.file) {
+        ("rust", None) => Lang::Rust,
+        ("python", Some(name)) if valid_python_name(&name) => {
+            let file = format!("snippets/{}/python/{name}.py", run.slug);
+            if !app.layout.root.join(&file).is_file() {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("there is no Python program `{file}`"),
+                ));
+            }
+            Lang::Python { name }
+        }
+        ("python", _) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "a Python run names its program (`file`: the name in snippets/<slug>/python/)",
+            ))
+        }
+        (other, _) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!("unknown language `{other}` (rust or python)"),
+            ))
+        }
+    };
+    let chapter = match run.chapter {
+        Some(c) if valid_chapter(&c) => Some(c),
+        Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad chapter")),
+        None => None,
+    };
     Ok(Job {
         slug: run.slug,
         edition,
         code: run.code,
         page,
+        lang,
+        chapter,
     })
 }

@@ -13,7 +13,8 @@
 //!          /build      rw: src/main.rs               /dev/shm   a small tmpfs, gone with the sandbox
 //!          /incr       rw: rustc's incremental
 //!          /out        rw: the executable
-//!          /tmp        a tmpfs for rustc and cc
+//!          /tmp        a tmpfs for rustc and cc           /rsp/venv  the book's Python venv (when made):
+//!                                                                Debian's python3 and its stdlib are in /usr
 //! both     /usr, public /etc files, /etc/passwd and /etc/group (root and nobody only),
 //!          /proc of its own pid namespace, a minimal /dev, /rsp/runner (the job)
 //! ```
@@ -111,6 +112,23 @@ pub struct HostPaths {
     pub runner: PathBuf,
 }
 
+impl HostPaths {
+    /// The book's Python venv (`supervisor::python`), once it is complete:
+    /// looked for at each run sandbox until found (serve may still be
+    /// making it when the runner starts), then kept.
+    pub fn venv(&self) -> Option<PathBuf> {
+        static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        if let Some(v) = FOUND.get() {
+            return Some(v.clone());
+        }
+        let dir = supervisor::python::venv_dir(&self.layout.root).ok()?;
+        if !dir.join(supervisor::python::READY_FILE).is_file() {
+            return None;
+        }
+        Some(FOUND.get_or_init(|| dir).clone())
+    }
+}
+
 /// Which stage a sandbox is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -129,6 +147,8 @@ pub struct View {
     pub bin: PathBuf,
     pub tmp: PathBuf,
     pub runner: PathBuf,
+    /// Run sandboxes: the book's Python venv, when it exists.
+    pub venv: Option<PathBuf>,
 }
 
 /// What a sandbox's cgroup saw, read before it is removed.
@@ -497,6 +517,9 @@ impl Isolation {
                 own_dir(&tmp, self.writer(), 0o700)?;
                 mounts.push(("bin", bin.clone(), "/rsp/bin".into(), false));
                 mounts.push(("tmp", tmp.clone(), "/tmp".into(), true));
+                if let Some(venv) = self.host.venv() {
+                    mounts.push(("venv", venv, "/rsp/venv".into(), false));
+                }
                 host_tmp = Some(tmp);
                 scratch = Some(dir);
                 host_bin = Some(bin);
@@ -553,6 +576,7 @@ impl Isolation {
             bin: view_of("bin"),
             tmp: view_of("tmp"),
             runner: view_of("runner"),
+            venv: find("venv").map(|_| view_of("venv")),
         };
         if let Kind::Compile { .. } = kind {
             // rustc's and cc's temporary files: the sandbox's tmpfs, or

@@ -1,7 +1,7 @@
 //! The book's files from `book/`, served by tower-http's ServeDir (paths
 //! kept inside the folder, content types, ranges, conditional requests) with
 //! the book's 404 page. Every HTML page gets the run token and the snippet
-//! list in its `<head>` as it is sent (`theme/head.hbs` reads them), and is
+//! list in its `<head>` as it is sent (`theme/rsp-run.js` reads them), and is
 //! never cached: only a browser that passed `auth.rs` ever sees one.
 use std::convert::Infallible;
 use std::path::Path;

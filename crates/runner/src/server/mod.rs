@@ -36,6 +36,7 @@ use crate::sandbox::pool::Pool;
 use crate::sandbox::{Budget, HostPaths, Isolation, Mode};
 
 pub const RUN_PATH: &str = "/__rsp/run";
+pub const PROJECT_PATH: &str = "/__rsp/project";
 pub const EVENTS_PATH: &str = "/__rsp/events";
 pub const HEALTH_PATH: &str = "/__rsp/health";
 pub const TOKEN_HEADER: &str = "X-RSP-Token";
@@ -61,6 +62,10 @@ pub struct Config {
     pub warm: bool,
     pub sandbox: Mode,
     pub budget: Budget,
+    /// The output store whose records an unchanged block is compared with
+    /// (`target/outputs/<name>`: `build` for `cargo xtask build`, `serve`
+    /// for the book `cargo xtask serve` shows), or a folder.
+    pub store: PathBuf,
 }
 
 impl Config {
@@ -77,6 +82,18 @@ impl Config {
             warm: true,
             sandbox: Mode::Auto,
             budget: Budget::default(),
+            store: PathBuf::from("build"),
+        }
+    }
+
+    /// The store's folder: a name under `target/outputs/`, or a path.
+    pub fn store_dir(&self) -> PathBuf {
+        if self.store.components().count() == 1 && self.store.is_relative() {
+            supervisor::locate::target_dir(&self.root)
+                .join("outputs")
+                .join(&self.store)
+        } else {
+            self.store.clone()
         }
     }
 }
@@ -144,6 +161,7 @@ fn router(app: Arc<App>) -> Router {
     Router::new()
         .route(HEALTH_PATH, get(health))
         .route(RUN_PATH, post(crate::run::handle))
+        .route(PROJECT_PATH, post(crate::project::handle))
         .route(EVENTS_PATH, get(reload::events))
         .fallback(book::serve)
         .layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,417 @@
+//! "Your machine vs the book's": after an unchanged block ran, its output
+//! beside the output the book's build recorded for the same program
+//! (`target/outputs/<store>/`, written by `cargo xtask build` or `serve`,
+//! xtask/src/store.rs), both masked with that directive's `--vary`
+//! regexes, as a line diff, with the two environment stamps.
+//!
+//! Which record is the block's: the code sent must be one of the snippet's
+//! programs as the book has it (`src/main.rs`, `src/bin/<bin>.rs`, or
+//! `python/<name>.py`; for Rust, mdBook's `// ANCHOR` lines and the page's
+//! `extern crate` lines aside), else it was edited and nothing is compared.
+//! Then the chapter's directives that run that program (same slug, bin or
+//! Python name) as the page runs it: no program arguments, no strace, no
+//! `--source`. The first of them is compared; when the book runs the
+//! program only with arguments (process-group's experiments), the page
+//! says so instead of comparing with one of them.
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::run::execute::Ran;
+use crate::run::request::{Job, Lang};
+
+/// What `--vary` matches are replaced with (as xtask's drift check does).
+pub const MASK: &str = "‹varies›";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub chapter: String,
+    /// The directive compared with (its text, and its place on the page).
+    pub directive: Option<String>,
+    pub index: Option<usize>,
+    /// Why there is nothing to compare, or what to know about it.
+    pub note: Option<String>,
+    pub matches: bool,
+    pub book_status: String,
+    pub your_status: String,
+    pub book_stamp: String,
+    pub your_stamp: String,
+    pub vary: Vec<String>,
+    /// Masked lines: `same`, `book` (only in the book's), `yours`.
+    pub diff: Vec<DiffLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffLine {
+    pub tag: String,
+    pub text: String,
+}
+
+/// The parts of xtask's `store::Record` read here.
+#[derive(Debug, Deserialize)]
+struct Record {
+    index: usize,
+    directive: String,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    vary: Vec<String>,
+    key: Option<Key>,
+    block: Option<Block>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Key {
+    stamp: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Block {
+    status: String,
+    output: String,
+    error: Option<String>,
+}
+
+/// Which of the snippet's programs the code is, unchanged: a Rust bin's
+/// name, or the Python program's name.
+fn unchanged_program(root: &Path, job: &Job) -> Option<String> {
+    let dir = root.join("snippets").join(&job.slug);
+    match &job.lang {
+        Lang::Python { name } => {
+            let book =
+                std::fs::read_to_string(dir.join("python").join(format!("{name}.py"))).ok()?;
+            (book.trim_end() == job.code.trim_end()).then(|| name.clone())
+        }
+        Lang::Rust => {
+            let sent = rust_text(&job.code, true);
+            let mut files = vec![(job.slug.clone(), dir.join("src").join("main.rs"))];
+            if let Ok(rd) = std::fs::read_dir(dir.join("src").join("bin")) {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    if let (Some(stem), Some("rs")) = (
+                        p.file_stem().and_then(|s| s.to_str()),
+                        p.extension().and_then(|s| s.to_str()),
+                    ) {
+                        files.push((stem.to_string(), p.clone()));
+                    }
+                }
+            }
+            files.into_iter().find_map(|(bin, file)| {
+                let book = std::fs::read_to_string(file).ok()?;
+                (rust_text(&book, false) == sent).then_some(bin)
+            })
+        }
+    }
+}
+
+/// A Rust program as compared: without mdBook's anchor lines (the page
+/// never has them) and, for the page's code, the `extern crate` lines the
+/// chapter adds for `mdbook test`; trailing blanks aside.
+fn rust_text(code: &str, from_page: bool) -> String {
+    let mut lines: Vec<&str> = code.lines().collect();
+    if from_page {
+        while lines.first().is_some_and(|l| {
+            l.trim_start().starts_with("extern crate ") && l.trim_end().ends_with(';')
+        }) {
+            lines.remove(0);
+        }
+    }
+    let kept: Vec<&str> = lines
+        .into_iter()
+        .filter(|l| {
+            let t = l.trim_start();
+            !(t.starts_with("// ANCHOR:") || t.starts_with("// ANCHOR_END:"))
+        })
+        .map(str::trim_end)
+        .collect();
+    kept.join("\n").trim_end().to_string()
+}
+
+fn parse_args(args: &[String]) -> Option<supervisor::Args> {
+    use clap::Parser;
+    supervisor::Args::try_parse_from(
+        std::iter::once("supervisor".to_string()).chain(args.iter().cloned()),
+    )
+    .ok()
+}
+
+fn records(store: &Path, chapter: &str) -> Vec<Record> {
+    let dir = store.join(Path::new(chapter).with_extension(""));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut out: Vec<Record> = files
+        .iter()
+        .filter_map(|f| serde_json::from_str(&std::fs::read_to_string(f).ok()?).ok())
+        .collect();
+    out.sort_by_key(|r| r.index);
+    out
+}
+
+/// `text` with `<dir>/` taken out of every path that starts there.
+fn relative(text: &str, dir: &str) -> String {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() {
+        return text.to_string();
+    }
+    text.replace(&format!("{dir}/"), "")
+}
+
+/// A line of the book's masked output, as a pattern: each part the book
+/// declares variable may be anything in the reader's line (a pid is 16310
+/// in the book and 3 in the page's sandbox, whose pid namespace is new).
+#[derive(Debug)]
+struct BookLine {
+    text: String,
+    pattern: Option<Regex>,
+}
+
+#[derive(Debug)]
+struct YourLine(String);
+
+impl PartialEq<BookLine> for YourLine {
+    fn eq(&self, book: &BookLine) -> bool {
+        match &book.pattern {
+            Some(re) => re.is_match(&self.0),
+            None => self.0 == book.text,
+        }
+    }
+}
+
+fn book_line(text: &str) -> BookLine {
+    let pattern = text.contains(MASK).then(|| {
+        let parts: Vec<String> = text.split(MASK).map(regex::escape).collect();
+        Regex::new(&format!("^{}$", parts.join(".*?"))).ok()
+    });
+    BookLine {
+        text: text.to_string(),
+        pattern: pattern.flatten(),
+    }
+}
+
+/// The two masked outputs line by line: `same` (shown as the book has
+/// it), `book` (only in the book's), `yours` (only in the reader's).
+pub fn line_diff(book: &str, yours: &str) -> Vec<DiffLine> {
+    use similar::algorithms::{myers, Capture, Replace};
+    use similar::DiffOp;
+    let old: Vec<BookLine> = book.lines().map(book_line).collect();
+    let new: Vec<YourLine> = yours.lines().map(|l| YourLine(l.to_string())).collect();
+    let mut hook = Replace::new(Capture::new());
+    // Capture never fails (its error type is Infallible).
+    let _ = myers::diff(&mut hook, &old, 0..old.len(), &new, 0..new.len());
+    let line = |tag: &str, text: &str| DiffLine {
+        tag: tag.to_string(),
+        text: text.to_string(),
+    };
+    let mut out = Vec::new();
+    for op in hook.into_inner().into_ops() {
+        let (book_lines, your_lines, same) = match op {
+            DiffOp::Equal { old_index, len, .. } => (old_index..old_index + len, 0..0, true),
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => (old_index..old_index + old_len, 0..0, false),
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => (0..0, new_index..new_index + new_len, false),
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => (
+                old_index..old_index + old_len,
+                new_index..new_index + new_len,
+                false,
+            ),
+        };
+        for i in book_lines {
+            out.push(line(if same { "same" } else { "book" }, &old[i].text));
+        }
+        for j in your_lines {
+            out.push(line("yours", &new[j].0));
+        }
+    }
+    out
+}
+
+pub fn mask(text: &str, vary: &[String]) -> String {
+    vary.iter()
+        .filter_map(|v| Regex::new(v).ok())
+        .fold(text.to_string(), |t, re| {
+            re.replace_all(&t, MASK).into_owned()
+        })
+}
+
+/// The reader's stamp: the book's own `about --line`, run outside the
+/// sandbox (it asks rustc its version, and the sandbox has no rustc on
+/// PATH; it is the book's program, not the page's code).
+pub fn your_stamp(root: &Path) -> String {
+    let exe = supervisor::locate::target_dir(root)
+        .join("debug")
+        .join("about");
+    match std::process::Command::new(&exe)
+        .arg("--line")
+        .current_dir(root)
+        .stdin(std::process::Stdio::null())
+        .output()
+    {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
+        _ => format!(
+            "unknown ({} did not run: build the book first)",
+            exe.display()
+        ),
+    }
+}
+
+fn strip_expected(status: &str) -> &str {
+    status.strip_suffix(" (expected)").unwrap_or(status)
+}
+
+/// The comparison for a job that ran, or None when its code was edited
+/// (or the chapter has no records at all).
+pub fn compare(
+    root: &Path,
+    store: &Path,
+    chapter: &str,
+    job: &Job,
+    ran: &Ran,
+) -> Option<Comparison> {
+    let program = unchanged_program(root, job)?;
+    let all = records(store, chapter);
+    if all.is_empty() {
+        return None;
+    }
+    let python = matches!(job.lang, Lang::Python { .. });
+    let mut same_program = Vec::new();
+    let mut with_args = Vec::new();
+    for r in &all {
+        let Some(a) = parse_args(&r.args) else {
+            continue;
+        };
+        let runs_it = a.slug == job.slug
+            && match &a.python {
+                Some(n) => python && *n == program,
+                None => !python && a.bin_name() == program,
+            };
+        if !runs_it
+            || a.expect_compile_error.is_some()
+            || a.source.is_some()
+            || !a.strace.is_empty()
+        {
+            continue;
+        }
+        if a.snippet_args.is_empty() {
+            same_program.push(r);
+        } else {
+            with_args.push(format!("`{}`", a.snippet_args.join(" ")));
+        }
+    }
+    let your_stamp = your_stamp(root);
+    let mut c = Comparison {
+        chapter: chapter.to_string(),
+        directive: None,
+        index: None,
+        note: None,
+        matches: false,
+        book_status: String::new(),
+        your_status: ran.status.clone(),
+        book_stamp: String::new(),
+        your_stamp,
+        vary: Vec::new(),
+        diff: Vec::new(),
+    };
+    let Some(r) = same_program.first() else {
+        // One statement per note: xtask's i18n check finds them there.
+        if with_args.is_empty() {
+            c.note = Some("the book does not run this program on this page".to_string());
+        } else {
+            let args = with_args.join(", ");
+            c.note = Some(format!(
+                "the book runs this program only with arguments ({args}), the page without: nothing to compare"
+            ));
+        }
+        return Some(c);
+    };
+    let Some(block) = r.block.as_ref().filter(|b| b.error.is_none()) else {
+        c.note = Some("the book's own run of this program failed: nothing to compare".into());
+        return Some(c);
+    };
+    c.directive = Some(r.directive.clone());
+    c.index = Some(r.index);
+    c.vary = r.vary.clone();
+    c.book_status = block.status.clone();
+    c.book_stamp = r.key.as_ref().map(|k| k.stamp.clone()).unwrap_or_default();
+    if same_program.len() > 1 {
+        let n = same_program.len();
+        c.note = Some(format!(
+            "the book runs this program {n} times on this page; compared with the first"
+        ));
+    }
+    // Paths of the program (a Python traceback's) read from the root in
+    // both: the book ran from its root, the page's run from its sandbox.
+    let book = relative(&block.output, &root.to_string_lossy());
+    let book = mask(&book, &r.vary).trim_end().to_string() + "\n";
+    let yours = relative(&ran.output, &ran.dir);
+    let yours = mask(&yours, &r.vary).trim_end().to_string() + "\n";
+    c.diff = line_diff(&book, &yours);
+    c.matches = c.diff.iter().all(|l| l.tag == "same")
+        && strip_expected(&block.status) == strip_expected(&ran.status);
+    Some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_code_is_the_file_without_anchors_and_extern_lines() {
+        let file = "// ANCHOR: all\nuse nix;\n// ANCHOR_END: all\nfn main() {}  \n\n";
+        let page = "extern crate nix;\nuse nix;\nfn main() {}\n";
+        assert_eq!(rust_text(file, false), rust_text(page, true));
+        assert_ne!(
+            rust_text(file, false),
+            rust_text("use nix;\nfn main() { }\n", true)
+        );
+    }
+
+    #[test]
+    fn a_masked_part_may_be_anything_in_the_readers_line() {
+        let book = mask("spawned pid 16310\nstate Z\nuid 0\n", &["\\d{3,}".into()]);
+        let diff = line_diff(&book, "spawned pid 3\nstate Z\nuid 65534\n");
+        let tags: Vec<(&str, &str)> = diff
+            .iter()
+            .map(|l| (l.tag.as_str(), l.text.as_str()))
+            .collect();
+        assert_eq!(
+            tags,
+            [
+                ("same", "spawned pid ‹varies›"),
+                ("same", "state Z"),
+                ("book", "uid 0"),
+                ("yours", "uid 65534"),
+            ]
+        );
+        // Only the masked part is free: the text around it must be the same.
+        assert_eq!(
+            line_diff(&book, "spawned PID 3\nstate Z\nuid 0\n")[0].tag,
+            "book"
+        );
+    }
+
+    #[test]
+    fn masks_apply_every_vary() {
+        assert_eq!(
+            mask(
+                "pid 1234 at 0xff",
+                &["\\d{3,}".into(), "0x[0-9a-f]+".into()]
+            ),
+            "pid ‹varies› at ‹varies›"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use mdbook::preprocess::{IndexPreprocessor, LinkPreprocessor, Preprocessor};
+use mdbook::renderer::{HtmlHandlebars, RenderContext, Renderer};
 use mdbook::{Config, MDBook};
 
 use crate::directives::{Directives, Mode, Settings};
@@ -17,6 +18,10 @@ use crate::{chapters, checks, i18n, lint, procs, publish, python, stamp};
 
 /// A change to book.toml's configuration before the book is loaded.
 pub type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
+
+/// Work run on a thread of its own beside the HTML rendering, once the
+/// directives have run, from their records (the translated editions).
+pub type Alongside = Box<dyn FnOnce(Store) -> Result<Box<dyn std::any::Any + Send>> + Send>;
 
 /// What one render needs besides the book's sources.
 pub struct Render {
@@ -33,6 +38,8 @@ pub struct Render {
     pub before: Vec<Box<dyn Preprocessor>>,
     /// A last change to book.toml's configuration (a language, say).
     pub config: Option<ConfigEdit>,
+    /// Run beside the HTML rendering; its result is `Rendered::alongside`.
+    pub alongside: Option<Alongside>,
 }
 
 impl Render {
@@ -47,6 +54,7 @@ impl Render {
             hashes: Arc::default(),
             before: Vec::new(),
             config: None,
+            alongside: None,
         }
     }
 }
@@ -55,6 +63,8 @@ impl Render {
 pub struct Rendered {
     pub store: Store,
     pub problems: Vec<String>,
+    /// What `Render::alongside` returned.
+    pub alongside: Option<Box<dyn std::any::Any + Send>>,
 }
 
 /// Renders the book at `root` as `mdbook build` would, with our directive
@@ -104,7 +114,35 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
     book.with_preprocessor(directives.clone())
         .with_preprocessor(IndexPreprocessor::new())
         .with_preprocessor(LinkPreprocessor::new());
-    book.build().context("mdbook could not build the book")?;
+    // What `book.build()` does for our one renderer, split so that the
+    // records exist before the HTML is rendered.
+    let html = HtmlHandlebars::new();
+    let (preprocessed, _) = book
+        .preprocess_book(&html)
+        .context("mdbook could not build the book")?;
+    let store = Store::new(mode_name, started_at, &r.stamp, directives.records());
+    // mdbook also passes on the context's chapter_titles, which only its
+    // own code can set (none of our preprocessors does).
+    let rc = RenderContext::new(
+        book.root.clone(),
+        preprocessed,
+        book.config.clone(),
+        book.build_dir_for(html.name()),
+    );
+    let (rendered, alongside) = std::thread::scope(|s| {
+        let side = r.alongside.map(|f| {
+            let store = store.clone();
+            s.spawn(move || f(store))
+        });
+        let rendered = html.render(&rc);
+        (rendered, side.map(|h| h.join()))
+    });
+    rendered.context("mdbook could not build the book: rendering failed")?;
+    let alongside = match alongside {
+        None => None,
+        Some(Ok(result)) => Some(result?),
+        Some(Err(_)) => bail!("the work beside the HTML rendering panicked"),
+    };
     if std::env::var_os("RSP_PROFILE").is_some() {
         // A replay runs nothing: its records' times are the English runs'.
         let ran: f64 = match mode_name {
@@ -117,8 +155,9 @@ pub fn render(root: &Path, r: Render) -> Result<Rendered> {
         );
     }
     Ok(Rendered {
-        store: Store::new(mode_name, started_at, &r.stamp, directives.records()),
+        store,
         problems: directives.problems(),
+        alongside,
     })
 }
 
@@ -245,6 +284,7 @@ pub fn build(root: &Path) -> Result<Built> {
     let hashes = Arc::new(Hashes::load(&Hashes::cache_file(root)));
     let mut r = for_build(staging.clone(), stamp);
     r.hashes = Arc::clone(&hashes);
+    r.alongside = i18n::editions_alongside(root, &staging)?;
     let rendered = render(root, r);
     procs::fail_on_leftovers("the book build")?;
     let rendered = rendered?;
@@ -256,13 +296,11 @@ pub fn build(root: &Path) -> Result<Built> {
     let mut problems = rendered.problems;
     problems.extend(checks::page_problems(&staging, &chapters)?);
     problems.extend(checks::record_problems(&rendered.store));
-    // The translated editions, from this render's records: nothing runs again.
-    problems.extend(i18n::render_editions(
-        root,
-        &rendered.store,
-        &staging,
-        &chapters,
-    )?);
+    // The translated editions, rendered from this render's records beside
+    // the English HTML: nothing runs again.
+    if let Some(editions) = rendered.alongside {
+        problems.extend(i18n::finish_editions(root, editions, &staging, &chapters)?);
+    }
     t("editions");
     if !problems.is_empty() {
         for p in &problems {

@@ -29,7 +29,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::chapters::Chapter;
 use crate::store::Store;
-use crate::{checks, debian, procs};
+use crate::{book, checks, debian, procs};
 
 #[derive(clap::Subcommand)]
 pub enum I18nCommand {
@@ -59,24 +59,106 @@ pub fn render_editions(
 ) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for e in config::editions(root)? {
-        let started = std::time::Instant::now();
         let dest = english.join(&e.dir);
-        let rendered = edition::render(root, &e, store.clone(), dest.clone())
-            .with_context(|| format!("rendering the {} edition", e.po))?;
-        let mut found = rendered.problems;
-        found.extend(align_print(english, &dest)?);
-        found.extend(checks::page_problems(&dest, chapters)?);
-        let same = blocks::check(english, &e.dir, chapters, &mut found);
-        let took = started.elapsed().as_secs_f64();
-        if std::env::var_os("RSP_PROFILE").is_some() || !found.is_empty() {
-            eprintln!(
-                "xtask: the {} edition in {took:.2} s ({same} output blocks identical to English)",
-                e.po
-            );
-        }
-        problems.extend(found.into_iter().map(|p| format!("{}/: {p}", e.dir)));
+        let rendered = render_edition(root, &e, store, &dest)?;
+        problems.extend(check_edition(&e, rendered, english, chapters)?);
     }
     Ok(problems)
+}
+
+/// What `cargo xtask build` hands to `book::render` to run beside the
+/// English HTML rendering, once the directives have run (the two renders
+/// are each a core's work): every edition rendered into a folder of its own
+/// beside `english` (the English render empties its folder first), moved
+/// into `<english>/<dir>/` by [`finish_editions`]. None without editions.
+pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<book::Alongside>> {
+    let editions = config::editions(root)?;
+    if editions.is_empty() {
+        return Ok(None);
+    }
+    let (root, english) = (root.to_path_buf(), english.to_path_buf());
+    Ok(Some(Box::new(move |store: Store| {
+        let mut problems = Vec::new();
+        for e in &editions {
+            let rendered = render_edition(&root, e, &store, &aside(&english, e))?;
+            problems.push(rendered);
+        }
+        Ok(Box::new(problems) as Box<dyn std::any::Any + Send>)
+    })))
+}
+
+/// After [`editions_alongside`] and the English render: each edition moved
+/// into the English pages and checked against them.
+pub fn finish_editions(
+    root: &Path,
+    rendered: Box<dyn std::any::Any + Send>,
+    english: &Path,
+    chapters: &[Chapter],
+) -> Result<Vec<String>> {
+    let Ok(renders) = rendered.downcast::<Vec<EditionRender>>() else {
+        bail!("the editions' render returned something else");
+    };
+    let mut problems = Vec::new();
+    for (e, r) in config::editions(root)?.iter().zip(*renders) {
+        let (from, to) = (aside(english, e), english.join(&e.dir));
+        let _ = std::fs::remove_dir_all(&to);
+        std::fs::rename(&from, &to)
+            .with_context(|| format!("moving {} to {}", from.display(), to.display()))?;
+        problems.extend(check_edition(e, r, english, chapters)?);
+    }
+    Ok(problems)
+}
+
+/// Where an edition is rendered beside the English staging folder.
+fn aside(english: &Path, e: &config::Edition) -> std::path::PathBuf {
+    let name = english.file_name().unwrap_or_default().to_string_lossy();
+    english.with_file_name(format!("{name}-{}", e.dir))
+}
+
+/// One edition's render: its problems and how long it took.
+pub struct EditionRender {
+    problems: Vec<String>,
+    took: f64,
+}
+
+fn render_edition(
+    root: &Path,
+    e: &config::Edition,
+    store: &Store,
+    dest: &Path,
+) -> Result<EditionRender> {
+    let started = std::time::Instant::now();
+    let rendered = edition::render(root, e, store.clone(), dest.to_path_buf())
+        .with_context(|| format!("rendering the {} edition", e.po))?;
+    Ok(EditionRender {
+        problems: rendered.problems,
+        took: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// An edition's pages, in `<english>/<dir>/`, checked as the English ones
+/// are and against them (output blocks, print.html's heading ids).
+fn check_edition(
+    e: &config::Edition,
+    r: EditionRender,
+    english: &Path,
+    chapters: &[Chapter],
+) -> Result<Vec<String>> {
+    let dest = english.join(&e.dir);
+    let mut found = r.problems;
+    found.extend(align_print(english, &dest)?);
+    found.extend(checks::page_problems(&dest, chapters)?);
+    let same = blocks::check(english, &e.dir, chapters, &mut found);
+    if std::env::var_os("RSP_PROFILE").is_some() || !found.is_empty() {
+        eprintln!(
+            "xtask: the {} edition rendered in {:.2} s ({same} output blocks identical to English)",
+            e.po, r.took
+        );
+    }
+    Ok(found
+        .into_iter()
+        .map(|p| format!("{}/: {p}", e.dir))
+        .collect())
 }
 
 /// The translated print.html with the English one's heading ids

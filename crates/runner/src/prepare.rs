@@ -228,13 +228,7 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         "no snippet crates in {}/snippets",
         l.root.display()
     );
-    let root_manifest: toml::Table = read_toml(&l.root.join("Cargo.toml"))?;
-    let ws_deps = root_manifest
-        .get("workspace")
-        .and_then(|w| w.get("dependencies"))
-        .and_then(|d| d.as_table())
-        .cloned()
-        .unwrap_or_default();
+    let ws_deps = workspace_dependencies(&l.root)?;
     let ws = l.ws();
     std::fs::create_dir_all(&ws)?;
     for slug in &slugs {
@@ -310,7 +304,19 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
     })
 }
 
-fn read_toml(path: &Path) -> Result<toml::Table> {
+/// The root Cargo.toml's `[workspace.dependencies]` (empty when it has none).
+pub fn workspace_dependencies(root: &Path) -> Result<toml::Table> {
+    let root_manifest = read_toml(&root.join("Cargo.toml"))?;
+    Ok(root_manifest
+        .get("workspace")
+        .and_then(|w| w.get("dependencies"))
+        .and_then(|d| d.as_table())
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// A TOML file, with its path in the error.
+pub fn read_toml(path: &Path) -> Result<toml::Table> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))

@@ -17,7 +17,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::prepare::{scratch_deps, valid_slug, ALWAYS};
+use crate::prepare::{read_toml, scratch_deps, valid_slug, workspace_dependencies, ALWAYS};
 use crate::run::request::{read_body, refuse, valid_python_name};
 use crate::server::App;
 
@@ -70,20 +70,9 @@ fn pin(name: &str, req: &str, locked: &[(String, String)]) -> Option<String> {
 
 /// A Rust project for `slug` with `code` as its `src/main.rs`.
 pub fn rust_project(root: &Path, slug: &str, edition: &str, code: &str) -> Result<Files> {
-    let root_manifest: toml::Table = toml::from_str(
-        &std::fs::read_to_string(root.join("Cargo.toml")).context("reading Cargo.toml")?,
-    )?;
-    let ws_deps = root_manifest
-        .get("workspace")
-        .and_then(|w| w.get("dependencies"))
-        .and_then(|d| d.as_table())
-        .cloned()
-        .unwrap_or_default();
+    let ws_deps = workspace_dependencies(root)?;
     let dir = root.join("snippets").join(slug);
-    let manifest: toml::Table = toml::from_str(
-        &std::fs::read_to_string(dir.join("Cargo.toml"))
-            .with_context(|| format!("reading snippets/{slug}/Cargo.toml"))?,
-    )?;
+    let manifest = read_toml(&dir.join("Cargo.toml"))?;
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
     let locked = locked_versions(&lock)?;
     let mut deps = toml::Table::new();

@@ -121,6 +121,15 @@ async fn click(c: &Client, css: &str) {
 
 /// The first Rust block's result once its answer has ended (the
 /// comparison included): state, status line, compiler text, output.
+/// Clicks the Rust block's Run button and waits for a run that ended well;
+/// its status line and output.
+async fn run_ok(c: &Client) -> (String, String) {
+    click(c, &format!("{RUST} .rsp-run-button")).await;
+    let (state, status, compile, out) = result(c).await;
+    assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+    (status, out)
+}
+
 async fn result(c: &Client) -> (String, String, String, String) {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
@@ -320,9 +329,7 @@ fn an_edit_survives_navigating_away_and_back() {
         c.refresh().await.unwrap();
         open(c, &url).await;
         assert_eq!(text(c).await, kept);
-        click(c, &format!("{RUST} .rsp-run-button")).await;
-        let (state, status, compile, out) = result(c).await;
-        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        let (_, out) = run_ok(c).await;
         assert!(out.starts_with("KEPT-EDIT `true` as pid "), "{out}");
         assert!(out.contains("state Some('Z')"), "{out}");
     });
@@ -391,9 +398,7 @@ fn an_edit_of_an_older_book_is_announced_not_mixed() {
         click(c, ".rsp-notice .rsp-notice-mine").await;
         assert!(text(c).await.starts_with("fn main() {"));
         assert!(edit_state(c).await.0);
-        click(c, &format!("{RUST} .rsp-run-button")).await;
-        let (state, status, compile, out) = result(c).await;
-        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        let (_, out) = run_ok(c).await;
         assert_eq!(out, "Some(\"OLD-BOOK\")\n");
     });
 }
@@ -516,9 +521,7 @@ fn an_unchanged_run_matches_the_book() {
     );
     in_browser(async |c, url| {
         open(c, &url).await;
-        click(c, &format!("{RUST} .rsp-run-button")).await;
-        let (state, status, compile, out) = result(c).await;
-        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        let (_, out) = run_ok(c).await;
         let v = js(
             c,
             &format!(
@@ -587,9 +590,7 @@ fn a_different_recorded_output_is_shown_highlighted() {
         |_| {},
         async |c, url| {
             open(c, &url).await;
-            click(c, &format!("{RUST} .rsp-run-button")).await;
-            let (state, status, compile, out) = result(c).await;
-            assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+            run_ok(c).await;
             let v = js(
                 c,
                 &format!(
@@ -797,9 +798,7 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
                 "已修改"
             ])
         );
-        click(c, &format!("{RUST} .rsp-run-button")).await;
-        let (state, status, compile, out) = result(c).await;
-        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        let (status, out) = run_ok(c).await;
         assert!(out.starts_with("BOTH-EDITIONS `true` as pid "), "{out}");
         // The status line in theme/strings.js's zh-Hant-TW words around the
         // supervisor's own ("exit status 0", as in the output blocks).

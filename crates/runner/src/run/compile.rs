@@ -99,7 +99,7 @@ pub async fn compile(
             _ = ev.closed() => { result = Err(Stop::Gone(Gone::Left)); told = true; break; }
         };
         let Some(line) = line else { break };
-        let Ok(event) = serde_json::from_str::<Event>(&line) else {
+        let Ok(mut event) = serde_json::from_str::<Event>(&line) else {
             continue;
         };
         match event {
@@ -110,27 +110,18 @@ pub async fn compile(
                     break;
                 }
             }
+            Event::Compiled { ok: true, .. } => {
+                tokio::spawn(sb.finish());
+                return match ev.send(&event).await {
+                    Ok(()) => Ok(app.pool.isolation().host_exe(&job.slug)),
+                    Err(g) => Err(Stop::Gone(g)),
+                };
+            }
             Event::Compiled {
-                ok,
-                mut output,
-                ms,
-                mut ansi,
-                diagnostics,
+                ref mut output,
+                ref mut ansi,
+                ..
             } => {
-                if ok {
-                    tokio::spawn(sb.finish());
-                    let event = Event::Compiled {
-                        ok,
-                        output,
-                        ms,
-                        ansi,
-                        diagnostics,
-                    };
-                    return match ev.send(&event).await {
-                        Ok(()) => Ok(app.pool.isolation().host_exe(&job.slug)),
-                        Err(g) => Err(Stop::Gone(g)),
-                    };
-                }
                 let usage = sb.finish().await;
                 if usage.oom_kills > 0 {
                     let note = format!(
@@ -140,13 +131,6 @@ pub async fn compile(
                     output.push_str(&note);
                     ansi.push_str(&note);
                 }
-                let event = Event::Compiled {
-                    ok,
-                    output,
-                    ms,
-                    ansi,
-                    diagnostics,
-                };
                 let _ = ev.send(&event).await;
                 return Err(Stop::Told);
             }

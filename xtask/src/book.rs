@@ -299,7 +299,7 @@ pub fn build(root: &Path) -> Result<Built> {
     // The translated editions, rendered from this render's records beside
     // the English HTML: nothing runs again.
     if let Some(editions) = rendered.alongside {
-        problems.extend(i18n::finish_editions(root, editions, &staging, &chapters)?);
+        problems.extend(i18n::finish_editions(editions, &staging, &chapters)?);
     }
     t("editions");
     if !problems.is_empty() {

@@ -60,8 +60,8 @@ pub fn render_editions(
     let mut problems = Vec::new();
     for e in config::editions(root)? {
         let dest = english.join(&e.dir);
-        let rendered = render_edition(root, &e, store, &dest)?;
-        problems.extend(check_edition(&e, rendered, english, chapters)?);
+        let rendered = render_edition(root, e, store, &dest)?;
+        problems.extend(check_edition(rendered, english, chapters)?);
     }
     Ok(problems)
 }
@@ -79,9 +79,9 @@ pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<book::Al
     let (root, english) = (root.to_path_buf(), english.to_path_buf());
     Ok(Some(Box::new(move |store: Store| {
         let mut problems = Vec::new();
-        for e in &editions {
-            let rendered = render_edition(&root, e, &store, &aside(&english, e))?;
-            problems.push(rendered);
+        for e in editions {
+            let dest = aside(&english, &e);
+            problems.push(render_edition(&root, e, &store, &dest)?);
         }
         Ok(Box::new(problems) as Box<dyn std::any::Any + Send>)
     })))
@@ -90,7 +90,6 @@ pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<book::Al
 /// After [`editions_alongside`] and the English render: each edition moved
 /// into the English pages and checked against them.
 pub fn finish_editions(
-    root: &Path,
     rendered: Box<dyn std::any::Any + Send>,
     english: &Path,
     chapters: &[Chapter],
@@ -99,12 +98,12 @@ pub fn finish_editions(
         bail!("the editions' render returned something else");
     };
     let mut problems = Vec::new();
-    for (e, r) in config::editions(root)?.iter().zip(*renders) {
-        let (from, to) = (aside(english, e), english.join(&e.dir));
+    for r in *renders {
+        let (from, to) = (aside(english, &r.edition), english.join(&r.edition.dir));
         let _ = std::fs::remove_dir_all(&to);
         std::fs::rename(&from, &to)
             .with_context(|| format!("moving {} to {}", from.display(), to.display()))?;
-        problems.extend(check_edition(e, r, english, chapters)?);
+        problems.extend(check_edition(r, english, chapters)?);
     }
     Ok(problems)
 }
@@ -115,22 +114,24 @@ fn aside(english: &Path, e: &config::Edition) -> std::path::PathBuf {
     english.with_file_name(format!("{name}-{}", e.dir))
 }
 
-/// One edition's render: its problems and how long it took.
+/// One edition's render: which, its problems and how long it took.
 pub struct EditionRender {
+    edition: config::Edition,
     problems: Vec<String>,
     took: f64,
 }
 
 fn render_edition(
     root: &Path,
-    e: &config::Edition,
+    e: config::Edition,
     store: &Store,
     dest: &Path,
 ) -> Result<EditionRender> {
     let started = std::time::Instant::now();
-    let rendered = edition::render(root, e, store.clone(), dest.to_path_buf())
+    let rendered = edition::render(root, &e, store.clone(), dest.to_path_buf())
         .with_context(|| format!("rendering the {} edition", e.po))?;
     Ok(EditionRender {
+        edition: e,
         problems: rendered.problems,
         took: started.elapsed().as_secs_f64(),
     })
@@ -138,12 +139,8 @@ fn render_edition(
 
 /// An edition's pages, in `<english>/<dir>/`, checked as the English ones
 /// are and against them (output blocks, print.html's heading ids).
-fn check_edition(
-    e: &config::Edition,
-    r: EditionRender,
-    english: &Path,
-    chapters: &[Chapter],
-) -> Result<Vec<String>> {
+fn check_edition(r: EditionRender, english: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
+    let e = &r.edition;
     let dest = english.join(&e.dir);
     let mut found = r.problems;
     found.extend(align_print(english, &dest)?);

@@ -4,8 +4,8 @@
 //! after each successful build, everything that build depended on as seen
 //! from outside: name, size and mtime of every file of the workspace's
 //! manifests and lock, of `crates/` and `snippets/` (not their target/),
-//! of the binaries in target/debug/, the toolchain (`rustc -vV`) and the
-//! environment cargo reads. While all of it is unchanged, cargo is not run.
+//! of the binaries in target/debug/, the toolchain (its rustc, see
+//! `toolchain`) and the environment cargo reads. While all of it is unchanged, cargo is not run.
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
@@ -41,11 +41,35 @@ fn tree(dir: &Path, h: &mut Sha256) {
     }
 }
 
-/// What a build of `packages` reads: toolchain, environment, sources.
-/// `None` if the toolchain cannot be asked.
-pub fn inputs(root: &Path, packages: &[String]) -> Option<String> {
-    let mut h = Sha256::new();
-    h.update(packages.join(" ").as_bytes());
+/// The toolchain cargo builds with. Run by cargo (`cargo xtask`), `CARGO`
+/// is the toolchain's own cargo, not rustup's proxy: its rustc and
+/// compiler library beside it are the toolchain, and their names, sizes and
+/// mtimes say which (an update rewrites them). That is a few stat calls
+/// where `rustc -vV` through rustup's proxy took 20 ms of every warm build.
+/// Otherwise, or with `RUSTC` set, `rustc -vV`. `None` if neither answers.
+fn toolchain(root: &Path, h: &mut Sha256) -> Option<()> {
+    let bin = std::env::var_os("CARGO")
+        .filter(|_| std::env::var_os("RUSTC").is_none())
+        .map(std::path::PathBuf::from)
+        .and_then(|cargo| Some(cargo.parent()?.to_path_buf()))
+        .filter(|bin| bin.join("rustc").is_file());
+    if let Some(bin) = bin {
+        file(&bin.join("rustc"), h);
+        let lib = bin.with_file_name("lib");
+        let mut drivers: Vec<_> = std::fs::read_dir(&lib)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("librustc_driver"))
+            })
+            .collect();
+        drivers.sort();
+        drivers.iter().for_each(|d| file(d, h));
+        return Some(());
+    }
     let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
         .arg("-vV")
         .current_dir(root)
@@ -53,7 +77,18 @@ pub fn inputs(root: &Path, packages: &[String]) -> Option<String> {
         .ok()
         .filter(|o| o.status.success())?;
     h.update(&rustc.stdout);
+    Some(())
+}
+
+/// What a build of `packages` reads: toolchain, environment, sources.
+/// `None` if the toolchain cannot be asked.
+pub fn inputs(root: &Path, packages: &[String]) -> Option<String> {
+    let mut h = Sha256::new();
+    h.update(packages.join(" ").as_bytes());
+    toolchain(root, &mut h)?;
     for var in [
+        "RUSTC",
+        "RUSTC_WRAPPER",
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
         "CARGO_TARGET_DIR",

@@ -10,15 +10,16 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
 use anyhow::Result;
-use mdbook::book::{Book, BookItem};
+use mdbook::book::{Book, BookItem, Chapter};
 use mdbook::preprocess::{Preprocessor, PreprocessorContext};
 use regex::{Captures, Regex};
 use supervisor::render::{render_with, Block, Footer};
 
+use crate::ahead::{Ahead, Place, Planned, Ran};
 use crate::chapters::PREFIX;
 use crate::hash::Hashes;
 use crate::store::{Key, Record, Store};
@@ -35,6 +36,17 @@ pub enum Mode {
     /// (a second language rendered from one build's runs: the zh-TW
     /// edition, src/i18n/edition.rs; tested in src/store_tests.rs).
     Replay(Store),
+}
+
+impl Mode {
+    /// As the store records it: `fresh`, `reuse` or `replay`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Fresh => "fresh",
+            Mode::Reuse(_) => "reuse",
+            Mode::Replay(_) => "replay",
+        }
+    }
 }
 
 pub struct Settings {
@@ -57,6 +69,8 @@ pub struct Directives {
     settings: Arc<Settings>,
     records: Arc<Mutex<Vec<Record>>>,
     problems: Arc<Mutex<Vec<String>>>,
+    /// A fresh render's runs, made ahead on a thread of their own.
+    ahead: Arc<Mutex<Option<Ahead>>>,
 }
 
 /// mdbook-cmdrun 0.7.3's two patterns: a directive that ends its line
@@ -65,13 +79,107 @@ pub struct Directives {
 const NEWLINE: &str = r"<!--[ ]*cmdrun (.*?)-->\r?\n";
 const INLINE: &str = r"<!--[ ]*cmdrun (.*?)-->";
 
+static NEWLINE_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(NEWLINE).expect("a valid regex"));
+static INLINE_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(INLINE).expect("a valid regex"));
+
+/// Replaces each directive of `content` by what `one` returns for it
+/// (its command, line, whether inline), in mdbook-cmdrun's order: the
+/// directives that end their line, then the rest.
+fn scan(content: &str, mut one: impl FnMut(&str, usize, bool) -> String) -> String {
+    let line =
+        |text: &str, c: &Captures| text[..c.get(0).map_or(0, |m| m.start())].lines().count() + 1;
+    let first = NEWLINE_RE
+        .replace_all(content, |c: &Captures| one(&c[1], line(content, c), false))
+        .into_owned();
+    INLINE_RE
+        .replace_all(&first, |c: &Captures| one(&c[1], line(&first, c), true))
+        .into_owned()
+}
+
+/// The chapters of `items` in the order `Book::for_each_mut` visits them
+/// (a chapter's sub-chapters before it).
+fn in_preprocessor_order<'a>(items: &'a [BookItem], out: &mut Vec<&'a Chapter>) {
+    for item in items {
+        if let BookItem::Chapter(ch) = item {
+            in_preprocessor_order(&ch.sub_items, out);
+            out.push(ch);
+        }
+    }
+}
+
+/// The folder a chapter's directives run in (cmdrun's working directory).
+fn chapter_dir(src: &Path, rel: &Path) -> PathBuf {
+    src.join(rel)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// A supervised directive's arguments and slug (empty when they do not
+/// parse: the supervisor then says what is wrong).
+pub fn words_and_args(rest: &str) -> (Vec<String>, Option<supervisor::Args>) {
+    let words = shlex::split(rest).unwrap_or_default();
+    let args = <supervisor::Args as clap::Parser>::try_parse_from(
+        std::iter::once("supervisor".to_string()).chain(words.iter().cloned()),
+    )
+    .ok();
+    (words, args)
+}
+
 impl Directives {
     pub fn new(settings: Settings) -> Directives {
         Directives {
             settings: Arc::new(settings),
             records: Arc::default(),
             problems: Arc::default(),
+            ahead: Arc::default(),
         }
+    }
+
+    /// In a fresh render, starts running every supervised directive of
+    /// `book` ahead of the preprocessor ([`Ahead`]), in the order it will
+    /// ask for them. Nothing to do when records may be reused or replayed.
+    pub fn run_ahead(&self, ctx: &PreprocessorContext, book: &Book) {
+        if !matches!(self.settings.mode, Mode::Fresh) {
+            return;
+        }
+        let src = ctx.root.join(&ctx.config.book.src);
+        let mut chapters = Vec::new();
+        in_preprocessor_order(&book.sections, &mut chapters);
+        let mut plan = Vec::new();
+        for ch in chapters {
+            let Some(rel) = &ch.path else { continue };
+            let chapter = rel.to_string_lossy().into_owned();
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            scan(&ch.content, |command, _, _| {
+                let directive = command.trim().to_string();
+                let occurrence = seen.entry(directive.clone()).or_default();
+                let place = (chapter.clone(), directive.clone(), *occurrence);
+                *occurrence += 1;
+                if let Some(rest) = directive.strip_prefix(PREFIX.trim_end()) {
+                    plan.push(Planned {
+                        place,
+                        cwd: chapter_dir(&src, rel),
+                        rest: rest.to_string(),
+                    });
+                }
+                String::new()
+            });
+        }
+        if let Ok(mut a) = self.ahead.lock() {
+            *a = Some(Ahead::start(Arc::clone(&self.settings), plan));
+        }
+    }
+
+    /// Stops the runs ahead, if any, after the one under way, and waits for it.
+    pub fn stop_ahead(&self) {
+        let ahead = self.ahead.lock().ok().and_then(|mut a| a.take());
+        drop(ahead);
+    }
+
+    fn ran_ahead(&self, place: &Place) -> Option<Ran> {
+        let a = self.ahead.lock().ok()?;
+        a.as_ref()?.take(place)
     }
 
     /// This build's records, in chapter and page order.
@@ -86,32 +194,17 @@ impl Directives {
         self.problems.lock().map(|p| p.clone()).unwrap_or_default()
     }
 
-    fn chapter(&self, src: &Path, rel: &Path, content: &str) -> Result<String> {
-        let cwd = src
-            .join(rel)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+    fn chapter(&self, src: &Path, rel: &Path, content: &str) -> String {
         let mut page = Page {
             d: self,
             chapter: rel.to_string_lossy().into_owned(),
-            cwd,
+            cwd: chapter_dir(src, rel),
             index: 0,
             seen: HashMap::new(),
         };
-        let first = Regex::new(NEWLINE)?
-            .replace_all(content, |c: &Captures| {
-                let line = content[..c.get(0).map_or(0, |m| m.start())].lines().count() + 1;
-                page.one(&c[1], line, false)
-            })
-            .into_owned();
-        let second = Regex::new(INLINE)?
-            .replace_all(&first, |c: &Captures| {
-                let line = first[..c.get(0).map_or(0, |m| m.start())].lines().count() + 1;
-                page.one(&c[1], line, true)
-            })
-            .into_owned();
-        Ok(second)
+        scan(content, |command, line, inline| {
+            page.one(command, line, inline)
+        })
     }
 }
 
@@ -126,18 +219,14 @@ impl Preprocessor for Directives {
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> Result<Book> {
         let src = ctx.root.join(&ctx.config.book.src);
-        let mut result = Ok(());
         book.for_each_mut(|item| {
             if let BookItem::Chapter(ch) = item {
-                if let (Some(rel), true) = (ch.path.clone(), result.is_ok()) {
-                    match self.chapter(&src, &rel, &ch.content) {
-                        Ok(text) => ch.content = text,
-                        Err(e) => result = Err(e),
-                    }
+                if let Some(rel) = ch.path.clone() {
+                    ch.content = self.chapter(&src, &rel, &ch.content);
                 }
             }
         });
-        result.map(|()| book)
+        Ok(book)
     }
 }
 
@@ -234,11 +323,7 @@ impl Page<'_> {
 
     fn supervised(&self, directive: &str, rest: &str, occurrence: usize) -> Record {
         let s = &self.d.settings;
-        let words = shlex::split(rest).unwrap_or_default();
-        let args = <supervisor::Args as clap::Parser>::try_parse_from(
-            std::iter::once("supervisor".to_string()).chain(words.iter().cloned()),
-        )
-        .ok();
+        let (words, args) = words_and_args(rest);
         let slug = args.as_ref().map(|a| a.slug.clone());
         let vary = args.as_ref().map(|a| a.vary.clone()).unwrap_or_default();
         if let Mode::Replay(_) = s.mode {
@@ -272,10 +357,17 @@ impl Page<'_> {
                 return r;
             }
         }
-        let ran_at = now();
-        let start = Instant::now();
-        let block = self.run(&words, slug.as_deref().unwrap_or_default());
-        let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
+        let place = (self.chapter.clone(), directive.to_string(), occurrence);
+        let (block, ran_at, elapsed_ms) = match self.d.ran_ahead(&place) {
+            Some(r) => (r.block, r.ran_at, r.elapsed_ms),
+            None => {
+                let ran_at = now();
+                let start = Instant::now();
+                let slug = slug.as_deref().unwrap_or_default();
+                let block = run_supervisor(s, &self.cwd, &self.chapter, &words, slug);
+                (block, ran_at, start.elapsed().as_secs_f64() * 1e3)
+            }
+        };
         let masked = crate::drift::mask_with(&block.output, &vary);
         let markdown = self.markdown(Some(&block), &key, Some(&ran_at));
         Record {
@@ -325,43 +417,6 @@ impl Page<'_> {
         })
     }
 
-    /// Runs the supervisor with the directive's arguments, in the chapter's
-    /// folder as cmdrun would, and reads the record it prints.
-    fn run(&self, words: &[String], slug: &str) -> Block {
-        let s = &self.d.settings;
-        let mut cmd = Command::new(&s.supervisor);
-        cmd.args(words)
-            .current_dir(&self.cwd)
-            .stdin(Stdio::null())
-            .env(supervisor::record::JSON_ENV, "1")
-            .env(supervisor::render::STAMP_ENV, &s.stamp);
-        if !s.not_prebuilt.contains(slug) {
-            cmd.env(supervisor::locate::PREBUILT_ENV, "1");
-        }
-        let failed = |why: String| Block {
-            slug: slug.to_string(),
-            command: words.join(" "),
-            status: "not run".into(),
-            output: String::new(),
-            error: Some(format!(
-                "snippet `{slug}` (chapter src/{}): {why}",
-                self.chapter
-            )),
-        };
-        match cmd.output() {
-            Err(e) => failed(format!("cannot run {}: {e}", s.supervisor.display())),
-            Ok(out) => supervisor::record::from_json(&String::from_utf8_lossy(&out.stdout))
-                .unwrap_or_else(|e| {
-                    let stderr = String::from_utf8_lossy(&out.stderr);
-                    failed(format!(
-                        "the supervisor ({}) gave no record: {e}: {}",
-                        out.status,
-                        stderr.trim()
-                    ))
-                }),
-        }
-    }
-
     /// The block as the supervisor renders it for cmdrun, with the footer
     /// for this build.
     fn markdown(&self, block: Option<&Block>, key: &Option<Key>, ran_at: Option<&str>) -> String {
@@ -375,6 +430,76 @@ impl Page<'_> {
             f.ran = Some(when(at));
         }
         render_with(block, footer.as_ref())
+    }
+}
+
+/// Runs the supervisor with a directive's arguments, in the chapter's
+/// folder as cmdrun would, and reads the record it prints.
+pub fn run_supervisor(
+    s: &Settings,
+    cwd: &Path,
+    chapter: &str,
+    words: &[String],
+    slug: &str,
+) -> Block {
+    Started::new(s, cwd, chapter, words, slug).finish()
+}
+
+/// A supervisor started for a directive, its record not read yet.
+pub struct Started {
+    child: std::io::Result<std::process::Child>,
+    supervisor: PathBuf,
+    slug: String,
+    command: String,
+    chapter: String,
+}
+
+impl Started {
+    pub fn new(s: &Settings, cwd: &Path, chapter: &str, words: &[String], slug: &str) -> Started {
+        let mut cmd = Command::new(&s.supervisor);
+        cmd.args(words)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env(supervisor::record::JSON_ENV, "1")
+            .env(supervisor::render::STAMP_ENV, &s.stamp);
+        if !s.not_prebuilt.contains(slug) {
+            cmd.env(supervisor::locate::PREBUILT_ENV, "1");
+        }
+        Started {
+            child: cmd.spawn(),
+            supervisor: s.supervisor.clone(),
+            slug: slug.to_string(),
+            command: words.join(" "),
+            chapter: chapter.to_string(),
+        }
+    }
+
+    /// Waits for the supervisor and reads its record.
+    pub fn finish(self) -> Block {
+        let failed = |why: String| Block {
+            slug: self.slug.clone(),
+            command: self.command.clone(),
+            status: "not run".into(),
+            output: String::new(),
+            error: Some(format!(
+                "snippet `{}` (chapter src/{}): {why}",
+                self.slug, self.chapter
+            )),
+        };
+        match self.child.and_then(|c| c.wait_with_output()) {
+            Err(e) => failed(format!("cannot run {}: {e}", self.supervisor.display())),
+            Ok(out) => supervisor::record::from_json(&String::from_utf8_lossy(&out.stdout))
+                .unwrap_or_else(|e| {
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    failed(format!(
+                        "the supervisor ({}) gave no record: {e}: {}",
+                        out.status,
+                        stderr.trim()
+                    ))
+                }),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 #![deny(clippy::unwrap_used)]
 
 mod actionlint;
+mod ahead;
 mod bench;
 mod book;
 mod browser;
@@ -21,8 +22,10 @@ mod lint_python;
 mod new;
 mod plain;
 mod procs;
+mod profile;
 mod publish;
 mod python;
+mod render;
 mod root;
 mod serve;
 mod stamp;

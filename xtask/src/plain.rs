@@ -19,7 +19,7 @@ pub fn run(root: &Path) -> Result<()> {
     let tools = tools::ensure(root)?;
     let stamp = stamp::line(root)?;
     let dest = supervisor::locate::target_dir(root).join("plain-book");
-    let exe = crate::book::supervisor_exe(root);
+    let exe = crate::render::supervisor_exe(root);
     // The shell splits `$RSP_SUPERVISOR` into words: use it only when that is harmless.
     let plain_path = exe.to_str().is_some_and(|p| {
         p.chars()

@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use notify_debouncer_mini::notify::RecursiveMode;
 
-use crate::book::{self, Render};
+use crate::book;
 use crate::directives::Mode;
 use crate::hash::Hashes;
+use crate::render::{self, Render};
 use crate::store::Store;
 use crate::{chapters, checks, i18n, lint, procs, publish, python, stamp};
 
@@ -83,7 +84,7 @@ impl Loop {
                 packages.insert(0, "supervisor".into());
             }
             match book::compile(&self.root, &packages) {
-                Ok(()) => slugs.iter().for_each(|s| {
+                Ok(_) => slugs.iter().for_each(|s| {
                     self.not_prebuilt.remove(s);
                 }),
                 Err(e) => {
@@ -102,7 +103,7 @@ impl Loop {
         r.say_when = true;
         r.not_prebuilt = self.not_prebuilt.clone();
         r.hashes = Arc::clone(&self.hashes);
-        let rendered = book::render(&self.root, r)?;
+        let rendered = render::render(&self.root, r)?;
         let mut problems = rendered.problems;
         problems.extend(checks::record_problems(&rendered.store));
         problems.extend(checks::page_problems(

@@ -5,8 +5,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
-use crate::book::{self, Render};
+use crate::book;
 use crate::directives::Mode;
+use crate::render::{self, Render};
 use crate::store::Store;
 
 const DIRECTIVE: &str =
@@ -61,7 +62,7 @@ impl Tiny {
     fn render(&self, mut r: Render) -> (Store, String) {
         r.supervisor = Some(self.root.join("fake-supervisor"));
         let dest = r.dest.clone();
-        let rendered = book::render(&self.root, r).unwrap();
+        let rendered = render::render(&self.root, r).unwrap();
         assert_eq!(rendered.problems, Vec::<String>::new());
         let page = std::fs::read_to_string(dest.join("part/tiny.html")).unwrap();
         (rendered.store, page)
@@ -143,7 +144,7 @@ fn a_replay_renders_from_the_store_without_running_anything() {
     assert!(saved.join("part/tiny/01-tiny.json").is_file());
     let loaded = Store::load(&t.root, "build").unwrap();
     let other = t.root.join("other-language");
-    let replayed = book::render_from_store(
+    let (_, problems) = render::render_from_store(
         &t.root,
         loaded,
         other.clone(),
@@ -153,7 +154,7 @@ fn a_replay_renders_from_the_store_without_running_anything() {
         })),
     )
     .unwrap();
-    assert!(replayed.problems.is_empty(), "{:?}", replayed.problems);
+    assert!(problems.is_empty(), "{problems:?}");
     let page = std::fs::read_to_string(other.join("part/tiny.html")).unwrap();
     assert_eq!(t.runs(), 1);
     assert_eq!(output(&page), output(&built));
@@ -173,10 +174,55 @@ fn a_replay_renders_from_the_store_without_running_anything() {
         stamp.into(),
     );
     r.supervisor = Some(t.root.join("fake-supervisor"));
-    let rendered = book::render(&t.root, r).unwrap();
+    let rendered = render::render(&t.root, r).unwrap();
     assert_eq!(t.runs(), 1);
     assert_eq!(
         rendered.problems,
         ["src/part/tiny.md: directive 2: no record in the store"]
     );
+}
+
+#[test]
+fn a_fresh_render_runs_each_directive_once_ahead_in_page_order() {
+    let t = Tiny::new("ahead");
+    let other = DIRECTIVE.replace("tiny", "tiny --timeout 3");
+    // Two identical directives, one other, and a sub-chapter: mdbook's
+    // preprocessors see a sub-chapter before its parent.
+    t.edit(
+        "src/SUMMARY.md",
+        "# Summary\n\n- [Tiny](part/tiny.md)\n  - [Sub](part/sub.md)\n",
+    );
+    t.edit(
+        "src/part/tiny.md",
+        &format!("# Tiny\n\n{DIRECTIVE}\n\n{other}\n\n{DIRECTIVE}\n"),
+    );
+    t.edit("src/part/sub.md", &format!("# Sub\n\n{DIRECTIVE}\n"));
+    let stamp = "Linux 6.1 · 2026-12-01";
+    let (store, page) = t.render(book::for_build(t.dest(), stamp.into()));
+    assert_eq!(t.runs(), 4, "each directive ran once");
+    // The runs were made in the order the preprocessor took them.
+    let sub = std::fs::read_to_string(t.dest().join("part/sub.html")).unwrap();
+    assert_eq!(output(&sub), "run 1\n");
+    assert_eq!(output(&page), "run 2\nrun 3\nrun 4\n");
+    let outputs: Vec<_> = store
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.chapter.as_str(),
+                r.index,
+                r.block.as_ref().unwrap().output.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outputs,
+        [
+            ("part/sub.md", 1, "run 1\n"),
+            ("part/tiny.md", 1, "run 2\n"),
+            ("part/tiny.md", 2, "run 3\n"),
+            ("part/tiny.md", 3, "run 4\n"),
+        ]
+    );
+    assert!(store.records.iter().all(|r| r.elapsed_ms > 0.0));
 }

@@ -5,8 +5,27 @@
 //! unchanged, so translation still finds it, and `#why` links (from pages
 //! in either language, from print.html, from the language switcher) reach
 //! the same section in every edition, translated or not.
+use std::sync::LazyLock;
+
 use anyhow::{bail, Result};
 use regex::Regex;
+
+// The patterns, compiled once: they run on every page of every build.
+// mdBook's own (hbs_renderer.rs, `build_header_links`).
+static HEADING_HTML: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<h(\d)(?: id="([^"]+)")?(?: class="([^"]+)")?>(.*?)</h\d>"#)
+        .expect("a valid regex")
+});
+static PAGE_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"<h[1-6] id="([^"]+)""#).expect("a valid regex"));
+static ATX_HEADING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^ {0,3}#{1,6}(\s|$)").expect("a valid regex"));
+static PRINT_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r##"<h([1-6]) id="([^"]+)"((?: class="[^"]+")?)><a class="header" href="#([^"]+)">"##,
+    )
+    .expect("a valid regex")
+});
 
 /// The heading ids mdBook gives the page rendered from `markdown`, in
 /// order: its renderer (`build_header_links`) takes each `<hN>` of the
@@ -19,11 +38,9 @@ pub fn english_ids(markdown: &str, smart: bool) -> Vec<String> {
 
 /// The ids mdBook's renderer gives the headings of a rendered page body.
 pub fn ids_of_html(html: &str) -> Vec<String> {
-    // mdBook's own pattern (hbs_renderer.rs, `build_header_links`).
-    let re = Regex::new(r#"<h(\d)(?: id="([^"]+)")?(?: class="([^"]+)")?>(.*?)</h\d>"#)
-        .expect("a valid regex");
     let mut counter = std::collections::HashMap::new();
-    re.captures_iter(html)
+    HEADING_HTML
+        .captures_iter(html)
         .map(|c| match c.get(2) {
             Some(id) => id.as_str().to_string(),
             None => mdbook::utils::unique_id_from_content(&c[4], &mut counter),
@@ -34,14 +51,16 @@ pub fn ids_of_html(html: &str) -> Vec<String> {
 /// The ids of a built page's headings (`<h2 id="why">`; the template's own
 /// headings carry none), to compare two editions' pages.
 pub fn page_ids(html: &str) -> Vec<String> {
-    let re = Regex::new(r#"<h[1-6] id="([^"]+)""#).expect("a valid regex");
-    re.captures_iter(html).map(|c| c[1].to_string()).collect()
+    PAGE_ID
+        .captures_iter(html)
+        .map(|c| c[1].to_string())
+        .collect()
 }
 
 /// Appends ` {#id}` to each ATX heading of `markdown` outside fenced code,
 /// in order; a heading that names its id already keeps it.
 pub fn pin(markdown: &str, ids: &[String], page: &str) -> Result<String> {
-    let heading = Regex::new(r"^ {0,3}#{1,6}(\s|$)").expect("a valid regex");
+    let heading = &*ATX_HEADING;
     let mut out = String::with_capacity(markdown.len() + ids.len() * 16);
     let mut fence: Option<&str> = None;
     let mut next = ids.iter();
@@ -77,10 +96,7 @@ pub fn pin(markdown: &str, ids: &[String], page: &str) -> Result<String> {
 /// self-link) to the English print page's at the same place; `None` when
 /// the two pages do not have the same number of headings.
 pub fn align_print(html: &str, english: &str) -> Option<String> {
-    let re = Regex::new(
-        r##"<h([1-6]) id="([^"]+)"((?: class="[^"]+")?)><a class="header" href="#([^"]+)">"##,
-    )
-    .expect("a valid regex");
+    let re = &*PRINT_HEADING;
     let theirs: Vec<String> = re
         .captures_iter(english)
         .map(|c| c[2].to_string())

@@ -1,4 +1,4 @@
-//! A translated edition, rendered by `book::render` (one render function
+//! A translated edition, rendered by `render::finish` (one render function
 //! for every edition) from the English build's store (`Mode::Replay`):
 //! nothing runs again, and every output block is the English one.
 //!
@@ -18,21 +18,32 @@ use polib::catalog::Catalog;
 
 use super::anchors;
 use super::config::Edition;
-use crate::book::{self, Rendered};
+pub use crate::render::Loaded;
+use crate::render::{self, Rendered};
 use crate::store::Store;
 
-/// Renders `edition` into `dest` from `store`, the records of the English
-/// render of the same sources.
-pub fn render(root: &Path, edition: &Edition, store: Store, dest: PathBuf) -> Result<Rendered> {
+/// Loads `edition` to render into `dest`: the English sources through its
+/// translation (needs no output: done while the English directives run).
+pub fn load(root: &Path, edition: &Edition, dest: PathBuf) -> Result<Loaded> {
     let translate = Translate::new(&edition.po_file(root))?;
     let e = edition.clone();
-    book::render_from_store(
+    render::load(
         root,
-        store,
-        dest,
+        &dest,
         vec![Box::new(translate)],
         Some(Box::new(move |config: &mut Config| configure(config, &e))),
     )
+}
+
+/// Renders a loaded edition from `store`, the records of the English
+/// render of the same sources.
+pub fn finish(root: &Path, loaded: Loaded, store: Store) -> Result<Rendered> {
+    let (store, problems) = render::finish(loaded, render::replay(root, store), None)?;
+    Ok(Rendered {
+        store,
+        problems,
+        alongside: None,
+    })
 }
 
 /// book.toml, as this edition's: its `<html lang>` and description, its

@@ -24,12 +24,14 @@ mod tests;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
 use crate::chapters::Chapter;
 use crate::store::Store;
-use crate::{book, checks, debian, procs};
+use crate::{checks, debian, procs, render};
 
 #[derive(clap::Subcommand)]
 pub enum I18nCommand {
@@ -59,31 +61,43 @@ pub fn render_editions(
 ) -> Result<Vec<String>> {
     let mut problems = Vec::new();
     for e in config::editions(root)? {
-        let dest = english.join(&e.dir);
-        let rendered = render_edition(root, e, store, &dest)?;
+        let started = Instant::now();
+        let loaded = edition::load(root, &e, english.join(&e.dir))
+            .with_context(|| format!("loading the {} edition", e.po))?;
+        let rendered = render_edition(root, e, loaded, store, started)?;
         problems.extend(check_edition(rendered, english, chapters)?);
     }
     Ok(problems)
 }
 
-/// What `cargo xtask build` hands to `book::render` to run beside the
-/// English HTML rendering, once the directives have run (the two renders
-/// are each a core's work): every edition rendered into a folder of its own
-/// beside `english` (the English render empties its folder first), moved
+/// What `cargo xtask build` hands to `render::render` to run on a thread
+/// of its own: every edition loaded and translated while the English
+/// directives run, then, with their records, rendered into a folder of its
+/// own beside `english` (the English render empties its folder first)
+/// while the English HTML renders (each render is a core's work); moved
 /// into `<english>/<dir>/` by [`finish_editions`]. None without editions.
-pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<book::Alongside>> {
+pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::Alongside>> {
     let editions = config::editions(root)?;
     if editions.is_empty() {
         return Ok(None);
     }
     let (root, english) = (root.to_path_buf(), english.to_path_buf());
-    Ok(Some(Box::new(move |store: Store| {
-        let mut problems = Vec::new();
+    Ok(Some(Box::new(move |records: Receiver<Store>| {
+        let mut loaded = Vec::new();
         for e in editions {
-            let dest = aside(&english, &e);
-            problems.push(render_edition(&root, e, &store, &dest)?);
+            let started = Instant::now();
+            let l = edition::load(&root, &e, aside(&english, &e))
+                .with_context(|| format!("loading the {} edition", e.po))?;
+            loaded.push((e, l, started));
         }
-        Ok(Box::new(problems) as Box<dyn std::any::Any + Send>)
+        let store = records
+            .recv()
+            .context("the English render ended before its directives ran")?;
+        let mut renders = Vec::new();
+        for (e, l, started) in loaded {
+            renders.push(render_edition(&root, e, l, &store, started)?);
+        }
+        Ok(Box::new(renders) as Box<dyn std::any::Any + Send>)
     })))
 }
 
@@ -124,11 +138,11 @@ pub struct EditionRender {
 fn render_edition(
     root: &Path,
     e: config::Edition,
+    loaded: edition::Loaded,
     store: &Store,
-    dest: &Path,
+    started: Instant,
 ) -> Result<EditionRender> {
-    let started = std::time::Instant::now();
-    let rendered = edition::render(root, &e, store.clone(), dest.to_path_buf())
+    let rendered = edition::finish(root, loaded, store.clone())
         .with_context(|| format!("rendering the {} edition", e.po))?;
     Ok(EditionRender {
         edition: e,

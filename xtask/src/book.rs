@@ -109,14 +109,12 @@ pub fn build(root: &Path) -> Result<Built> {
     problems.extend(checks::record_problems(&rendered.store));
     profile::note("records saved, English pages checked", english);
     // The translated editions, rendered from this render's records beside
-    // the English HTML: nothing runs again.
+    // the English HTML (nothing runs again) and checked beside the English
+    // pages.
     if let Some(editions) = rendered.alongside {
         let waited = Instant::now();
-        let editions = editions.join()?;
-        profile::note("waited for the editions", waited);
-        let finishing = Instant::now();
-        problems.extend(i18n::finish_editions(editions, &staging, &chapters)?);
-        profile::note("editions moved and checked", finishing);
+        problems.extend(i18n::finish_editions(editions.join()?)?);
+        profile::note("waited for the editions' checks", waited);
     }
     if !problems.is_empty() {
         for p in &problems {

@@ -323,14 +323,14 @@ impl Page<'_> {
 
     fn supervised(&self, directive: &str, rest: &str, occurrence: usize) -> Record {
         let s = &self.d.settings;
-        let (words, args) = words_and_args(rest);
-        let slug = args.as_ref().map(|a| a.slug.clone());
-        let vary = args.as_ref().map(|a| a.vary.clone()).unwrap_or_default();
         if let Mode::Replay(_) = s.mode {
+            // The record has all it needs; the arguments are parsed (clap:
+            // a third of a replay's own time) only to name a missing one.
             let mut r = self.replayed(directive).unwrap_or_else(|| {
+                let (_, args) = words_and_args(rest);
                 let mut r = Record::new("", 0, directive);
                 r.block = Some(Block {
-                    slug: slug.clone().unwrap_or_default(),
+                    slug: args.map(|a| a.slug).unwrap_or_default(),
                     command: String::new(),
                     status: "not run".into(),
                     output: String::new(),
@@ -345,6 +345,9 @@ impl Page<'_> {
             r.markdown = self.markdown(r.block.as_ref(), &r.key, at);
             return r;
         }
+        let (words, args) = words_and_args(rest);
+        let slug = args.as_ref().map(|a| a.slug.clone());
+        let vary = args.as_ref().map(|a| a.vary.clone()).unwrap_or_default();
         let key = args
             .as_ref()
             .and_then(|a| self.key(a, directive, occurrence).ok());

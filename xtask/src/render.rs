@@ -33,10 +33,18 @@ use crate::store::Store;
 pub type ConfigEdit = Box<dyn FnOnce(&mut Config) + Send>;
 
 /// Work on a thread of its own from the start of a render: it may prepare
-/// while the directives run (load and translate the other editions), then
-/// receives the render's records. If the render fails before its
-/// directives ran, the channel closes instead.
-pub type Alongside = Box<dyn FnOnce(mpsc::Receiver<Store>) -> Result<Box<dyn Any + Send>> + Send>;
+/// while the directives run (load and translate the other editions), and
+/// is told, in this order, what it may wait for. If the render fails, the
+/// channel closes instead.
+pub type Alongside = Box<dyn FnOnce(mpsc::Receiver<Told>) -> Result<Box<dyn Any + Send>> + Send>;
+
+/// What a render tells the work beside it.
+pub enum Told {
+    /// The directives are done: their records.
+    Records(Store),
+    /// The HTML is in `Render::dest`.
+    Pages,
+}
 
 /// What one render needs besides the book's sources.
 pub struct Render {
@@ -141,12 +149,12 @@ pub fn load(
 }
 
 /// Steps 2 and 3 for a loaded book: the directives by `settings`, then
-/// `index`, `links` and the HTML. `sent` gets the records as soon as the
-/// directives are done, before the HTML is rendered.
+/// `index`, `links` and the HTML. `tell` gets the records as soon as the
+/// directives are done, before the HTML is rendered, then word of the HTML.
 pub fn finish(
     loaded: Loaded,
     settings: Settings,
-    sent: Option<mpsc::Sender<Store>>,
+    tell: Option<mpsc::Sender<Told>>,
 ) -> Result<(Store, Vec<String>)> {
     let started = Instant::now();
     let started_at = crate::directives::now();
@@ -170,10 +178,13 @@ pub fn finish(
         started,
         &store,
     );
-    if let Some(tx) = sent {
-        // The receiver may have failed already; its join says why.
-        let _ = tx.send(store.clone());
-    }
+    // The receiver may have failed already; its join says why.
+    let told = |t: Told| {
+        if let Some(tx) = &tell {
+            let _ = tx.send(t);
+        }
+    };
+    told(Told::Records(store.clone()));
     // mdbook also passes on the context's chapter_titles, which only its
     // own code can set (none of our preprocessors does).
     let rc = RenderContext::new(root, book, ctx.config, dest);
@@ -182,6 +193,7 @@ pub fn finish(
         .render(&rc)
         .context("mdbook could not build the book: rendering failed")?;
     profile::note(&format!("{mode}: HTML"), html);
+    told(Told::Pages);
     Ok((store, directives.problems()))
 }
 

@@ -30,8 +30,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::chapters::Chapter;
+use crate::render::{self, Told};
 use crate::store::Store;
-use crate::{checks, debian, procs, render};
+use crate::{checks, debian, procs};
 
 #[derive(clap::Subcommand)]
 pub enum I18nCommand {
@@ -72,17 +73,19 @@ pub fn render_editions(
 
 /// What `cargo xtask build` hands to `render::render` to run on a thread
 /// of its own: every edition loaded and translated while the English
-/// directives run, then, with their records, rendered into a folder of its
-/// own beside `english` (the English render empties its folder first)
-/// while the English HTML renders (each render is a core's work); moved
-/// into `<english>/<dir>/` by [`finish_editions`]. None without editions.
+/// directives run; then, with their records, rendered into a folder of its
+/// own beside `english` while the English HTML renders (each render is a
+/// core's work; the English render empties its folder first); then, once
+/// the English pages are there, moved into `<english>/<dir>/` and checked
+/// against them while the English pages are checked. Its result, for
+/// [`finish_editions`], is the problems found. None without editions.
 pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::Alongside>> {
     let editions = config::editions(root)?;
     if editions.is_empty() {
         return Ok(None);
     }
     let (root, english) = (root.to_path_buf(), english.to_path_buf());
-    Ok(Some(Box::new(move |records: Receiver<Store>| {
+    Ok(Some(Box::new(move |told: Receiver<Told>| {
         let mut loaded = Vec::new();
         for e in editions {
             let started = Instant::now();
@@ -90,36 +93,35 @@ pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::
                 .with_context(|| format!("loading the {} edition", e.po))?;
             loaded.push((e, l, started));
         }
-        let store = records
-            .recv()
-            .context("the English render ended before its directives ran")?;
+        let Ok(Told::Records(store)) = told.recv() else {
+            bail!("the English render ended before its directives ran");
+        };
         let mut renders = Vec::new();
         for (e, l, started) in loaded {
             renders.push(render_edition(&root, e, l, &store, started)?);
         }
-        Ok(Box::new(renders) as Box<dyn std::any::Any + Send>)
+        let Ok(Told::Pages) = told.recv() else {
+            bail!("the English render ended before its pages were written");
+        };
+        let chapters = crate::chapters::load(&root)?;
+        let mut problems = Vec::new();
+        for r in renders {
+            let (from, to) = (aside(&english, &r.edition), english.join(&r.edition.dir));
+            let _ = std::fs::remove_dir_all(&to);
+            std::fs::rename(&from, &to)
+                .with_context(|| format!("moving {} to {}", from.display(), to.display()))?;
+            problems.extend(check_edition(r, &english, &chapters)?);
+        }
+        Ok(Box::new(problems) as Box<dyn std::any::Any + Send>)
     })))
 }
 
-/// After [`editions_alongside`] and the English render: each edition moved
-/// into the English pages and checked against them.
-pub fn finish_editions(
-    rendered: Box<dyn std::any::Any + Send>,
-    english: &Path,
-    chapters: &[Chapter],
-) -> Result<Vec<String>> {
-    let Ok(renders) = rendered.downcast::<Vec<EditionRender>>() else {
-        bail!("the editions' render returned something else");
-    };
-    let mut problems = Vec::new();
-    for r in *renders {
-        let (from, to) = (aside(english, &r.edition), english.join(&r.edition.dir));
-        let _ = std::fs::remove_dir_all(&to);
-        std::fs::rename(&from, &to)
-            .with_context(|| format!("moving {} to {}", from.display(), to.display()))?;
-        problems.extend(check_edition(r, english, chapters)?);
+/// The problems [`editions_alongside`] found.
+pub fn finish_editions(rendered: Box<dyn std::any::Any + Send>) -> Result<Vec<String>> {
+    match rendered.downcast::<Vec<String>>() {
+        Ok(problems) => Ok(*problems),
+        Err(_) => bail!("the editions' render returned something else"),
     }
-    Ok(problems)
 }
 
 /// Where an edition is rendered beside the English staging folder.

@@ -77,9 +77,14 @@ enum Cmd {
     Job,
 }
 
+/// The workspace root, absolute: cargo and the sandboxes are started in
+/// other folders (`--root .` failed with "manifest path ./target/... does
+/// not exist").
 fn root(given: Option<PathBuf>) -> Result<PathBuf> {
     match given {
-        Some(r) => Ok(r),
+        Some(r) => r
+            .canonicalize()
+            .with_context(|| format!("--root {}", r.display())),
         None => {
             let cwd = std::env::current_dir()?;
             supervisor::locate::workspace_root(&cwd)

@@ -1,7 +1,10 @@
 //! `cargo xtask bench fresh`: what a new reader waits for. A fresh clone of
-//! this repository's HEAD (its own target/, an empty `RSP_TOOLS_DIR`), then
+//! this repository's HEAD (its own target/, an empty `RSP_TOOLS_DIR` and
+//! `RSP_PYTHON_DIR`: the book's Python environment is made again too), then
 //! `cargo xtask serve`, timed from the start of the command to the first
-//! page served. Each run compiles the whole of what serving needs.
+//! page served. Each run compiles the whole of what serving needs; cargo's
+//! and pip's download caches are kept, as a reader's would be after the
+//! first download.
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -47,8 +50,9 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
 fn one(root: &Path, i: usize) -> Result<f64> {
     let base = std::env::temp_dir().join(format!("rsp-bench-fresh-{}-{i}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
-    let (clone, tools) = (base.join("clone"), base.join("tools"));
+    let (clone, tools, python) = (base.join("clone"), base.join("tools"), base.join("python"));
     std::fs::create_dir_all(&tools)?;
+    std::fs::create_dir_all(&python)?;
     crate::procs::run(
         "git clone",
         Command::new("git")
@@ -63,6 +67,7 @@ fn one(root: &Path, i: usize) -> Result<f64> {
         .current_dir(&clone)
         .args(["xtask", "serve", "--port", &port.to_string()])
         .env("RSP_TOOLS_DIR", &tools)
+        .env(supervisor::python::DIR_ENV, &python)
         .env_remove("CARGO_TARGET_DIR")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -7,9 +7,10 @@
 //! nothing and a snippet edit re-runs only that snippet's directives. Each
 //! block says when it ran. The records are in `target/outputs/serve/`,
 //! also reused by the next `cargo xtask serve`. The translated editions
-//! (po/i18n.toml) are rendered from each rebuild's records after the
-//! English pages are published, so an English page is not kept waiting;
-//! a change to a catalog (po/) re-renders only the editions.
+//! (po/i18n.toml) are loaded and translated while the English pages are
+//! made, and rendered from each rebuild's records after the English pages
+//! are published, so an English page is not kept waiting; a change to a
+//! catalog (po/) re-renders only the editions.
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -73,6 +74,10 @@ impl Loop {
     /// book/ even when a run failed (the page shows the failure).
     pub fn rebuild(&mut self, changed: Option<&[String]>) -> Result<Rebuilt> {
         let start = Instant::now();
+        // The editions are loaded and translated (they need no output) on
+        // a core of their own while the English pages are made.
+        let (root, staging) = (self.root.clone(), book::staging_dir(&self.root, "serve"));
+        let loading = std::thread::spawn(move || i18n::load_editions(&root, &staging));
         let all = book::book_packages(&self.root)?;
         let slugs: Vec<String> = match changed {
             Some(c) => c.to_vec(),
@@ -117,7 +122,10 @@ impl Loop {
         let meta = rendered.store.meta.clone();
         self.previous = rendered.store;
         let english = start.elapsed();
-        problems.extend(self.rebuild_editions()?);
+        let loaded = loading
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("loading the editions panicked")));
+        problems.extend(self.render_editions(loaded)?);
         Ok(Rebuilt {
             took: english,
             editions: start.elapsed() - english,
@@ -134,9 +142,18 @@ impl Loop {
     /// not the end of the serve: the English pages stay served.
     pub fn rebuild_editions(&mut self) -> Result<Vec<String>> {
         let staging = book::staging_dir(&self.root, "serve");
+        let loaded = i18n::load_editions(&self.root, &staging);
+        self.render_editions(loaded)
+    }
+
+    /// Renders editions loaded already (or says why they could not be).
+    fn render_editions(&mut self, loaded: Result<Vec<i18n::Loading>>) -> Result<Vec<String>> {
+        let staging = book::staging_dir(&self.root, "serve");
         let chapters = chapters::load(&self.root)?;
-        let problems = match i18n::render_editions(&self.root, &self.previous, &staging, &chapters)
-        {
+        let rendered = loaded.and_then(|l| {
+            i18n::render_editions(&self.root, l, &self.previous, &staging, &chapters)
+        });
+        let problems = match rendered {
             Ok(p) => p,
             Err(e) => return Ok(vec![format!("{e:#}")]),
         };

@@ -50,22 +50,37 @@ pub fn run(root: &Path, cmd: &I18nCommand) -> Result<()> {
     }
 }
 
-/// Renders every edition of po/i18n.toml into `<english>/<dir>/` from the
-/// records of the English render in `english` (a staging folder), then
-/// checks its pages as the English ones are checked, and its output blocks
-/// and heading ids against the English pages. Returns the problems found.
+/// Every edition of po/i18n.toml, loaded and translated to render into
+/// `<english>/<dir>/` (needs no output: `cargo xtask serve` does it while
+/// the English pages render).
+pub fn load_editions(root: &Path, english: &Path) -> Result<Vec<Loading>> {
+    let mut loaded = Vec::new();
+    for e in config::editions(root)? {
+        let started = Instant::now();
+        let l = edition::load(root, &e, english.join(&e.dir))
+            .with_context(|| format!("loading the {} edition", e.po))?;
+        loaded.push((e, l, started));
+    }
+    Ok(loaded)
+}
+
+/// An edition loaded, and when its loading started.
+pub type Loading = (config::Edition, edition::Loaded, Instant);
+
+/// Renders the `loaded` editions ([`load_editions`]) from the records of
+/// the English render in `english` (a staging folder), then checks each
+/// one's pages as the English ones are checked, and its output blocks and
+/// heading ids against the English pages. Returns the problems found.
 pub fn render_editions(
     root: &Path,
+    loaded: Vec<Loading>,
     store: &Store,
     english: &Path,
     chapters: &[Chapter],
 ) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    for e in config::editions(root)? {
-        let started = Instant::now();
-        let loaded = edition::load(root, &e, english.join(&e.dir))
-            .with_context(|| format!("loading the {} edition", e.po))?;
-        let rendered = render_edition(root, e, loaded, store, started)?;
+    for (e, l, started) in loaded {
+        let rendered = render_edition(root, e, l, store, started)?;
         problems.extend(check_edition(rendered, english, chapters)?);
     }
     Ok(problems)
@@ -86,7 +101,7 @@ pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::
     }
     let (root, english) = (root.to_path_buf(), english.to_path_buf());
     Ok(Some(Box::new(move |told: Receiver<Told>| {
-        let mut loaded = Vec::new();
+        let mut loaded: Vec<Loading> = Vec::new();
         for e in editions {
             let started = Instant::now();
             let l = edition::load(&root, &e, aside(&english, &e))

@@ -98,24 +98,34 @@ pub fn build(root: &Path) -> Result<Built> {
     procs::fail_on_leftovers("the book build")?;
     let rendered = rendered?;
     let english = Instant::now();
-    rendered.store.save(root, "build")?;
-    hashes.save(&Hashes::cache_file(root))?;
-    let chapters = chapters::load(root)?;
+    let store = &rendered.store;
     let mut problems = rendered.problems;
-    if let Err(e) = linted.map_err(|_| anyhow::anyhow!("the lint panicked"))? {
-        problems.push(format!("{e:#}"));
-    }
-    problems.extend(checks::page_problems(&staging, &chapters)?);
-    problems.extend(checks::record_problems(&rendered.store));
-    profile::note("records saved, English pages checked", english);
-    // The translated editions, rendered from this render's records beside
-    // the English HTML (nothing runs again) and checked beside the English
-    // pages.
-    if let Some(editions) = rendered.alongside {
-        let waited = Instant::now();
-        problems.extend(i18n::finish_editions(editions.join()?)?);
-        profile::note("waited for the editions' checks", waited);
-    }
+    let saved = std::thread::scope(|s| -> Result<()> {
+        // The records are written while the pages are checked.
+        let saved = s.spawn(|| -> Result<()> {
+            store.save(root, "build")?;
+            hashes.save(&Hashes::cache_file(root))
+        });
+        let chapters = chapters::load(root)?;
+        if let Err(e) = linted.map_err(|_| anyhow::anyhow!("the lint panicked"))? {
+            problems.push(format!("{e:#}"));
+        }
+        problems.extend(checks::page_problems(&staging, &chapters)?);
+        problems.extend(checks::record_problems(store));
+        profile::note("English pages checked", english);
+        // The translated editions, rendered from this render's records
+        // beside the English HTML (nothing runs again) and checked beside
+        // the English pages.
+        if let Some(editions) = rendered.alongside {
+            let waited = Instant::now();
+            problems.extend(i18n::finish_editions(editions.join()?)?);
+            profile::note("waited for the editions' checks", waited);
+        }
+        saved
+            .join()
+            .map_err(|_| anyhow::anyhow!("saving the records panicked"))?
+    });
+    saved?;
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("  {p}");

@@ -13,6 +13,7 @@ use anyhow::{bail, Context, Result};
 use regex::Regex;
 
 use crate::store::Store;
+use crate::text::{find_all, find_from};
 
 /// What varying text is replaced with before comparing.
 pub const MASK: &str = "‹varies›";
@@ -91,18 +92,16 @@ pub fn blocks(html: &str) -> Vec<String> {
 pub fn block_spans(html: &str) -> Vec<(usize, usize)> {
     // A block's class list starts with `rsp-run`; its parts (`rsp-run-head`)
     // and its footer (`rsp-stamp`) are not blocks.
-    let starts = html
-        .match_indices("<div class=\"rsp-run")
-        .map(|(i, m)| i + m.len())
+    const OPEN: &str = "<div class=\"rsp-run";
+    let starts = find_all(html, OPEN)
+        .map(|i| i + OPEN.len())
         .filter(|&i| matches!(html.as_bytes().get(i), Some(b' ' | b'"')));
     starts
         .filter_map(|i| {
-            let rest = &html[i..];
-            let start = rest.find("<pre><code")? + "<pre>".len();
-            let body = &rest[start..];
-            let open = body.find('>')? + 1;
-            let end = body.find("</code></pre>")?;
-            Some((i + start + open, i + start + end))
+            let start = find_from(html, "<pre><code", i)? + "<pre>".len();
+            let open = find_from(html, ">", start)? + 1;
+            let end = find_from(html, "</code></pre>", start)?;
+            Some((open, end))
         })
         .collect()
 }

@@ -33,6 +33,7 @@ mod store;
 #[cfg(test)]
 mod store_tests;
 mod test;
+mod text;
 mod tools;
 
 use std::process::ExitCode;

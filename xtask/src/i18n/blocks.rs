@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::anchors;
 use crate::chapters::Chapter;
+use crate::text::find_from;
 
 /// Each output block of a page, as HTML, in page order.
 pub fn blocks(html: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(i) = html[from..].find("<div class=\"rsp-run").map(|i| i + from) {
+    while let Some(i) = find_from(html, "<div class=\"rsp-run", from) {
         let after = i + "<div class=\"rsp-run".len();
         // Only the block itself, not its parts (`rsp-run-head`).
         if !matches!(html.as_bytes().get(after), Some(b' ' | b'"')) {
@@ -22,8 +23,8 @@ pub fn blocks(html: &str) -> Vec<&str> {
         let mut depth = 0usize;
         let mut at = i;
         let end = loop {
-            let open = html[at..].find("<div").map(|k| k + at);
-            let close = html[at..].find("</div>").map(|k| k + at);
+            let open = find_from(html, "<div", at);
+            let close = find_from(html, "</div>", at);
             match (open, close) {
                 (Some(o), Some(c)) if o < c => {
                     depth += 1;

@@ -2,10 +2,12 @@
 //! the order the preprocessor asks for them (src/directives.rs): its own
 //! work between two runs (the record's key and hashes, the block's
 //! Markdown, the --vary mask) then happens while the next snippet runs,
-//! not between the snippets. Runs stay one at a time, so a snippet that
-//! measures something (poll-child's latencies, o-direct's table) still has
-//! the machine to itself but for that bookkeeping.
-use std::collections::{HashMap, HashSet};
+//! not between the snippets. Runs stay one at a time; what else a build
+//! does meanwhile (the lint, loading the editions) runs at a lower
+//! priority (`procs::lower_priority`), so a snippet that measures
+//! something (poll-child's latencies, o-direct's table) keeps the machine
+//! but for the preprocessor's bookkeeping.
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -57,7 +59,11 @@ pub struct Ran {
 
 #[derive(Default)]
 struct State {
-    ran: HashMap<Place, Ran>,
+    /// Runs made and not taken yet (a chapter listed twice in SUMMARY.md
+    /// has its places twice).
+    ran: HashMap<Place, VecDeque<Ran>>,
+    /// How many runs of each place are planned and not taken yet.
+    to_take: HashMap<Place, usize>,
     /// The thread has ended (every run made, stopped, or panicked).
     over: bool,
     stop: bool,
@@ -77,7 +83,6 @@ impl Shared {
 
 pub struct Ahead {
     shared: Arc<Shared>,
-    planned: HashSet<Place>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -95,7 +100,9 @@ impl Ahead {
     /// Starts running `plan`, in order.
     pub fn start(settings: Arc<Settings>, plan: Vec<Planned>) -> Ahead {
         let shared = Arc::new(Shared::default());
-        let planned = plan.iter().map(|p| p.place.clone()).collect();
+        for p in &plan {
+            *shared.lock().to_take.entry(p.place.clone()).or_default() += 1;
+        }
         let s = Arc::clone(&shared);
         let thread = std::thread::spawn(move || {
             let _over = Over(Arc::clone(&s));
@@ -108,37 +115,36 @@ impl Ahead {
                 let ran_at = crate::directives::now();
                 let start = Instant::now();
                 let started = Started::new(&settings, &p.cwd, &p.place.0, &p.words, &p.slug);
-                // The next one's arguments are parsed while this one runs.
+                // The next one's arguments are parsed while this one runs
+                // (were that to panic, `started` kills its supervisor).
                 next = plan.next();
                 let block = started.finish();
                 let elapsed_ms = start.elapsed().as_secs_f64() * 1e3;
-                s.lock().ran.insert(
-                    p.place,
-                    Ran {
-                        block,
-                        ran_at,
-                        elapsed_ms,
-                    },
-                );
+                s.lock().ran.entry(p.place).or_default().push_back(Ran {
+                    block,
+                    ran_at,
+                    elapsed_ms,
+                });
                 s.changed.notify_all();
             }
         });
         Ahead {
             shared,
-            planned,
             thread: Some(thread),
         }
     }
 
     /// The run of the directive at `place`, waiting for it; None when it
-    /// was not planned or the thread ended without it (the caller runs it).
+    /// was not planned (or all its planned runs are taken) or the thread
+    /// ended without it: the caller runs it.
     pub fn take(&self, place: &Place) -> Option<Ran> {
-        if !self.planned.contains(place) {
-            return None;
-        }
         let mut state = self.shared.lock();
+        match state.to_take.get_mut(place) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => return None,
+        }
         loop {
-            if let Some(r) = state.ran.remove(place) {
+            if let Some(r) = state.ran.get_mut(place).and_then(VecDeque::pop_front) {
                 return Some(r);
             }
             if state.over {
@@ -220,6 +226,21 @@ mod tests {
         // Taken already, or never planned: the caller runs it.
         assert!(out(&("c.md".into(), "one".into(), 0)).is_none());
         assert!(out(&("c.md".into(), "three".into(), 0)).is_none());
+        drop(ahead);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_place_planned_twice_is_run_and_taken_twice() {
+        // A chapter listed twice in SUMMARY.md has its places twice.
+        let dir = std::env::temp_dir().join(format!("xtask-ahead-twice-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let plan = vec![planned("one", 0), planned("one", 0)];
+        let ahead = Ahead::start(Arc::new(settings(&dir)), plan);
+        let place: Place = ("c.md".into(), "one".into(), 0);
+        assert!(ahead.take(&place).is_some());
+        assert!(ahead.take(&place).is_some());
+        assert!(ahead.take(&place).is_none(), "only two were planned");
         drop(ahead);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -67,11 +67,25 @@ pub struct Built {
 /// `target/outputs/build/`.
 ///
 /// What needs no output is done while the directives run, each on a
-/// thread of its own: the lint, and loading and translating the other
-/// editions; the English pages are checked while those render.
+/// thread of its own at a lower priority: the lint (but for the
+/// directives' form, checked before anything runs), and loading and
+/// translating the other editions. The editions' HTML renders beside the
+/// English HTML; the English pages are checked, and the records saved,
+/// while the editions are moved into place and checked.
 pub fn build(root: &Path) -> Result<Built> {
     python::ensure(root)?;
     let (start, cpu) = (Instant::now(), profile::own_cpu());
+    let chapters = chapters::load(root)?;
+    let forms = lint::forms(&chapters);
+    if !forms.is_empty() {
+        for p in &forms {
+            eprintln!("  {p}");
+        }
+        bail!(
+            "{} directive(s) not of the book's form, listed above; nothing ran",
+            forms.len()
+        );
+    }
     let packages = book_packages(root)?;
     // The stamp is taken while the binaries are checked, and again if
     // cargo had to build (it may have rebuilt the `about` snippet).
@@ -91,41 +105,70 @@ pub fn build(root: &Path) -> Result<Built> {
     r.hashes = Arc::clone(&hashes);
     r.alongside = i18n::editions_alongside(root, &staging)?;
     let (linted, rendered) = std::thread::scope(|s| {
-        let lint = s.spawn(|| lint::run(root));
+        let lint = s.spawn(|| {
+            procs::lower_priority();
+            lint::check(root, &chapters)
+        });
         let rendered = render::render(root, r);
         (lint.join(), rendered)
     });
-    procs::fail_on_leftovers("the book build")?;
-    let rendered = rendered?;
+    let linted = match linted {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(format!("{e:#}")),
+        Err(_) => Some("the lint panicked".to_string()),
+    };
+    let leftovers = procs::fail_on_leftovers("the book build");
+    let mut rendered = match rendered {
+        Ok(r) => r,
+        // The render joined the work beside it before it returned.
+        Err(e) => {
+            let also: Vec<String> = [leftovers.err().map(|e| format!("{e:#}")), linted]
+                .into_iter()
+                .flatten()
+                .collect();
+            return match also.is_empty() {
+                true => Err(e),
+                false => Err(e.context(also.join("; "))),
+            };
+        }
+    };
     let english = Instant::now();
+    let editions = rendered.alongside.take();
     let store = &rendered.store;
-    let mut problems = rendered.problems;
-    let saved = std::thread::scope(|s| -> Result<()> {
+    let mut problems = std::mem::take(&mut rendered.problems);
+    problems.extend(leftovers.err().map(|e| format!("{e:#}")));
+    problems.extend(linted);
+    // Every problem is collected, none ends the build early: the editions'
+    // thread is always joined, and all that went wrong is listed.
+    std::thread::scope(|s| {
         // The records are written while the pages are checked.
         let saved = s.spawn(|| -> Result<()> {
             store.save(root, "build")?;
             hashes.save(&Hashes::cache_file(root))
         });
-        let chapters = chapters::load(root)?;
-        if let Err(e) = linted.map_err(|_| anyhow::anyhow!("the lint panicked"))? {
-            problems.push(format!("{e:#}"));
+        match checks::page_problems(&staging, &chapters) {
+            Ok(p) => problems.extend(p),
+            Err(e) => problems.push(format!("checking the pages: {e:#}")),
         }
-        problems.extend(checks::page_problems(&staging, &chapters)?);
         problems.extend(checks::record_problems(store));
         profile::note("English pages checked", english);
         // The translated editions, rendered from this render's records
         // beside the English HTML (nothing runs again) and checked beside
         // the English pages.
-        if let Some(editions) = rendered.alongside {
+        if let Some(editions) = editions {
             let waited = Instant::now();
-            problems.extend(i18n::finish_editions(editions.join()?)?);
+            match editions.join() {
+                Ok(p) => problems.extend(p),
+                Err(e) => problems.push(format!("{e:#}")),
+            }
             profile::note("waited for the editions' checks", waited);
         }
-        saved
-            .join()
-            .map_err(|_| anyhow::anyhow!("saving the records panicked"))?
+        match saved.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => problems.push(format!("saving the records: {e:#}")),
+            Err(_) => problems.push("saving the records panicked".to_string()),
+        }
     });
-    saved?;
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("  {p}");

@@ -41,15 +41,18 @@ fn tree(dir: &Path, h: &mut Sha256) {
     }
 }
 
-/// The toolchain cargo builds with. Run by cargo (`cargo xtask`), `CARGO`
-/// is the toolchain's own cargo, not rustup's proxy: its rustc and
-/// compiler library beside it are the toolchain, and their names, sizes and
-/// mtimes say which (an update rewrites them). That is a few stat calls
-/// where `rustc -vV` through rustup's proxy took 20 ms of every warm build.
-/// Otherwise, or with `RUSTC` set, `rustc -vV`. `None` if neither answers.
+/// The toolchain cargo builds with. Run by rustup's cargo (`cargo xtask`;
+/// rustup sets `RUSTUP_TOOLCHAIN`), `CARGO` is the toolchain's own cargo,
+/// not the proxy, and it runs the rustc beside it: that rustc and the
+/// compiler library beside it are the toolchain, and their names, sizes
+/// and mtimes say which (an update rewrites them). That is a few stat
+/// calls where `rustc -vV` through rustup's proxy took 20 ms of every warm
+/// build. Otherwise (another cargo runs whatever rustc is on PATH), or
+/// with `RUSTC` set, `rustc -vV`. `None` if neither answers.
 fn toolchain(root: &Path, h: &mut Sha256) -> Option<()> {
     let bin = std::env::var_os("CARGO")
         .filter(|_| std::env::var_os("RUSTC").is_none())
+        .filter(|_| std::env::var_os("RUSTUP_TOOLCHAIN").is_some())
         .map(std::path::PathBuf::from)
         .and_then(|cargo| Some(cargo.parent()?.to_path_buf()))
         .filter(|bin| bin.join("rustc").is_file());

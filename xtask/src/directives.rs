@@ -70,7 +70,7 @@ pub struct Directives {
     records: Arc<Mutex<Vec<Record>>>,
     problems: Arc<Mutex<Vec<String>>>,
     /// A fresh render's runs, made ahead on a thread of their own.
-    ahead: Arc<Mutex<Option<Ahead>>>,
+    ahead: Arc<Mutex<Option<Arc<Ahead>>>>,
 }
 
 /// mdbook-cmdrun 0.7.3's two patterns: a directive that ends its line
@@ -167,19 +167,21 @@ impl Directives {
             });
         }
         if let Ok(mut a) = self.ahead.lock() {
-            *a = Some(Ahead::start(Arc::clone(&self.settings), plan));
+            *a = Some(Arc::new(Ahead::start(Arc::clone(&self.settings), plan)));
         }
     }
 
-    /// Stops the runs ahead, if any, after the one under way, and waits for it.
+    /// Stops the runs ahead, if any, after the one under way, and waits for
+    /// it (when no `ran_ahead` still holds them).
     pub fn stop_ahead(&self) {
         let ahead = self.ahead.lock().ok().and_then(|mut a| a.take());
         drop(ahead);
     }
 
     fn ran_ahead(&self, place: &Place) -> Option<Ran> {
-        let a = self.ahead.lock().ok()?;
-        a.as_ref()?.take(place)
+        // Not holding the lock while waiting for the run.
+        let ahead = self.ahead.lock().ok()?.clone()?;
+        ahead.take(place)
     }
 
     /// This build's records, in chapter and page order.
@@ -448,9 +450,10 @@ pub fn run_supervisor(
     Started::new(s, cwd, chapter, words, slug).finish()
 }
 
-/// A supervisor started for a directive, its record not read yet.
+/// A supervisor started for a directive, its record not read yet. Dropped
+/// unread (a panic between the two), it kills and reaps the supervisor.
 pub struct Started {
-    child: std::io::Result<std::process::Child>,
+    child: Option<std::io::Result<std::process::Child>>,
     supervisor: PathBuf,
     slug: String,
     command: String,
@@ -471,7 +474,7 @@ impl Started {
             cmd.env(supervisor::locate::PREBUILT_ENV, "1");
         }
         Started {
-            child: cmd.spawn(),
+            child: Some(cmd.spawn()),
             supervisor: s.supervisor.clone(),
             slug: slug.to_string(),
             command: words.join(" "),
@@ -480,7 +483,7 @@ impl Started {
     }
 
     /// Waits for the supervisor and reads its record.
-    pub fn finish(self) -> Block {
+    pub fn finish(mut self) -> Block {
         let failed = |why: String| Block {
             slug: self.slug.clone(),
             command: self.command.clone(),
@@ -491,7 +494,12 @@ impl Started {
                 self.slug, self.chapter
             )),
         };
-        match self.child.and_then(|c| c.wait_with_output()) {
+        let child = self.child.take().unwrap_or_else(|| {
+            Err(std::io::Error::other(
+                "the supervisor's record was read already",
+            ))
+        });
+        match child.and_then(|c| c.wait_with_output()) {
             Err(e) => failed(format!("cannot run {}: {e}", self.supervisor.display())),
             Ok(out) => supervisor::record::from_json(&String::from_utf8_lossy(&out.stdout))
                 .unwrap_or_else(|e| {
@@ -502,6 +510,15 @@ impl Started {
                         stderr.trim()
                     ))
                 }),
+        }
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Some(Ok(mut c)) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
     }
 }

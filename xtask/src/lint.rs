@@ -21,8 +21,12 @@ pub const SECTIONS: [&str; 5] = [
 ];
 
 pub fn run(root: &Path) -> Result<()> {
-    let chapters = chapters::load(root)?;
-    let problems = problems(root, &chapters);
+    check(root, &chapters::load(root)?)
+}
+
+/// The lint of chapters loaded already.
+pub fn check(root: &Path, chapters: &[Chapter]) -> Result<()> {
+    let problems = problems(root, chapters);
     if problems.is_empty() {
         let n: usize = chapters.iter().map(|c| c.directives.len()).sum();
         eprintln!(
@@ -35,6 +39,28 @@ pub fn run(root: &Path) -> Result<()> {
         eprintln!("  {p}");
     }
     bail!("lint found {} problem(s), listed above", problems.len())
+}
+
+/// Directives not of the book's one form (`chapters::PREFIX`), which a
+/// build would hand to the shell as mdbook-cmdrun does: checked before
+/// anything runs (the rest of the lint runs beside the snippets).
+pub fn forms(chapters: &[Chapter]) -> Vec<String> {
+    chapters
+        .iter()
+        .flat_map(|ch| {
+            ch.directives
+                .iter()
+                .filter(|d| !d.command.starts_with(chapters::PREFIX))
+                .map(move |d| {
+                    format!(
+                        "{}:{}: bad cmdrun directive: it must start `cmdrun {}`",
+                        ch.shown(),
+                        d.line,
+                        chapters::PREFIX
+                    )
+                })
+        })
+        .collect()
 }
 
 pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
@@ -297,6 +323,21 @@ mod tests {
         );
         let args = chapters::parse_args(&ch.directives[0]).unwrap();
         assert!(check_args(root(), &ch, &args).is_empty());
+    }
+
+    #[test]
+    fn a_directive_the_shell_would_run_is_found_before_anything_runs() {
+        let ours = chapter(
+            "processes/zombie.md",
+            "",
+            "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie",
+        );
+        assert!(forms(std::slice::from_ref(&ours)).is_empty());
+        let shell = chapter("processes/zombie.md", "", "date");
+        assert_eq!(
+            forms(&[ours, shell]),
+            ["src/processes/zombie.md:3: bad cmdrun directive: it must start `cmdrun ${RSP_SUPERVISOR:-cargo run -q -p supervisor --} `"]
+        );
     }
 
     #[test]

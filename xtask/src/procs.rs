@@ -26,6 +26,19 @@ pub fn fail_on_leftovers(during: &str) -> Result<()> {
     )
 }
 
+/// Lowers the calling thread's scheduling priority (nice 10; on Linux
+/// the nice value is per thread): for what a build does beside the
+/// snippets' runs, so that a snippet that measures something (poll-child's
+/// latencies) wins a contended core. A thread cannot raise it back
+/// without privileges, so only threads that end before the HTML renders
+/// call this. Best effort: a refusal changes nothing else.
+pub fn lower_priority() {
+    // SAFETY: setpriority with integer arguments; `who` 0 is this thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+}
+
 /// Runs `cmd` with inherited output; an error names `what`.
 pub fn run(what: &str, cmd: &mut Command) -> Result<()> {
     let status = cmd

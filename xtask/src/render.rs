@@ -11,7 +11,6 @@
 //! Step 1 needs no output, so a second edition is loaded and translated on
 //! a thread of its own while the English directives run (`Render::alongside`),
 //! and only steps 2 (a replay: nothing runs) and 3 wait for their records.
-use std::any::Any;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
@@ -35,8 +34,8 @@ pub type ConfigEdit = Box<dyn FnOnce(&mut Config) + Send>;
 /// Work on a thread of its own from the start of a render: it may prepare
 /// while the directives run (load and translate the other editions), and
 /// is told, in this order, what it may wait for. If the render fails, the
-/// channel closes instead.
-pub type Alongside = Box<dyn FnOnce(mpsc::Receiver<Told>) -> Result<Box<dyn Any + Send>> + Send>;
+/// channel closes instead. Its result: the problems it found.
+pub type Alongside = Box<dyn FnOnce(mpsc::Receiver<Told>) -> Result<Vec<String>> + Send>;
 
 /// What a render tells the work beside it.
 pub enum Told {
@@ -92,10 +91,10 @@ pub struct Rendered {
 }
 
 /// The thread of a `Render::alongside`.
-pub struct Pending(JoinHandle<Result<Box<dyn Any + Send>>>);
+pub struct Pending(JoinHandle<Result<Vec<String>>>);
 
 impl Pending {
-    pub fn join(self) -> Result<Box<dyn Any + Send>> {
+    pub fn join(self) -> Result<Vec<String>> {
         self.0
             .join()
             .map_err(|_| anyhow!("the work beside the render panicked"))?
@@ -251,9 +250,10 @@ pub fn replay(root: &Path, store: Store) -> Settings {
 }
 
 /// Renders the book into `dest` from the records of `store`, running
-/// nothing (the tests' way; the editions load first, then finish): one run, a second language. `before` runs ahead of the
+/// nothing: one run, a second language. `before` runs ahead of the
 /// directives (the gettext preprocessor); `config` can set `book.language`
-/// and the like.
+/// and the like. (The tests' shortcut: the editions call [`load`] and
+/// [`finish`] apart, to load while the English directives run.)
 #[cfg(test)]
 pub fn render_from_store(
     root: &Path,

@@ -74,10 +74,6 @@ impl Loop {
     /// book/ even when a run failed (the page shows the failure).
     pub fn rebuild(&mut self, changed: Option<&[String]>) -> Result<Rebuilt> {
         let start = Instant::now();
-        // The editions are loaded and translated (they need no output) on
-        // a core of their own while the English pages are made.
-        let (root, staging) = (self.root.clone(), book::staging_dir(&self.root, "serve"));
-        let loading = std::thread::spawn(move || i18n::load_editions(&root, &staging));
         let all = book::book_packages(&self.root)?;
         let slugs: Vec<String> = match changed {
             Some(c) => c.to_vec(),
@@ -108,7 +104,25 @@ impl Loop {
         r.say_when = true;
         r.not_prebuilt = self.not_prebuilt.clone();
         r.hashes = Arc::clone(&self.hashes);
-        let rendered = render::render(&self.root, r)?;
+        // The editions are loaded and translated (they need no output) on a
+        // core of their own while the English pages are made, from the
+        // sources the English render reads (after the compile, not before).
+        let loading = {
+            let (root, staging) = (self.root.clone(), staging.clone());
+            std::thread::spawn(move || i18n::load_editions(&root, &staging))
+        };
+        let loaded = || {
+            loading
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("loading the editions panicked")))
+        };
+        let rendered = match render::render(&self.root, r) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = loaded();
+                return Err(e);
+            }
+        };
         let mut problems = rendered.problems;
         problems.extend(checks::record_problems(&rendered.store));
         problems.extend(checks::page_problems(
@@ -122,10 +136,7 @@ impl Loop {
         let meta = rendered.store.meta.clone();
         self.previous = rendered.store;
         let english = start.elapsed();
-        let loaded = loading
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("loading the editions panicked")));
-        problems.extend(self.render_editions(loaded)?);
+        problems.extend(self.render_editions(loaded())?);
         Ok(Rebuilt {
             took: english,
             editions: start.elapsed() - english,

@@ -22,7 +22,7 @@ pub mod strings;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
@@ -54,10 +54,19 @@ pub fn run(root: &Path, cmd: &I18nCommand) -> Result<()> {
 /// `<english>/<dir>/` (needs no output: `cargo xtask serve` does it while
 /// the English pages render).
 pub fn load_editions(root: &Path, english: &Path) -> Result<Vec<Loading>> {
+    load(root, config::editions(root)?, |e| english.join(&e.dir))
+}
+
+/// `editions` loaded and translated, each to render into `dest(edition)`.
+fn load(
+    root: &Path,
+    editions: Vec<config::Edition>,
+    dest: impl Fn(&config::Edition) -> PathBuf,
+) -> Result<Vec<Loading>> {
     let mut loaded = Vec::new();
-    for e in config::editions(root)? {
+    for e in editions {
         let started = Instant::now();
-        let l = edition::load(root, &e, english.join(&e.dir))
+        let l = edition::load(root, &e, dest(&e))
             .with_context(|| format!("loading the {} edition", e.po))?;
         loaded.push((e, l, started));
     }
@@ -68,8 +77,8 @@ pub fn load_editions(root: &Path, english: &Path) -> Result<Vec<Loading>> {
 pub type Loading = (config::Edition, edition::Loaded, Instant);
 
 /// Renders the `loaded` editions ([`load_editions`]) from the records of
-/// the English render in `english` (a staging folder), then checks each
-/// one's pages as the English ones are checked, and its output blocks and
+/// the English render in `english` (a staging folder), then checks their
+/// pages as the English ones are checked, and their output blocks and
 /// heading ids against the English pages. Returns the problems found.
 pub fn render_editions(
     root: &Path,
@@ -78,22 +87,35 @@ pub fn render_editions(
     english: &Path,
     chapters: &[Chapter],
 ) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
+    let mut renders = Vec::new();
     for (e, l, started) in loaded {
-        let rendered = render_edition(root, e, l, store, started)?;
-        problems.extend(check_edition(rendered, english, chapters)?);
+        renders.push(render_edition(root, e, l, store, started)?);
+    }
+    check_editions(renders, english, chapters)
+}
+
+/// Each rendered edition, in `<english>/<dir>/`, checked.
+fn check_editions(
+    renders: Vec<EditionRender>,
+    english: &Path,
+    chapters: &[Chapter],
+) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for r in renders {
+        problems.extend(check_edition(r, english, chapters)?);
     }
     Ok(problems)
 }
 
 /// What `cargo xtask build` hands to `render::render` to run on a thread
 /// of its own: every edition loaded and translated while the English
-/// directives run; then, with their records, rendered into a folder of its
-/// own beside `english` while the English HTML renders (each render is a
+/// directives run (on a thread at a lower priority, which ends before the
+/// HTML); then, with their records, rendered into a folder of its own
+/// beside `english` while the English HTML renders (each render is a
 /// core's work; the English render empties its folder first); then, once
 /// the English pages are there, moved into `<english>/<dir>/` and checked
-/// against them while the English pages are checked. Its result, for
-/// [`finish_editions`], is the problems found. None without editions.
+/// against them while the English pages are checked. Its result is the
+/// problems found. None without editions.
 pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::Alongside>> {
     let editions = config::editions(root)?;
     if editions.is_empty() {
@@ -101,14 +123,18 @@ pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::
     }
     let (root, english) = (root.to_path_buf(), english.to_path_buf());
     Ok(Some(Box::new(move |told: Receiver<Told>| {
-        let mut loaded: Vec<Loading> = Vec::new();
-        for e in editions {
-            let started = Instant::now();
-            let l = edition::load(&root, &e, aside(&english, &e))
-                .with_context(|| format!("loading the {} edition", e.po))?;
-            loaded.push((e, l, started));
-        }
-        let Ok(Told::Records(store)) = told.recv() else {
+        let loading = {
+            let (root, english) = (root.clone(), english.clone());
+            std::thread::spawn(move || {
+                procs::lower_priority();
+                load(&root, editions, |e| aside(&english, e))
+            })
+        };
+        let records = told.recv();
+        let loaded = loading
+            .join()
+            .map_err(|_| anyhow::anyhow!("loading the editions panicked"))??;
+        let Ok(Told::Records(store)) = records else {
             bail!("the English render ended before its directives ran");
         };
         let mut renders = Vec::new();
@@ -118,25 +144,14 @@ pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::
         let Ok(Told::Pages) = told.recv() else {
             bail!("the English render ended before its pages were written");
         };
-        let chapters = crate::chapters::load(&root)?;
-        let mut problems = Vec::new();
-        for r in renders {
+        for r in &renders {
             let (from, to) = (aside(&english, &r.edition), english.join(&r.edition.dir));
             let _ = std::fs::remove_dir_all(&to);
             std::fs::rename(&from, &to)
                 .with_context(|| format!("moving {} to {}", from.display(), to.display()))?;
-            problems.extend(check_edition(r, &english, &chapters)?);
         }
-        Ok(Box::new(problems) as Box<dyn std::any::Any + Send>)
+        check_editions(renders, &english, &crate::chapters::load(&root)?)
     })))
-}
-
-/// The problems [`editions_alongside`] found.
-pub fn finish_editions(rendered: Box<dyn std::any::Any + Send>) -> Result<Vec<String>> {
-    match rendered.downcast::<Vec<String>>() {
-        Ok(problems) => Ok(*problems),
-        Err(_) => bail!("the editions' render returned something else"),
-    }
 }
 
 /// Where an edition is rendered beside the English staging folder.

@@ -273,6 +273,7 @@
             numbers = null;
             mark();
             persist();
+            if (opts.onChange) { opts.onChange(); }
         });
 
         // Diagnostics: a gutter marker, the span underlined, and the

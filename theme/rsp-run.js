@@ -66,6 +66,12 @@
     function setBusy(on) {
         busy = on;
         runButtons.forEach(function (b) { b.disabled = on; });
+        // An edit made during the run is compiled ahead once it ends.
+        if (!on && aheadNext && !ahead) {
+            var next = aheadNext;
+            aheadNext = null;
+            scheduleAhead(next);
+        }
     }
 
     function resultFor(block) {
@@ -196,6 +202,7 @@
         var compile = box.querySelector('.rsp-result-compile');
         var out = box.querySelector('.rsp-result-out');
         var compiledMs = null;
+        var compiledAhead = false;
         var printed = '';
         compile.textContent = '';
         out.textContent = '';
@@ -232,10 +239,12 @@
                 break;
             case 'compiled':
                 compiledMs = ev.ms;
+                compiledAhead = !!ev.ahead;
                 window.rspAnsi.render(ev.ansi || ev.output, compile);
                 marks(rustMarks(ev.diagnostics || [], whole.map));
+                compiledText[block.slug] = ev.ok ? text : null;
                 if (ev.ok) {
-                    state('running', rspT('run.compiled', { time: secs(ev.ms) }));
+                    state('running', rspT(compiledAhead ? 'run.compiled-ahead' : 'run.compiled', { time: secs(ev.ms) }));
                 } else {
                     state('compile-error', rspT('run.compile-error'));
                 }
@@ -249,7 +258,9 @@
                     out.appendChild(document.createTextNode('\n' + rspT('run.dropped', { n: ev.dropped })));
                 }
                 var msg = runnerText(ev.status) + ' \u00b7 ' + rspT('run.ran', { time: secs(ev.ms) });
-                if (compiledMs !== null) { msg += ' \u00b7 ' + rspT('run.compiled-in', { time: secs(compiledMs) }); }
+                if (compiledMs !== null) {
+                    msg += ' \u00b7 ' + rspT(compiledAhead ? 'run.compiled-ahead-in' : 'run.compiled-in', { time: secs(compiledMs) });
+                }
                 if (ev.killed.length) { msg += ' \u00b7 ' + rspT('run.killed', { n: ev.killed.length }); }
                 msg += ' \u00b7 ' + rspT('run.here');
                 state(ev.code === 0 && !ev.killed.length ? 'ok' : 'failed', msg);
@@ -268,6 +279,8 @@
             body.lang = 'python';
             body.file = block.name;
         }
+        // A compile ahead of another program would only make this run wait.
+        if (ahead && ahead.text !== text) { ahead.controller.abort(); }
         setBusy(true);
         state('running', rspT('run.sending'));
         fetch('/__rsp/run', {
@@ -307,6 +320,57 @@
         }).then(function () {
             box.setAttribute('data-done', '');
             setBusy(false);
+        });
+    }
+
+    // Compile ahead (crates/runner/src/run/ahead.rs): when the reader pauses
+    // typing, the block's program is sent to be compiled, so that Run finds
+    // it built and starts it at once. One at a time per page: a block that
+    // asks meanwhile (or during a run) is compiled after it; a run of another
+    // program stops it (above). Nothing is shown of it: the run shows
+    // rustc's messages.
+    var AHEAD_PAUSE_MS = 300;
+    var ahead = null;
+    var aheadNext = null;
+    // What the runner last compiled of each snippet (its one executable).
+    var compiledText = {};
+    function scheduleAhead(block) {
+        // `data-ahead`: the program in the editor is compiled (for tests).
+        block.pre.removeAttribute('data-ahead');
+        clearTimeout(block.aheadTimer);
+        block.aheadTimer = setTimeout(function () { compileAhead(block); }, AHEAD_PAUSE_MS);
+    }
+    function compileAhead(block) {
+        if (busy || ahead) { aheadNext = block; return; }
+        var text = block.editor.assemble().code;
+        if (text === compiledText[block.slug]) {
+            block.pre.setAttribute('data-ahead', 'compiled');
+            return;
+        }
+        var controller = new AbortController();
+        ahead = { text: text, controller: controller };
+        fetch('/__rsp/compile', {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', 'X-RSP-Token': token },
+            body: JSON.stringify({ slug: block.slug, code: text, edition: block.edition, page: pageId, chapter: block.chapter }),
+            cache: 'no-store',
+            credentials: 'same-origin',
+            signal: controller.signal
+        }).then(function (response) {
+            // To the end: then the compile is done.
+            return response.text().then(function (events) {
+                var ok = response.ok && /"event":"compiled","ok":true/.test(events);
+                compiledText[block.slug] = ok ? text : null;
+                if (ok && block.editor.assemble().code === text) { block.pre.setAttribute('data-ahead', 'compiled'); }
+            });
+        }).catch(function () {
+            // Stopped by a run, or no answer: the runner may have no build of it.
+            compiledText[block.slug] = null;
+        }).then(function () {
+            ahead = null;
+            var next = aheadNext;
+            aheadNext = null;
+            if (next) { scheduleAhead(next); }
         });
     }
 
@@ -367,7 +431,8 @@
             lang: lang,
             chapter: info.chapter,
             block: lang + '-' + index,
-            onRun: function () { run(block); }
+            onRun: function () { run(block); },
+            onChange: lang === 'rust' ? function () { scheduleAhead(block); } : null
         });
         var buttons = pre.querySelector('.buttons');
         if (!buttons) {

@@ -13,7 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::events::Event;
-use crate::server::{RUN_PATH, TOKEN_HEADER};
+use crate::server::{COMPILE_PATH, RUN_PATH, TOKEN_HEADER};
 
 pub struct Reply {
     pub status: u16,
@@ -142,6 +142,26 @@ impl Client {
         origin: Option<&str>,
         body: &str,
     ) -> Result<(u16, Vec<Timed>)> {
+        self.events(RUN_PATH, token, origin, body)
+    }
+
+    /// A compile ahead of a run (`POST /__rsp/compile`), as [`Client::run`].
+    pub fn compile(
+        &self,
+        token: Option<&str>,
+        origin: Option<&str>,
+        body: &str,
+    ) -> Result<(u16, Vec<Timed>)> {
+        self.events(COMPILE_PATH, token, origin, body)
+    }
+
+    fn events(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+        body: &str,
+    ) -> Result<(u16, Vec<Timed>)> {
         let mut headers = vec![("content-type", "application/json")];
         if let Some(t) = token {
             headers.push((TOKEN_HEADER, t));
@@ -149,7 +169,7 @@ impl Client {
         if let Some(o) = origin {
             headers.push(("origin", o));
         }
-        let req = self.build("POST", RUN_PATH, &headers, body.as_bytes())?;
+        let req = self.build("POST", path, &headers, body.as_bytes())?;
         self.rt.block_on(async {
             let start = Instant::now();
             let resp = self.http.request(req).await.context("sending the run")?;

@@ -20,7 +20,10 @@ pub enum Event {
     Compiling,
     /// rustc finished. `output` is what it printed, as rustc prints it
     /// without colours; `ansi` the same with them; `diagnostics` each error
-    /// and warning with its line in the program sent.
+    /// and warning with its line in the program sent. `ahead`: this run did
+    /// not compile; the same program was compiled before it (while the
+    /// reader paused typing, or by an earlier run), `ms` ago as that took
+    /// (`run/ahead.rs`).
     Compiled {
         ok: bool,
         output: String,
@@ -29,6 +32,8 @@ pub enum Event {
         ansi: String,
         #[serde(default)]
         diagnostics: Vec<Diagnostic>,
+        #[serde(default)]
+        ahead: bool,
     },
     /// A piece of the program's stdout and stderr, in the order written.
     Output {
@@ -87,6 +92,7 @@ mod tests {
             ms: 12,
             ansi: String::new(),
             diagnostics: Vec::new(),
+            ahead: false,
         };
         let line = e.line();
         assert!(

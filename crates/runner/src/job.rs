@@ -187,6 +187,7 @@ fn compile(c: &CompileSpec) {
                 ms: o.elapsed.as_millis() as u64,
                 ansi,
                 diagnostics: parsed.diagnostics,
+                ahead: false,
             });
         }
         Err(e) => emit(&Event::Error {

@@ -437,6 +437,53 @@ fn ctrl_enter_runs_the_block() {
     });
 }
 
+/// Waits until the page has compiled the first Rust block's program ahead
+/// of a run (`data-ahead` on the block).
+async fn wait_compiled_ahead(c: &Client) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = js(
+            c,
+            &format!("return document.querySelector('{RUST}').getAttribute('data-ahead');"),
+            vec![],
+        )
+        .await;
+        if v == json!("compiled") {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the edit was never compiled ahead"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn an_edit_is_compiled_while_the_reader_pauses_and_run_at_once() {
+    in_browser(async |c, url| {
+        open(c, &url).await;
+        type_over(c, "spawned", "COMPILED-AHEAD").await;
+        wait_compiled_ahead(c).await;
+        let (status, out) = run_ok(c).await;
+        assert!(out.starts_with("COMPILED-AHEAD `true` as pid "), "{out}");
+        assert!(status.contains("compiled while you typed"), "{status}");
+        // Typing again: not compiled until the next pause, and a run
+        // straight away compiles it itself.
+        type_over(c, "COMPILED-AHEAD", "TYPED-THEN-RUN").await;
+        ctrl_enter(c).await;
+        let (state, status, compile, out) = result(c).await;
+        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        assert!(out.starts_with("TYPED-THEN-RUN `true` as pid "), "{out}");
+        assert!(
+            console_errors(c).await.is_empty(),
+            "{:?}",
+            console_errors(c).await
+        );
+    });
+}
+
 #[test]
 #[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
 fn a_type_error_is_marked_on_the_line_the_reader_sees() {

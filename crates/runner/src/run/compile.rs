@@ -66,15 +66,16 @@ fn mib(b: Bounds) -> u64 {
     b.memory >> 20
 }
 
-/// Compiles the job's code; the host path of the executable when it built.
-/// The sandbox is finished here (in the background when it built).
+/// Compiles the job's code; the host path of the executable when it built,
+/// and the `compiled` event sent. The sandbox is finished here (in the
+/// background when it built).
 pub async fn compile(
     mut sb: Sandbox,
     plan: &Plan,
     job: &Job,
     app: &App,
     ev: &Events,
-) -> Result<PathBuf, Stop> {
+) -> Result<(PathBuf, Event), Stop> {
     let spec = spec(&sb, plan, app, &job.slug, &job.edition, &job.code);
     if let Err(e) = sb.send(&spec).await {
         let _ = ev
@@ -86,7 +87,7 @@ pub async fn compile(
         return Err(Stop::Told);
     }
     let deadline = Instant::now() + app.cfg.compile_timeout + Duration::from_secs(5);
-    let mut result: Result<PathBuf, Stop> = Err(Stop::Told);
+    let mut result: Result<(PathBuf, Event), Stop> = Err(Stop::Told);
     let mut told = false;
     loop {
         let line = tokio::select! {
@@ -113,7 +114,7 @@ pub async fn compile(
             Event::Compiled { ok: true, .. } => {
                 tokio::spawn(sb.finish());
                 return match ev.send(&event).await {
-                    Ok(()) => Ok(app.pool.isolation().host_exe(&job.slug)),
+                    Ok(()) => Ok((app.pool.isolation().host_exe(&job.slug), event)),
                     Err(g) => Err(Stop::Gone(g)),
                 };
             }

@@ -6,13 +6,16 @@
 //!    when the line is full), then the turn; a run whose client left while
 //!    waiting never starts;
 //! 3. `compile.rs`: rustc in a compile sandbox (`sandbox/`), against the
-//!    prebuilt plan the server holds (`server/plan.rs`);
+//!    prebuilt plan the server holds (`server/plan.rs`), unless `ahead.rs`
+//!    has the program compiled already (`POST /__rsp/compile`, sent by the
+//!    page while the reader pauses typing, or an earlier run);
 //! 4. `execute.rs`: the program in a run sandbox, started while rustc worked;
 //! 5. `stream.rs`: the events, streamed to the page as NDJSON lines.
 //!
 //! Every stage watches the client: when it goes, the stage kills its
 //! sandbox (all its processes, through the pid namespace and the cgroup)
 //! and the run ends.
+pub mod ahead;
 pub mod compile;
 pub mod execute;
 pub mod queue;
@@ -25,6 +28,7 @@ use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 
 use crate::events::Event;
+use crate::prepare::Plan;
 use crate::sandbox::Kind;
 use crate::server::plan::PlanState;
 use crate::server::App;
@@ -73,6 +77,22 @@ async fn compare_and_send(app: &App, job: &Job, ran: Option<execute::Ran>, ev: &
     }
 }
 
+/// The prepared workspace, once the turn is ours; when there is none, the
+/// page is told why.
+async fn ready_plan(app: &App, ev: &Events) -> Option<Arc<Plan>> {
+    let why = match app.plan.current() {
+        PlanState::Ready(p) => return Some(p),
+        PlanState::Failed(message) => Event::Error {
+            message: format!("the runner's workspace does not build: {message}"),
+        },
+        PlanState::Preparing => Event::Error {
+            message: "the runner's workspace is not ready".into(),
+        },
+    };
+    let _ = ev.send(&why).await;
+    None
+}
+
 async fn go(app: &App, job: &Job, mut ticket: Ticket, ahead: usize, ev: &Events) {
     if ahead > 0 && ev.send(&Event::Queued { ahead }).await.is_err() {
         return;
@@ -91,77 +111,76 @@ async fn go(app: &App, job: &Job, mut ticket: Ticket, ahead: usize, ev: &Events)
         t = ticket.turn() => t,
         _ = ev.closed() => return,
     };
-    let plan = match app.plan.current() {
-        PlanState::Ready(p) => p,
-        PlanState::Failed(message) => {
-            let _ = ev
-                .send(&Event::Error {
-                    message: format!("the runner's workspace does not build: {message}"),
-                })
-                .await;
-            return;
-        }
-        PlanState::Preparing => {
-            let _ = ev
-                .send(&Event::Error {
-                    message: "the runner's workspace is not ready".into(),
-                })
-                .await;
-            return;
-        }
+    let Some(plan) = ready_plan(app, ev).await else {
+        return;
     };
-    if job.python_file().is_some() {
+    match job.python_file() {
         // Python: nothing to compile; the run sandbox sees the venv.
-        match app.pool.take(&Kind::Run) {
-            Ok(run_sb) => {
-                let ran = execute::execute(run_sb, None, job, app, ev).await;
-                compare_and_send(app, job, ran, ev).await;
+        Some(_) => python(app, job, ev).await,
+        None => rust(app, &plan, job, ev).await,
+    }
+    drop(turn);
+    drop(ticket);
+}
+
+/// Tells the page the runner could not start a sandbox.
+async fn no_sandbox(e: anyhow::Error, ev: &Events) {
+    let _ = ev
+        .send(&Event::Error {
+            message: format!("the runner could not start a sandbox: {e:#}"),
+        })
+        .await;
+}
+
+async fn python(app: &App, job: &Job, ev: &Events) {
+    match app.pool.take(&Kind::Run) {
+        Ok(run_sb) => {
+            let ran = execute::execute(run_sb, None, job, app, ev).await;
+            compare_and_send(app, job, ran, ev).await;
+        }
+        Err(e) => no_sandbox(e, ev).await,
+    }
+    app.pool.refill(Kind::Run);
+}
+
+/// Compiles (unless the program was compiled ahead) and runs.
+async fn rust(app: &App, plan: &Plan, job: &Job, ev: &Events) {
+    let prepared = app.plan.prepared();
+    let built = app.pool.isolation().host_exe(&job.slug);
+    let kind = Kind::Compile {
+        slug: job.slug.clone(),
+    };
+    let run_sb = match app.pool.take(&Kind::Run) {
+        Ok(sb) => sb,
+        Err(e) => return no_sandbox(e, ev).await,
+    };
+    let exe = match app.compiled.lookup(job, prepared, &built) {
+        Some(done) => ev.send(&done).await.ok().map(|()| built),
+        None => match app.pool.take(&kind) {
+            Ok(compile_sb) => {
+                app.compiled.forget(&job.slug);
+                let compiled = compile::compile(compile_sb, plan, job, app, ev).await;
+                // Sandboxes for the next edit (of this snippet, most likely).
+                app.pool.refill(kind);
+                compiled.ok().map(|(exe, event)| {
+                    app.compiled.remember(job, prepared, &exe, &event);
+                    exe
+                })
             }
             Err(e) => {
-                let _ = ev
-                    .send(&Event::Error {
-                        message: format!("the runner could not start a sandbox: {e:#}"),
-                    })
-                    .await;
+                no_sandbox(e, ev).await;
+                None
             }
-        }
-        app.pool.refill(Kind::Run);
-        drop(turn);
-        drop(ticket);
-        return;
-    }
-    let sandboxes = app.pool.take(&Kind::Run).and_then(|r| {
-        app.pool
-            .take(&Kind::Compile {
-                slug: job.slug.clone(),
-            })
-            .map(|c| (c, r))
-    });
-    let (compile_sb, run_sb) = match sandboxes {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = ev
-                .send(&Event::Error {
-                    message: format!("the runner could not start a sandbox: {e:#}"),
-                })
-                .await;
-            return;
-        }
+        },
     };
-    match compile::compile(compile_sb, &plan, job, app, ev).await {
-        Ok(exe) => {
+    match exe {
+        Some(exe) => {
             let ran = execute::execute(run_sb, Some(&exe), job, app, ev).await;
             compare_and_send(app, job, ran, ev).await;
         }
-        Err(_) => {
+        None => {
             tokio::spawn(run_sb.finish());
         }
     }
-    // Sandboxes for the next edit (of this snippet, most likely).
     app.pool.refill(Kind::Run);
-    app.pool.refill(Kind::Compile {
-        slug: job.slug.clone(),
-    });
-    drop(turn);
-    drop(ticket);
 }

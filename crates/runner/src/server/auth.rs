@@ -8,8 +8,8 @@
 //!    the token, so it leaves the address bar and the history;
 //! 4. every other request needs that cookie, or the token in `X-RSP-Token`
 //!    (scripts and tests); without: 403 and a page saying where the link is;
-//! 5. a run (`run/request.rs`) always needs `X-RSP-Token`: the cookie alone
-//!    does not run code.
+//! 5. a run or a compile ahead of one (`run/request.rs`) always needs
+//!    `X-RSP-Token`: the cookie alone does not run or compile code.
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::{App, HEALTH_PATH, RUN_PATH, TOKEN_HEADER, TOKEN_PARAM};
+use super::{App, COMPILE_PATH, HEALTH_PATH, RUN_PATH, TOKEN_HEADER, TOKEN_PARAM};
 
 /// Compares without telling, through the time taken, how much was right.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -148,8 +148,8 @@ async fn check(app: &App, req: Request, next: Next) -> Response {
         );
     }
     let path = req.uri().path().to_string();
-    // Open: health; runs check their own token (run/request.rs).
-    if path == HEALTH_PATH || path == RUN_PATH {
+    // Open: health; runs and compiles check their own token (run/request.rs).
+    if path == HEALTH_PATH || path == RUN_PATH || path == COMPILE_PATH {
         return next.run(req).await;
     }
     let query = req.uri().query().unwrap_or("");

@@ -36,6 +36,8 @@ use crate::sandbox::pool::Pool;
 use crate::sandbox::{Budget, HostPaths, Isolation, Mode};
 
 pub const RUN_PATH: &str = "/__rsp/run";
+/// A program compiled ahead of its run (`run/ahead.rs`).
+pub const COMPILE_PATH: &str = "/__rsp/compile";
 pub const PROJECT_PATH: &str = "/__rsp/project";
 pub const EVENTS_PATH: &str = "/__rsp/events";
 pub const HEALTH_PATH: &str = "/__rsp/health";
@@ -115,6 +117,8 @@ pub struct App {
     /// The start-up preparation and warm compiles are done.
     pub ready: AtomicBool,
     pub files: book::Files,
+    /// The last successful compile of each snippet (`run/ahead.rs`).
+    pub compiled: crate::run::ahead::Compiled,
     ids: AtomicU64,
 }
 
@@ -161,6 +165,7 @@ fn router(app: Arc<App>) -> Router {
     Router::new()
         .route(HEALTH_PATH, get(health))
         .route(RUN_PATH, post(crate::run::handle))
+        .route(COMPILE_PATH, post(crate::run::ahead::handle))
         .route(PROJECT_PATH, post(crate::project::handle))
         .route(EVENTS_PATH, get(reload::events))
         .fallback(book::serve)
@@ -225,6 +230,7 @@ pub fn serve(cfg: Config) -> Result<()> {
             book_version: book_rx,
             ready: AtomicBool::new(false),
             files: book::Files::new(&cfg.book),
+            compiled: Default::default(),
             ids: AtomicU64::new(1),
             layout,
             cfg,

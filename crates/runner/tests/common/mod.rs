@@ -235,6 +235,18 @@ impl Server {
             .unwrap()
     }
 
+    /// A compile ahead of a run, as the page sends one while the reader
+    /// pauses typing.
+    pub fn compile_ahead(&self, slug: &str, code: &str) -> (u16, Vec<Timed>) {
+        self.client
+            .compile(
+                Some(&self.token),
+                Some(&self.origin),
+                &run_body(slug, code, "test-page"),
+            )
+            .unwrap()
+    }
+
     /// The server answers, and no program of a run is left.
     pub fn assert_healthy(&self) {
         let r = self

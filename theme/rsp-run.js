@@ -89,6 +89,11 @@
     }
 
     function secs(ms) { return (ms / 1000).toFixed(2) + ' s'; }
+    // The status line's words for how the program came to be compiled.
+    function compiledKey(by, suffix) {
+        var key = by === 'ahead' ? 'run.compiled-ahead' : by === 'earlier_run' ? 'run.compiled-earlier' : 'run.compiled';
+        return key + suffix;
+    }
 
     // rustc's diagnostics, from lines of the whole program to editor rows.
     function rustMarks(diags, map) {
@@ -202,7 +207,8 @@
         var compile = box.querySelector('.rsp-result-compile');
         var out = box.querySelector('.rsp-result-out');
         var compiledMs = null;
-        var compiledAhead = false;
+        // Set when this run found its program compiled: 'ahead' or 'earlier_run'.
+        var compiledBy = null;
         var printed = '';
         compile.textContent = '';
         out.textContent = '';
@@ -239,12 +245,13 @@
                 break;
             case 'compiled':
                 compiledMs = ev.ms;
-                compiledAhead = !!ev.ahead;
+                compiledBy = ev.kept || null;
                 window.rspAnsi.render(ev.ansi || ev.output, compile);
                 marks(rustMarks(ev.diagnostics || [], whole.map));
                 compiledText[block.slug] = ev.ok ? text : null;
+                failedText[block.slug] = ev.ok ? null : text;
                 if (ev.ok) {
-                    state('running', rspT(compiledAhead ? 'run.compiled-ahead' : 'run.compiled', { time: secs(ev.ms) }));
+                    state('running', rspT(compiledKey(compiledBy, ''), { time: secs(ev.ms) }));
                 } else {
                     state('compile-error', rspT('run.compile-error'));
                 }
@@ -259,7 +266,7 @@
                 }
                 var msg = runnerText(ev.status) + ' \u00b7 ' + rspT('run.ran', { time: secs(ev.ms) });
                 if (compiledMs !== null) {
-                    msg += ' \u00b7 ' + rspT(compiledAhead ? 'run.compiled-ahead-in' : 'run.compiled-in', { time: secs(compiledMs) });
+                    msg += ' \u00b7 ' + rspT(compiledKey(compiledBy, '-in'), { time: secs(compiledMs) });
                 }
                 if (ev.killed.length) { msg += ' \u00b7 ' + rspT('run.killed', { n: ev.killed.length }); }
                 msg += ' \u00b7 ' + rspT('run.here');
@@ -280,6 +287,7 @@
             body.file = block.name;
         }
         // A compile ahead of another program would only make this run wait.
+        clearTimeout(block.aheadTimer);
         if (ahead && ahead.text !== text) { ahead.controller.abort(); }
         setBusy(true);
         state('running', rspT('run.sending'));
@@ -325,15 +333,18 @@
 
     // Compile ahead (crates/runner/src/run/ahead.rs): when the reader pauses
     // typing, the block's program is sent to be compiled, so that Run finds
-    // it built and starts it at once. One at a time per page: a block that
-    // asks meanwhile (or during a run) is compiled after it; a run of another
-    // program stops it (above). Nothing is shown of it: the run shows
+    // it built and starts it at once. One at a time per page: the last block
+    // that asks meanwhile (or during a run) is compiled after it; a run of
+    // another program stops it (above); the runner refuses it while a run
+    // holds or waits for its turn. Nothing is shown of it: the run shows
     // rustc's messages.
     var AHEAD_PAUSE_MS = 300;
     var ahead = null;
     var aheadNext = null;
-    // What the runner last compiled of each snippet (its one executable).
+    // What the runner last compiled of each snippet, and what last failed
+    // to compile (no use sending it again).
     var compiledText = {};
+    var failedText = {};
     function scheduleAhead(block) {
         // `data-ahead`: the program in the editor is compiled (for tests).
         block.pre.removeAttribute('data-ahead');
@@ -347,6 +358,7 @@
             block.pre.setAttribute('data-ahead', 'compiled');
             return;
         }
+        if (text === failedText[block.slug]) { return; }
         var controller = new AbortController();
         ahead = { text: text, controller: controller };
         fetch('/__rsp/compile', {
@@ -361,6 +373,7 @@
             return response.text().then(function (events) {
                 var ok = response.ok && /"event":"compiled","ok":true/.test(events);
                 compiledText[block.slug] = ok ? text : null;
+                failedText[block.slug] = /"event":"compiled","ok":false/.test(events) ? text : null;
                 if (ok && block.editor.assemble().code === text) { block.pre.setAttribute('data-ahead', 'compiled'); }
             });
         }).catch(function () {

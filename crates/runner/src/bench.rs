@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 
 use crate::client::{parse_first_line, run_body, Client};
-use crate::events::Event;
+use crate::events::{Event, Kept};
 use crate::prepare::Layout;
 
 /// Run -> first output through the sandboxed runner, median: issue 15's
@@ -138,7 +138,7 @@ fn wait_ready(c: &Client) -> Result<()> {
 /// One edit run through a runner, timed from the request.
 struct Times {
     first_output: Duration,
-    /// The run found the program compiled ahead.
+    /// The run found the program compiled ahead (by a compile ahead).
     ahead: bool,
     end: Duration,
     /// rustc's own time, as the job measured it.
@@ -173,7 +173,7 @@ fn edit_run(s: &Server, c: &Client, slug: &str, code: &str, mark: &str) -> Resul
     let (compiled_at, ms, ahead) = events
         .iter()
         .find_map(|t| match t.event {
-            Event::Compiled { ms, ahead, .. } => Some((t.at, ms, ahead)),
+            Event::Compiled { ms, kept, .. } => Some((t.at, ms, kept == Some(Kept::Ahead))),
             _ => None,
         })
         .unwrap_or((at, 0, false));

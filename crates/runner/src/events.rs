@@ -20,10 +20,9 @@ pub enum Event {
     Compiling,
     /// rustc finished. `output` is what it printed, as rustc prints it
     /// without colours; `ansi` the same with them; `diagnostics` each error
-    /// and warning with its line in the program sent. `ahead`: this run did
-    /// not compile; the same program was compiled before it (while the
-    /// reader paused typing, or by an earlier run), `ms` ago as that took
-    /// (`run/ahead.rs`).
+    /// and warning with its line in the program sent. `kept`: this run did
+    /// not compile; the same program was compiled before it, in `ms`
+    /// (`run/ahead.rs`), and this says by what.
     Compiled {
         ok: bool,
         output: String,
@@ -32,8 +31,8 @@ pub enum Event {
         ansi: String,
         #[serde(default)]
         diagnostics: Vec<Diagnostic>,
-        #[serde(default)]
-        ahead: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kept: Option<Kept>,
     },
     /// A piece of the program's stdout and stderr, in the order written.
     Output {
@@ -60,6 +59,16 @@ pub enum Event {
     /// After the exit of an unchanged block: its output beside the book's
     /// (`compare.rs`). Sent by the server, never by a job.
     Compare(Box<crate::compare::Comparison>),
+}
+
+/// What compiled the program a run started without compiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kept {
+    /// A compile ahead, sent by the page while the reader paused typing.
+    Ahead,
+    /// An earlier run of the same program.
+    EarlierRun,
 }
 
 impl Event {
@@ -92,7 +101,7 @@ mod tests {
             ms: 12,
             ansi: String::new(),
             diagnostics: Vec::new(),
-            ahead: false,
+            kept: None,
         };
         let line = e.line();
         assert!(

@@ -187,7 +187,7 @@ fn compile(c: &CompileSpec) {
                 ms: o.elapsed.as_millis() as u64,
                 ansi,
                 diagnostics: parsed.diagnostics,
-                ahead: false,
+                kept: None,
             });
         }
         Err(e) => emit(&Event::Error {

@@ -20,4 +20,4 @@ pub mod run;
 pub mod sandbox;
 pub mod server;
 
-pub use events::Event;
+pub use events::{Event, Kept};

@@ -2,34 +2,39 @@
 //! page sends its block's program to be compiled (`POST /__rsp/compile`,
 //! [`handle`]); a Run of exactly that program then starts it without
 //! compiling again, so the output follows the click by milliseconds where
-//! rustc takes a tenth of a second. A run's own compile is remembered the
-//! same way, so running a program twice compiles it once.
+//! rustc takes a tenth of a second. A run's own compile is kept the same
+//! way, so running a program twice compiles it once.
 //!
-//! One entry per snippet, because its executable has one place (rustc's
-//! incremental cache needs the same output path): the last successful
-//! compile, with the code and edition it was of, the workspace preparation
-//! it was compiled against, and the executable's size, mtime and inode when
-//! rustc had written it. Any compile of the snippet since (another edit, the
-//! warm start) rewrites the file, so the entry no longer matches and the run
-//! compiles. A compile sandbox writes only rustc's output there, and runs
-//! copy the file into their own sandbox, so a program that matches is the
-//! one compiled from that code.
-use std::collections::HashMap;
+//! The runner keeps, per snippet, its last successful compile: the code and
+//! edition it was of, the workspace preparation it was compiled against,
+//! and a copy of the executable in a folder of the server's own
+//! (`target/runner/runs/<pid>-kept/`, 0700; no sandbox binds it), made as
+//! soon as rustc is done, with the copy's size, mtime, ctime and inode. A
+//! run of exactly that code copies that file into its run sandbox. The
+//! compile sandboxes' output folder is theirs to write (and, as `nobody`,
+//! any other `nobody` process's), so nothing is ever run from it later than
+//! the compile that wrote it.
+use std::collections::{HashMap, HashSet};
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::queue::Ticket;
 use super::request::{self, refuse, Job};
 use super::stream::{self, Events};
 use super::{compile, ready_plan};
-use crate::events::Event;
+use crate::events::{Event, Kept};
 use crate::sandbox::Kind;
 use crate::server::App;
+
+/// rustc's time limit for a compile ahead (a run's own compile has the
+/// server's `--compile-timeout`): code that is slow to compile is compiled
+/// by its run, and no compile ahead keeps a run waiting longer than this.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a compile is of: the code, its edition, the workspace preparation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,14 +44,16 @@ struct Source {
     prepared: u64,
 }
 
-/// An executable file as rustc left it: size, mtime (ns), inode.
-type Stat = (u64, i128, u64);
+/// A file as it was written: size, mtime and ctime (ns), inode.
+type Stat = (u64, i128, i128, u64);
 
-fn stat(exe: &Path) -> Option<Stat> {
-    let m = std::fs::metadata(exe).ok()?;
+fn stat(file: &Path) -> Option<Stat> {
+    let m = std::fs::metadata(file).ok()?;
+    let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
     Some((
         m.len(),
-        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        ns(m.mtime(), m.mtime_nsec()),
+        ns(m.ctime(), m.ctime_nsec()),
         m.ino(),
     ))
 }
@@ -56,23 +63,53 @@ struct Entry {
     stat: Stat,
     /// The `compiled` event as it was sent: rustc's time, its warnings.
     event: Event,
+    by: Kept,
 }
 
-/// The last successful compile of each snippet.
-#[derive(Default)]
+/// The last successful compile of each snippet, and the pages with a
+/// compile ahead under way.
 pub struct Compiled {
+    /// Where the kept executables are, one per snippet.
+    dir: PathBuf,
     entries: Mutex<HashMap<String, Entry>>,
+    pages: Mutex<HashSet<String>>,
 }
 
 impl Compiled {
+    /// Keeps executables in `dir` (made when first needed, 0700).
+    pub fn new(dir: PathBuf) -> Compiled {
+        Compiled {
+            dir,
+            entries: Mutex::default(),
+            pages: Mutex::default(),
+        }
+    }
+
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records that `exe` was just built from the job's code (`event`: the
-    /// successful `compiled` event sent for it).
-    pub fn remember(&self, job: &Job, prepared: u64, exe: &Path, event: &Event) {
-        let Some(stat) = stat(exe) else { return };
+    fn kept(&self, slug: &str) -> PathBuf {
+        self.dir.join(slug)
+    }
+
+    /// Keeps a copy of `exe`, just built from the job's code (`event`: the
+    /// successful `compiled` event sent for it; `by`: what compiled it).
+    pub fn remember(&self, job: &Job, prepared: u64, exe: &Path, event: &Event, by: Kept) {
+        use std::os::unix::fs::DirBuilderExt;
+        self.forget(&job.slug);
+        let kept = self.kept(&job.slug);
+        let tmp = self.dir.join(format!(".{}.new", job.slug));
+        let copied = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .and_then(|()| std::fs::copy(exe, &tmp))
+            .and_then(|_| std::fs::rename(&tmp, &kept));
+        let Some(stat) = copied.ok().and_then(|()| stat(&kept)) else {
+            let _ = std::fs::remove_file(&tmp);
+            return;
+        };
         let source = Source {
             code: job.code.clone(),
             edition: job.edition.clone(),
@@ -84,24 +121,27 @@ impl Compiled {
                 source,
                 stat,
                 event: event.clone(),
+                by,
             },
         );
     }
 
-    /// Forgets the snippet's entry: a compile of it is about to rewrite `exe`.
+    /// Forgets the snippet's kept compile.
     pub fn forget(&self, slug: &str) {
         self.entries().remove(slug);
     }
 
-    /// The `compiled` event to send (marked `ahead`) when `exe` is still
-    /// what was built from exactly the job's code, against this workspace.
-    pub fn lookup(&self, job: &Job, prepared: u64, exe: &Path) -> Option<Event> {
+    /// The kept executable and the `compiled` event to send (saying what
+    /// compiled it), when the snippet's kept compile is of exactly the
+    /// job's code, against this workspace, and its copy is as it was made.
+    pub fn lookup(&self, job: &Job, prepared: u64) -> Option<(PathBuf, Event)> {
         let entries = self.entries();
         let e = entries.get(&job.slug)?;
         let same = e.source.code == job.code
             && e.source.edition == job.edition
             && e.source.prepared == prepared;
-        if !same || stat(exe) != Some(e.stat) {
+        let kept = self.kept(&job.slug);
+        if !same || stat(&kept) != Some(e.stat) {
             return None;
         }
         match e.event.clone() {
@@ -112,23 +152,54 @@ impl Compiled {
                 ansi,
                 diagnostics,
                 ..
-            } => Some(Event::Compiled {
-                ok: true,
-                output,
-                ms,
-                ansi,
-                diagnostics,
-                ahead: true,
-            }),
+            } => Some((
+                kept,
+                Event::Compiled {
+                    ok: true,
+                    output,
+                    ms,
+                    ansi,
+                    diagnostics,
+                    kept: Some(e.by),
+                },
+            )),
             _ => None,
         }
+    }
+
+    /// Marks a page as compiling ahead, unless it is already.
+    fn start(self: &Arc<Self>, page: &str) -> Option<PageGuard> {
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        pages.insert(page.to_string()).then(|| PageGuard {
+            compiled: Arc::clone(self),
+            page: page.to_string(),
+        })
+    }
+}
+
+/// A page's compile ahead under way; dropped when it ends.
+struct PageGuard {
+    compiled: Arc<Compiled>,
+    page: String,
+}
+
+impl Drop for PageGuard {
+    fn drop(&mut self) {
+        let mut pages = self
+            .compiled
+            .pages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        pages.remove(&self.page);
     }
 }
 
 /// `POST /__rsp/compile`: the same request as a run (and the same checks);
 /// the answer streams the `compiling` and `compiled` events and nothing
-/// runs. One at a time per page, beside its run; compiles and runs of all
-/// pages take the server's one turn in arrival order.
+/// runs. It takes the server's turn only when nothing holds it or waits for
+/// it (409 otherwise: the page's Run will compile), so it never makes a run
+/// wait in line nor takes a place there; one at a time per page; rustc
+/// stopped after [`TIMEOUT`].
 pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let job = match request::read(&app, req).await {
         Ok(j) => j,
@@ -137,35 +208,43 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     if job.python_file().is_some() {
         return refuse(StatusCode::BAD_REQUEST, "a Python program is not compiled").into_response();
     }
-    let (ticket, _) = match app.queue.admit(&format!("{}\u{0}ahead", job.page)) {
-        Ok(t) => t,
-        Err(r) => return r.into_response(),
+    let Some(page) = app.compiled.start(&job.page) else {
+        return refuse(
+            StatusCode::CONFLICT,
+            "this page is already compiling a program ahead",
+        )
+        .into_response();
+    };
+    let Some(turn) = app.queue.try_turn() else {
+        return refuse(
+            StatusCode::CONFLICT,
+            "the runner is busy: nothing was compiled ahead",
+        )
+        .into_response();
     };
     let (events, response) = stream::channel();
     tokio::spawn(async move {
-        go(&app, &job, ticket, &events).await;
+        go(&app, &job, &events).await;
+        drop(turn);
+        drop(page);
         drop(events);
     });
     response
 }
 
-async fn go(app: &App, job: &Job, mut ticket: Ticket, ev: &Events) {
-    let turn = tokio::select! {
-        t = ticket.turn() => t,
-        _ = ev.closed() => return,
-    };
+async fn go(app: &App, job: &Job, ev: &Events) {
     let Some(plan) = ready_plan(app, ev).await else {
         return;
     };
     let prepared = app.plan.prepared();
-    let exe = app.pool.isolation().host_exe(&job.slug);
-    if let Some(done) = app.compiled.lookup(job, prepared, &exe) {
+    if let Some((_, done)) = app.compiled.lookup(job, prepared) {
         let _ = ev.send(&done).await;
         return;
     }
-    let sb = match app.pool.take(&Kind::Compile {
+    let kind = Kind::Compile {
         slug: job.slug.clone(),
-    }) {
+    };
+    let sb = match app.pool.take(&kind) {
         Ok(sb) => sb,
         Err(e) => {
             let _ = ev
@@ -176,13 +255,82 @@ async fn go(app: &App, job: &Job, mut ticket: Ticket, ev: &Events) {
             return;
         }
     };
-    app.compiled.forget(&job.slug);
-    if let Ok((exe, event)) = compile::compile(sb, &plan, job, app, ev).await {
-        app.compiled.remember(job, prepared, &exe, &event);
+    let timeout = TIMEOUT.min(app.cfg.compile_timeout);
+    if let Ok((exe, event)) = compile::compile(sb, &plan, job, app, ev, timeout).await {
+        app.compiled
+            .remember(job, prepared, &exe, &event, Kept::Ahead);
     }
-    app.pool.refill(Kind::Compile {
-        slug: job.slug.clone(),
-    });
-    drop(turn);
-    drop(ticket);
+    app.pool.refill(kind);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::request::Lang;
+
+    fn job(code: &str) -> Job {
+        Job {
+            slug: "zombie".into(),
+            edition: "2021".into(),
+            code: code.into(),
+            page: "p".into(),
+            lang: Lang::Rust,
+            chapter: None,
+        }
+    }
+
+    fn ok() -> Event {
+        Event::Compiled {
+            ok: true,
+            output: "warning: x".into(),
+            ms: 99,
+            ansi: String::new(),
+            diagnostics: Vec::new(),
+            kept: None,
+        }
+    }
+
+    #[test]
+    fn only_exactly_the_kept_code_and_an_untouched_copy_match() {
+        let dir = std::env::temp_dir().join(format!("runner-ahead-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let built = dir.join("built");
+        std::fs::write(&built, b"program A").unwrap();
+        let c = Compiled::new(dir.join("kept"));
+        c.remember(&job("A"), 1, &built, &ok(), Kept::Ahead);
+        // The sandbox's output may change after: the kept copy does not.
+        std::fs::write(&built, b"program X").unwrap();
+        let (kept, event) = c.lookup(&job("A"), 1).unwrap();
+        assert_eq!(std::fs::read(&kept).unwrap(), b"program A");
+        assert!(
+            matches!(
+                event,
+                Event::Compiled {
+                    ok: true,
+                    ms: 99,
+                    kept: Some(Kept::Ahead),
+                    ..
+                }
+            ),
+            "{event:?}"
+        );
+        assert!(c.lookup(&job("A "), 1).is_none(), "other code");
+        assert!(c.lookup(&job("A"), 2).is_none(), "another workspace");
+        // A copy rewritten (same size, a day older) is not used.
+        let mtime = std::fs::metadata(&kept).unwrap().modified().unwrap();
+        std::fs::write(&kept, b"program B").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&kept)
+            .unwrap()
+            .set_modified(mtime - Duration::from_secs(86_400))
+            .unwrap();
+        assert!(c.lookup(&job("A"), 1).is_none(), "a rewritten copy");
+        c.remember(&job("A"), 1, &built, &ok(), Kept::EarlierRun);
+        assert!(c.lookup(&job("A"), 1).is_some());
+        c.forget("zombie");
+        assert!(c.lookup(&job("A"), 1).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

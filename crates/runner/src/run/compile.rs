@@ -38,12 +38,11 @@ pub fn rustc_env(tmp: &std::path::Path) -> Vec<(String, String)> {
 pub fn spec(
     sb: &Sandbox,
     plan: &Plan,
-    app: &App,
     slug: &str,
     edition: &str,
     code: &str,
+    timeout: Duration,
 ) -> JobSpec {
-    let timeout = app.cfg.compile_timeout;
     JobSpec::Compile(CompileSpec {
         rustc: plan.rustc(&sb.view),
         args: plan.rustc_args(&sb.view, slug, edition),
@@ -66,17 +65,18 @@ fn mib(b: Bounds) -> u64 {
     b.memory >> 20
 }
 
-/// Compiles the job's code; the host path of the executable when it built,
-/// and the `compiled` event sent. The sandbox is finished here (in the
-/// background when it built).
+/// Compiles the job's code, stopping rustc after `timeout`; the host path
+/// of the executable when it built, and the `compiled` event sent. The
+/// sandbox is finished here (in the background when it built).
 pub async fn compile(
     mut sb: Sandbox,
     plan: &Plan,
     job: &Job,
     app: &App,
     ev: &Events,
+    timeout: Duration,
 ) -> Result<(PathBuf, Event), Stop> {
-    let spec = spec(&sb, plan, app, &job.slug, &job.edition, &job.code);
+    let spec = spec(&sb, plan, &job.slug, &job.edition, &job.code, timeout);
     if let Err(e) = sb.send(&spec).await {
         let _ = ev
             .send(&Event::Error {
@@ -86,7 +86,7 @@ pub async fn compile(
         sb.finish().await;
         return Err(Stop::Told);
     }
-    let deadline = Instant::now() + app.cfg.compile_timeout + Duration::from_secs(5);
+    let deadline = Instant::now() + timeout + Duration::from_secs(5);
     let mut result: Result<(PathBuf, Event), Stop> = Err(Stop::Told);
     let mut told = false;
     loop {

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 
-use crate::events::Event;
+use crate::events::{Event, Kept};
 use crate::prepare::Plan;
 use crate::sandbox::Kind;
 use crate::server::plan::PlanState;
@@ -146,7 +146,6 @@ async fn python(app: &App, job: &Job, ev: &Events) {
 /// Compiles (unless the program was compiled ahead) and runs.
 async fn rust(app: &App, plan: &Plan, job: &Job, ev: &Events) {
     let prepared = app.plan.prepared();
-    let built = app.pool.isolation().host_exe(&job.slug);
     let kind = Kind::Compile {
         slug: job.slug.clone(),
     };
@@ -154,16 +153,17 @@ async fn rust(app: &App, plan: &Plan, job: &Job, ev: &Events) {
         Ok(sb) => sb,
         Err(e) => return no_sandbox(e, ev).await,
     };
-    let exe = match app.compiled.lookup(job, prepared, &built) {
-        Some(done) => ev.send(&done).await.ok().map(|()| built),
+    let exe = match app.compiled.lookup(job, prepared) {
+        Some((kept, done)) => ev.send(&done).await.ok().map(|()| kept),
         None => match app.pool.take(&kind) {
             Ok(compile_sb) => {
-                app.compiled.forget(&job.slug);
-                let compiled = compile::compile(compile_sb, plan, job, app, ev).await;
+                let timeout = app.cfg.compile_timeout;
+                let compiled = compile::compile(compile_sb, plan, job, app, ev, timeout).await;
                 // Sandboxes for the next edit (of this snippet, most likely).
                 app.pool.refill(kind);
                 compiled.ok().map(|(exe, event)| {
-                    app.compiled.remember(job, prepared, &exe, &event);
+                    app.compiled
+                        .remember(job, prepared, &exe, &event, Kept::EarlierRun);
                     exe
                 })
             }

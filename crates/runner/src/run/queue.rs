@@ -70,6 +70,13 @@ impl Queue {
         ))
     }
 
+    /// The machine's turn now, if nothing holds it or waits for it (a
+    /// compile ahead of a run: it never makes a run wait in line, nor
+    /// takes a place in it).
+    pub fn try_turn(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.turn).try_acquire_owned().ok()
+    }
+
     /// The machine's turn, for work that is not a page's run (preparing
     /// the workspace, warming the caches).
     pub async fn exclusive(&self) -> OwnedSemaphorePermit {

@@ -118,7 +118,7 @@ pub struct App {
     pub ready: AtomicBool,
     pub files: book::Files,
     /// The last successful compile of each snippet (`run/ahead.rs`).
-    pub compiled: crate::run::ahead::Compiled,
+    pub compiled: Arc<crate::run::ahead::Compiled>,
     ids: AtomicU64,
 }
 
@@ -230,7 +230,9 @@ pub fn serve(cfg: Config) -> Result<()> {
             book_version: book_rx,
             ready: AtomicBool::new(false),
             files: book::Files::new(&cfg.book),
-            compiled: Default::default(),
+            compiled: Arc::new(crate::run::ahead::Compiled::new(
+                layout.runs().join(format!("{}-kept", std::process::id())),
+            )),
             ids: AtomicU64::new(1),
             layout,
             cfg,

@@ -93,11 +93,13 @@ async fn warm(app: &Arc<App>, plan: &Plan) {
             continue;
         };
         let _turn = app.queue.exclusive().await;
+        // This compile rewrites the snippet's one executable.
+        app.compiled.forget(&slug);
         let kind = Kind::Compile { slug: slug.clone() };
         let Ok(mut sb) = app.pool.fresh(&kind) else {
             continue;
         };
-        let spec = compile::spec(&sb, plan, app, &slug, "2021", &code);
+        let spec = compile::spec(&sb, plan, &slug, "2021", &code, app.cfg.compile_timeout);
         if sb.send(&spec).await.is_ok() {
             while let Some(line) = sb.next_line().await {
                 if serde_json::from_str::<Event>(&line).is_ok_and(|e| e.is_final()) {

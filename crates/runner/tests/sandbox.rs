@@ -383,16 +383,17 @@ fn main() {
         "/tmp/left-behind: false\n/dev/shm/left-behind: false\nleft-in-cwd: false\n/dev/shm/big: false\n"
     );
     // On the host, only the folder of the sandbox standing by is left (a
-    // standby replaced a moment ago may still be going).
+    // standby replaced a moment ago may still be going), and the server's
+    // own folder of kept compiles (`run/ahead.rs`).
     let runs = root().join("target/runner/runs");
+    let kept = format!("{}-kept", s.runner.pid());
     let mine = || -> Vec<std::path::PathBuf> {
         std::fs::read_dir(&runs)
             .unwrap()
             .flatten()
             .filter(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with(&format!("{}-", s.runner.pid()))
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with(&format!("{}-", s.runner.pid())) && name != kept
             })
             .map(|e| e.path())
             .collect()

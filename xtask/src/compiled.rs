@@ -4,7 +4,7 @@
 //! after each successful build, everything that build depended on as seen
 //! from outside: name, size and mtime of every file of the workspace's
 //! manifests and lock, of `crates/` and `snippets/` (not their target/),
-//! of the binaries in target/debug/, the toolchain (its rustc, see
+//! of the executables in target/debug/, the toolchain (its rustc, see
 //! `toolchain`) and the environment cargo reads. While all of it is unchanged, cargo is not run.
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -116,7 +116,7 @@ pub fn inputs(root: &Path, packages: &[String]) -> Option<String> {
     Some(crate::hash::hex(h.finalize()))
 }
 
-/// The inputs and the binaries in target/debug/ now.
+/// The inputs and the executables in target/debug/ now.
 fn fingerprint(inputs: &str, root: &Path) -> String {
     let mut h = Sha256::new();
     h.update(inputs.as_bytes());
@@ -124,7 +124,12 @@ fn fingerprint(inputs: &str, root: &Path) -> String {
     if let Ok(rd) = std::fs::read_dir(&bins) {
         let mut files: Vec<_> = rd
             .flatten()
-            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            // The executables: cargo rewrites the `.d` files beside them
+            // on every call, even one that builds nothing.
+            .filter(|e| {
+                e.metadata()
+                    .is_ok_and(|m| m.is_file() && m.mode() & 0o111 != 0)
+            })
             .map(|e| e.path())
             .collect();
         files.sort();
@@ -185,7 +190,14 @@ mod tests {
         record(&root, &i);
         assert!(unchanged(&root, &i));
         std::fs::create_dir_all(root.join("target/debug")).unwrap();
+        std::fs::write(root.join("target/debug/a.d"), "x").unwrap();
+        assert!(unchanged(&root, &i), "cargo's dep-info is not a binary");
         std::fs::write(root.join("target/debug/a"), "x").unwrap();
+        std::fs::set_permissions(
+            root.join("target/debug/a"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
         assert!(!unchanged(&root, &i), "a binary changed");
         std::fs::remove_dir_all(&root).unwrap();
     }

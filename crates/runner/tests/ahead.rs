@@ -81,6 +81,14 @@ fn a_run_of_the_program_compiled_ahead_does_not_compile_it_again() {
         output(&events)
     );
     s.assert_healthy();
+    // The kept executables go with the server.
+    let mut s = s;
+    let kept = root()
+        .join("target/runner/runs")
+        .join(format!("{}-kept", s.runner.pid()));
+    assert!(kept.is_dir(), "{}", kept.display());
+    s.runner.stop();
+    assert!(!kept.exists(), "{} is left", kept.display());
 }
 
 #[test]

@@ -8,7 +8,8 @@
 //! The runner keeps, per snippet, its last successful compile: the code and
 //! edition it was of, the workspace preparation it was compiled against,
 //! and a copy of the executable in a folder of the server's own
-//! (`target/runner/runs/<pid>-kept/`, 0700; no sandbox binds it), made as
+//! (`target/runner/runs/<pid>-kept/`, 0700; no sandbox binds it; removed
+//! when the server stops), made as
 //! soon as rustc is done, with the copy's size, mtime, ctime and inode. A
 //! run of exactly that code copies that file into its run sandbox. The
 //! compile sandboxes' output folder is theirs to write (and, as `nobody`,
@@ -83,6 +84,14 @@ impl Compiled {
             entries: Mutex::default(),
             pages: Mutex::default(),
         }
+    }
+
+    /// Removes the kept executables: the server is stopping. (A server
+    /// killed outright leaves them; the next start removes them with the
+    /// other folders of runs.)
+    pub fn remove_all(&self) {
+        self.entries().clear();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {

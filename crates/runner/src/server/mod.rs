@@ -242,6 +242,7 @@ pub fn serve(cfg: Config) -> Result<()> {
         reload::watch_book(app.cfg.book.clone(), book_tx);
         conns::serve(listener, router(Arc::clone(&app)), shutdown()).await;
         pool.drain().await;
+        app.compiled.remove_all();
         anyhow::Ok(iso)
     })
     .map(|iso| {

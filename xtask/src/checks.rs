@@ -43,6 +43,7 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
             problems.push(format!("{}: an output block is empty", ch.shown()));
         }
     }
+    problems.extend(crate::search::problem(book));
     Ok(problems)
 }
 
@@ -100,6 +101,7 @@ mod tests {
         ));
         std::fs::create_dir_all(root.join("book/processes")).unwrap();
         std::fs::write(root.join("book/processes/zombie.html"), html).unwrap();
+        std::fs::write(root.join("book/searchindex.js"), "{}").unwrap();
         let problems = page_problems(&root.join("book"), &[chapter(directives)]);
         std::fs::remove_dir_all(&root).unwrap();
         match problems? {

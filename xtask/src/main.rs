@@ -27,6 +27,7 @@ mod publish;
 mod python;
 mod render;
 mod root;
+mod search;
 mod serve;
 mod stamp;
 mod store;

@@ -25,8 +25,8 @@ use mdbook::{Config, MDBook};
 
 use crate::directives::{Directives, Mode, Settings};
 use crate::hash::Hashes;
-use crate::profile;
 use crate::store::Store;
+use crate::{profile, search};
 
 /// A change to book.toml's configuration before the book is loaded.
 pub type ConfigEdit = Box<dyn FnOnce(&mut Config) + Send>;
@@ -186,12 +186,24 @@ pub fn finish(
     told(Told::Records(store.clone()));
     // mdbook also passes on the context's chapter_titles, which only its
     // own code can set (none of our preprocessors does).
-    let rc = RenderContext::new(root, book, ctx.config, dest);
     let html = Instant::now();
+    let mut config = ctx.config;
+    let search = search::enabled(&config);
+    let index_config = search.then(|| config.clone());
+    if search {
+        search::index_nothing(&mut config)?;
+    }
+    let rc = RenderContext::new(&root, book, config, &dest);
     HtmlHandlebars::new()
         .render(&rc)
         .context("mdbook could not build the book: rendering failed")?;
     profile::note(&format!("{mode}: HTML"), html);
+    if let Some(config) = index_config {
+        let index = Instant::now();
+        let scratch = search::scratch_dir(&root);
+        search::write_index(&root, &rc.book, &config, &dest, &scratch)?;
+        profile::note(&format!("{mode}: search index"), index);
+    }
     told(Told::Pages);
     Ok((store, directives.problems()))
 }

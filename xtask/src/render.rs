@@ -188,21 +188,34 @@ pub fn finish(
     // own code can set (none of our preprocessors does).
     let html = Instant::now();
     let mut config = ctx.config;
-    let search = search::enabled(&config);
-    let index_config = search.then(|| config.clone());
-    if search {
+    // The search index is made beside the pages (search.rs), and put in
+    // after them: mdBook's page render writes an empty one.
+    let index = search::enabled(&config).then(|| {
+        let (config, book, root) = (config.clone(), book.clone(), root.clone());
+        std::thread::spawn(move || {
+            let scratch = search::scratch_dir(&root);
+            search::Index::make(&root, book, &config, scratch)
+        })
+    });
+    if index.is_some() {
         search::index_nothing(&mut config)?;
     }
     let rc = RenderContext::new(&root, book, config, &dest);
-    HtmlHandlebars::new()
+    let pages = HtmlHandlebars::new()
         .render(&rc)
-        .context("mdbook could not build the book: rendering failed")?;
-    profile::note(&format!("{mode}: HTML"), html);
-    if let Some(config) = index_config {
-        let index = Instant::now();
-        let scratch = search::scratch_dir(&root);
-        search::write_index(&root, &rc.book, &config, &dest, &scratch)?;
-        profile::note(&format!("{mode}: search index"), index);
+        .context("mdbook could not build the book: rendering failed");
+    profile::note(&format!("{mode}: HTML pages"), html);
+    // Joined whatever the pages did: its scratch folder goes with it.
+    let index = index
+        .map(|t| {
+            t.join()
+                .map_err(|_| anyhow!("making the search index panicked"))
+        })
+        .transpose()?;
+    pages?;
+    if let Some(index) = index {
+        index?.put_into(&dest)?;
+        profile::note(&format!("{mode}: HTML and search index"), html);
     }
     told(Told::Pages);
     Ok((store, directives.problems()))

@@ -5,10 +5,11 @@
 //! quoted code the page hides, and building the index was half the HTML
 //! render's time. mdBook has no setting for it, so the page render indexes
 //! no chapter ([`index_nothing`]: it still writes the search bar and its
-//! scripts), and [`write_index`] makes the index with mdBook's own code
-//! from the book with those lines removed: a render into a scratch folder,
-//! with a page template that writes nothing, of which only the index is
-//! kept. Plain `mdbook build` indexes the hidden lines, as before.
+//! scripts), and [`Index::make`] makes the index with mdBook's own code
+//! from the book with those lines removed, beside the page render: a
+//! render into a scratch folder, with a page template that writes nothing,
+//! of which only the index is kept. Plain `mdbook build` indexes the hidden
+//! lines, as before.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -75,7 +76,7 @@ pub fn without_hidden_lines(content: &str) -> String {
     out
 }
 
-/// A scratch folder of this process's own for [`write_index`].
+/// A scratch folder of this process's own for [`Index::make`].
 pub fn scratch_dir(root: &Path) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -84,62 +85,72 @@ pub fn scratch_dir(root: &Path) -> PathBuf {
         .join(format!("{}-{n}", std::process::id()))
 }
 
-/// Writes `dest`'s search index: mdBook's, of `book` without its hidden
-/// lines. `config` is the page render's (its chapters to index, boosts,
-/// teaser length); `scratch` is removed before and after.
-pub fn write_index(
-    root: &Path,
-    book: &Book,
-    config: &Config,
-    dest: &Path,
-    scratch: &Path,
-) -> Result<()> {
-    let mut book = book.clone();
-    book.for_each_mut(|item| {
-        if let BookItem::Chapter(ch) = item {
-            ch.content = without_hidden_lines(&ch.content);
+/// An index made in a scratch folder, to be put into the rendered book
+/// once mdBook's page render (which writes an empty one) is done. The
+/// folder goes with it.
+pub struct Index {
+    scratch: PathBuf,
+}
+
+impl Index {
+    /// mdBook's search index of `book` without its hidden lines, in
+    /// `scratch` (emptied first). `config` is the page render's before
+    /// [`index_nothing`]: its chapters to index, boosts, teaser length.
+    pub fn make(root: &Path, mut book: Book, config: &Config, scratch: PathBuf) -> Result<Index> {
+        book.for_each_mut(|item| {
+            if let BookItem::Chapter(ch) = item {
+                ch.content = without_hidden_lines(&ch.content);
+            }
+        });
+        let index = Index { scratch };
+        let theme = index.scratch.join("theme");
+        let _ = std::fs::remove_dir_all(&index.scratch);
+        // Pages that are empty, no fonts: only the index is wanted of this render.
+        std::fs::create_dir_all(theme.join("fonts"))
+            .with_context(|| format!("creating {}", theme.display()))?;
+        std::fs::write(theme.join("fonts/fonts.css"), "")?;
+        std::fs::write(theme.join("index.hbs"), "")?;
+        let mut config = config.clone();
+        for (key, value) in [
+            (
+                "output.html.theme",
+                toml::Value::from(theme.to_string_lossy().as_ref()),
+            ),
+            ("output.html.print.enable", false.into()),
+            ("output.html.playground.editable", false.into()),
+            ("output.html.additional-css", toml::Value::Array(Vec::new())),
+            ("output.html.additional-js", toml::Value::Array(Vec::new())),
+            (
+                "output.html.redirect",
+                toml::Value::Table(Default::default()),
+            ),
+            (
+                "output.html.search.chapter",
+                toml::Value::Table(Default::default()),
+            ),
+        ] {
+            config.set(key, value)?;
         }
-    });
-    let mut config = config.clone();
-    let theme = scratch.join("theme");
-    let out = scratch.join("out");
-    let _ = std::fs::remove_dir_all(scratch);
-    std::fs::create_dir_all(&theme).with_context(|| format!("creating {}", theme.display()))?;
-    // Pages that are empty, no fonts: only the index is wanted of this render.
-    std::fs::create_dir_all(theme.join("fonts"))?;
-    std::fs::write(theme.join("fonts/fonts.css"), "")?;
-    std::fs::write(theme.join("index.hbs"), "")?;
-    for (key, value) in [
-        (
-            "output.html.theme",
-            toml::Value::from(theme.to_string_lossy().as_ref()),
-        ),
-        ("output.html.print.enable", false.into()),
-        ("output.html.playground.editable", false.into()),
-        ("output.html.additional-css", toml::Value::Array(Vec::new())),
-        ("output.html.additional-js", toml::Value::Array(Vec::new())),
-        (
-            "output.html.redirect",
-            toml::Value::Table(Default::default()),
-        ),
-        (
-            "output.html.search.chapter",
-            toml::Value::Table(Default::default()),
-        ),
-    ] {
-        config.set(key, value)?;
+        let rc = RenderContext::new(root, book, config, index.scratch.join("out"));
+        HtmlHandlebars::new()
+            .render(&rc)
+            .context("mdbook could not make the search index")?;
+        Ok(index)
     }
-    let rc = RenderContext::new(root, book, config, out.clone());
-    let made = HtmlHandlebars::new()
-        .render(&rc)
-        .context("mdbook could not make the search index");
-    let copied = made.and_then(|()| {
-        let from = out.join(INDEX_FILE);
+
+    /// Copies the index over the one mdBook's page render wrote in `dest`.
+    pub fn put_into(self, dest: &Path) -> Result<()> {
+        let from = self.scratch.join("out").join(INDEX_FILE);
         std::fs::copy(&from, dest.join(INDEX_FILE))
-            .with_context(|| format!("copying {} into {}", from.display(), dest.display()))
-    });
-    let _ = std::fs::remove_dir_all(scratch);
-    copied.map(|_| ())
+            .with_context(|| format!("copying {} into {}", from.display(), dest.display()))?;
+        Ok(())
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
 }
 
 /// What is wrong with the search index in `book`, if anything: it is

@@ -76,13 +76,21 @@ pub fn without_hidden_lines(content: &str) -> String {
     out
 }
 
-/// A scratch folder of this process's own for [`Index::make`].
+/// A scratch folder of this process's own for [`Index::make`]
+/// (`target/search-index/<pid>-<n>`). Those of processes that are gone (a
+/// build killed mid-render) are removed.
 pub fn scratch_dir(root: &Path) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    supervisor::locate::target_dir(root)
-        .join("search-index")
-        .join(format!("{}-{n}", std::process::id()))
+    let dir = supervisor::locate::target_dir(root).join("search-index");
+    for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name.split('-').next().unwrap_or_default();
+        if !pid.is_empty() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+    dir.join(format!("{}-{n}", std::process::id()))
 }
 
 /// An index made in a scratch folder, to be put into the rendered book
@@ -194,6 +202,23 @@ mod tests {
         std::fs::write(dir.join(INDEX_FILE), r#"{"body":"fn main() {}"}"#).unwrap();
         assert_eq!(problem(&dir), None);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_gone_process_s_scratch_folder_is_removed() {
+        let root = std::env::temp_dir().join(format!("xtask-scratch-{}", std::process::id()));
+        let dir = supervisor::locate::target_dir(&root).join("search-index");
+        let gone = dir.join("4194305-0");
+        std::fs::create_dir_all(&gone).unwrap();
+        let mine = scratch_dir(&root);
+        assert!(!gone.exists(), "no pid is over 4194304");
+        assert_eq!(mine.parent(), Some(dir.as_path()));
+        assert!(mine
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(&format!("{}-", std::process::id())));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

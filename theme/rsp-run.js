@@ -288,6 +288,7 @@
         }
         // A compile ahead of another program would only make this run wait.
         clearTimeout(block.aheadTimer);
+        block.aheadTimer = null;
         if (ahead && ahead.text !== text) { ahead.controller.abort(); }
         setBusy(true);
         state('running', rspT('run.sending'));
@@ -332,8 +333,8 @@
     }
 
     // Compile ahead (crates/runner/src/run/ahead.rs): when the reader pauses
-    // typing, the block's program is sent to be compiled, so that Run finds
-    // it built and starts it at once. One at a time per page: the last block
+    // typing, or sooner if the pointer reaches Run, the block's program is
+    // sent to be compiled, so that Run finds it built and starts it at once. One at a time per page: the last block
     // that asks meanwhile (or during a run) is compiled after it; a run of
     // another program stops it (above); the runner refuses it while a run
     // holds or waits for its turn. Nothing is shown of it: the run shows
@@ -346,10 +347,22 @@
     var compiledText = {};
     var failedText = {};
     function scheduleAhead(block) {
-        // `data-ahead`: the program in the editor is compiled (for tests).
+        // `data-ahead` (for tests): "compiling" once the program in the
+        // editor is sent, "compiled" once it is compiled.
         block.pre.removeAttribute('data-ahead');
         clearTimeout(block.aheadTimer);
-        block.aheadTimer = setTimeout(function () { compileAhead(block); }, AHEAD_PAUSE_MS);
+        block.aheadTimer = setTimeout(function () {
+            block.aheadTimer = null;
+            compileAhead(block);
+        }, AHEAD_PAUSE_MS);
+    }
+    // The pointer on Run (or the keyboard's focus): the reader is about to
+    // run, so an edit waiting for the pause is compiled now.
+    function aheadNow(block) {
+        if (block.aheadTimer === null || block.aheadTimer === undefined) { return; }
+        clearTimeout(block.aheadTimer);
+        block.aheadTimer = null;
+        compileAhead(block);
     }
     function compileAhead(block) {
         if (busy || ahead) { aheadNext = block; return; }
@@ -361,6 +374,7 @@
         if (text === failedText[block.slug]) { return; }
         var controller = new AbortController();
         ahead = { text: text, controller: controller };
+        block.pre.setAttribute('data-ahead', 'compiling');
         fetch('/__rsp/compile', {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', 'X-RSP-Token': token },
@@ -374,11 +388,14 @@
                 var ok = response.ok && /"event":"compiled","ok":true/.test(events);
                 compiledText[block.slug] = ok ? text : null;
                 failedText[block.slug] = /"event":"compiled","ok":false/.test(events) ? text : null;
-                if (ok && block.editor.assemble().code === text) { block.pre.setAttribute('data-ahead', 'compiled'); }
+                var now = block.editor.assemble().code === text;
+                if (now && ok) { block.pre.setAttribute('data-ahead', 'compiled'); }
+                if (now && !ok) { block.pre.removeAttribute('data-ahead'); }
             });
         }).catch(function () {
             // Stopped by a run, or no answer: the runner may have no build of it.
             compiledText[block.slug] = null;
+            if (block.pre.getAttribute('data-ahead') === 'compiling') { block.pre.removeAttribute('data-ahead'); }
         }).then(function () {
             ahead = null;
             var next = aheadNext;
@@ -459,6 +476,10 @@
         buttons.insertBefore(button('fa-history', 'rsp-reset-button', rspT('run.undo'),
             function () { block.editor.reset(); }), buttons.firstChild);
         var play = button('fa-play', 'rsp-run-button', rspT('run.button'), function () { run(block); });
+        if (lang === 'rust') {
+            play.addEventListener('pointerenter', function () { aheadNow(block); });
+            play.addEventListener('focus', function () { aheadNow(block); });
+        }
         buttons.insertBefore(play, buttons.firstChild);
         runButtons.push(play);
         return block;

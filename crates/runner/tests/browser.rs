@@ -461,7 +461,7 @@ async fn wait_compiled_ahead(c: &Client) {
 
 #[test]
 #[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
-fn an_edit_is_compiled_while_the_reader_pauses_and_run_at_once() {
+fn an_edit_is_compiled_when_the_reader_pauses_or_points_at_run_and_run_at_once() {
     in_browser(async |c, url| {
         open(c, &url).await;
         type_over(c, "spawned", "COMPILED-AHEAD").await;
@@ -469,9 +469,34 @@ fn an_edit_is_compiled_while_the_reader_pauses_and_run_at_once() {
         let (status, out) = run_ok(c).await;
         assert!(out.starts_with("COMPILED-AHEAD `true` as pid "), "{out}");
         assert!(status.contains("compiled while you typed"), "{status}");
+        // The pointer on Run sends an edit at once, without the pause: in
+        // one script (no timer can fire inside it), the edit, then the
+        // pointer, then the block is compiling.
+        let state = js(
+            c,
+            &format!(
+                r#"
+                const pre = document.querySelector('{RUST}');
+                const ed = ace.edit(pre.querySelector('.ace_editor'));
+                ed.moveCursorTo(0, 0);
+                ed.find('COMPILED-AHEAD', {{ wrap: true, caseSensitive: true }});
+                ed.insert('POINTED-AT-RUN');
+                const before = pre.getAttribute('data-ahead');
+                pre.querySelector('.rsp-run-button').dispatchEvent(new PointerEvent('pointerenter'));
+                return [before, pre.getAttribute('data-ahead')];
+                "#
+            ),
+            vec![],
+        )
+        .await;
+        assert_eq!(state, json!([null, "compiling"]));
+        wait_compiled_ahead(c).await;
+        let (status, out) = run_ok(c).await;
+        assert!(out.starts_with("POINTED-AT-RUN `true` as pid "), "{out}");
+        assert!(status.contains("compiled while you typed"), "{status}");
         // Typing again: not compiled until the next pause, and a run
         // straight away compiles it itself.
-        type_over(c, "COMPILED-AHEAD", "TYPED-THEN-RUN").await;
+        type_over(c, "POINTED-AT-RUN", "TYPED-THEN-RUN").await;
         ctrl_enter(c).await;
         let (state, status, compile, out) = result(c).await;
         assert_eq!(state, "ok", "{status}\n{compile}\n{out}");

@@ -1,4 +1,5 @@
-//! Programs compiled ahead of their run. While the reader pauses typing, the
+//! Programs compiled ahead of their run. While the reader pauses typing (or
+//! points at Run), the
 //! page sends its block's program to be compiled (`POST /__rsp/compile`,
 //! [`handle`]); a Run of exactly that program then starts it without
 //! compiling again, so the output follows the click by milliseconds where

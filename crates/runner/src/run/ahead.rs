@@ -1,7 +1,6 @@
 //! Programs compiled ahead of their run. While the reader pauses typing (or
-//! points at Run), the
-//! page sends its block's program to be compiled (`POST /__rsp/compile`,
-//! [`handle`]); a Run of exactly that program then starts it without
+//! points at Run), the page sends its block's program to be compiled
+//! (`POST /__rsp/compile`, [`handle`]); a Run of exactly that program then starts it without
 //! compiling again, so the output follows the click by milliseconds where
 //! rustc takes a tenth of a second. A run's own compile is kept the same
 //! way, so running a program twice compiles it once.

@@ -1,9 +1,9 @@
 //! Programs compiled ahead of their run. While the reader pauses typing (or
 //! points at Run), the page sends its block's program to be compiled
-//! (`POST /__rsp/compile`, [`handle`]); a Run of exactly that program then starts it without
-//! compiling again, so the output follows the click by milliseconds where
-//! rustc takes a tenth of a second. A run's own compile is kept the same
-//! way, so running a program twice compiles it once.
+//! (`POST /__rsp/compile`, [`handle`]); a Run of exactly that program then
+//! starts it without compiling again, so the output follows the click by
+//! milliseconds where rustc takes a tenth of a second. A run's own compile
+//! is kept the same way, so running a program twice compiles it once.
 //!
 //! The runner keeps, per snippet, its last successful compile: the code and
 //! edition it was of, the workspace preparation it was compiled against,

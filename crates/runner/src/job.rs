@@ -196,14 +196,34 @@ fn compile(c: &CompileSpec) {
     }
 }
 
+/// Starts of a program refused with ETXTBSY tried again, 10 ms apart. The
+/// server copies the program into the sandbox; if another of its threads
+/// forked to start a sandbox while the copy was open for writing, the
+/// child holds that descriptor until its exec, and the kernel refuses to
+/// execute a file open for writing. Nothing says when that child has
+/// exec'd, so the start is tried again, for up to half a second.
+const BUSY_TRIES: u32 = 50;
+
+/// `start()`, tried again while it fails with ETXTBSY (at most `tries`
+/// more times, `pause` apart).
+fn retry_busy<T>(
+    tries: u32,
+    pause: Duration,
+    mut start: impl FnMut() -> std::io::Result<T>,
+) -> std::io::Result<T> {
+    let mut left = tries;
+    loop {
+        match start() {
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::ETXTBSY as i32) && left > 0 => {
+                left -= 1;
+                std::thread::sleep(pause);
+            }
+            other => return other,
+        }
+    }
+}
+
 fn run(r: &RunSpec) {
-    let mut cmd = Command::new(&r.exe);
-    cmd.arg0(&r.arg0)
-        .args(&r.args)
-        .current_dir(&r.cwd)
-        .env_clear()
-        .envs(r.env.iter().map(|(k, v)| (k, v)));
-    r.limits.apply(&mut cmd);
     let limits = Limits {
         timeout: Duration::from_millis(r.timeout_ms),
         output_cap: r.output_cap,
@@ -211,14 +231,23 @@ fn run(r: &RunSpec) {
     // Output arrives in pieces that may cut a UTF-8 character in two: keep
     // the unfinished tail for the next piece.
     let pending = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let tail = Arc::clone(&pending);
-    let result = supervise_streaming(cmd, &limits, move |chunk| {
-        let mut buf = tail.lock().unwrap_or_else(|p| p.into_inner());
-        buf.extend_from_slice(chunk);
-        let text = take_text(&mut buf);
-        if !text.is_empty() {
-            emit(&Event::Output { text });
-        }
+    let result = retry_busy(BUSY_TRIES, Duration::from_millis(10), || {
+        let mut cmd = Command::new(&r.exe);
+        cmd.arg0(&r.arg0)
+            .args(&r.args)
+            .current_dir(&r.cwd)
+            .env_clear()
+            .envs(r.env.iter().map(|(k, v)| (k, v)));
+        r.limits.apply(&mut cmd);
+        let tail = Arc::clone(&pending);
+        supervise_streaming(cmd, &limits, move |chunk| {
+            let mut buf = tail.lock().unwrap_or_else(|p| p.into_inner());
+            buf.extend_from_slice(chunk);
+            let text = take_text(&mut buf);
+            if !text.is_empty() {
+                emit(&Event::Output { text });
+            }
+        })
     });
     let rest = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
     if !rest.is_empty() {
@@ -293,6 +322,41 @@ fn text(bytes: &[u8], dropped: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_program_still_open_for_writing_is_started_once_it_is_closed() {
+        // The race as it happens: a descriptor for writing the program is
+        // still open (here, ours) when it is started. The first start is
+        // refused; the writer is closed then, and the start tried again.
+        let dir = std::env::temp_dir().join(format!("runner-busy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("true");
+        std::fs::copy("/bin/true", &exe).unwrap();
+        let mut writer = Some(std::fs::OpenOptions::new().write(true).open(&exe).unwrap());
+        let mut refused = 0;
+        let status = retry_busy(3, Duration::ZERO, || {
+            let r = Command::new(&exe).status();
+            if r.is_err() {
+                refused += 1;
+                writer.take();
+            }
+            r
+        })
+        .unwrap();
+        assert!(status.success());
+        assert_eq!(refused, 1, "the open writer did not make the start fail");
+        // And it gives up: a writer that stays open.
+        let _stays = std::fs::OpenOptions::new().write(true).open(&exe).unwrap();
+        let mut starts = 0;
+        let e = retry_busy(2, Duration::ZERO, || {
+            starts += 1;
+            Command::new(&exe).status()
+        })
+        .unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::errno::Errno::ETXTBSY as i32));
+        assert_eq!(starts, 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn split_characters_wait_for_their_end() {

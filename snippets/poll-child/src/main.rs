@@ -4,7 +4,7 @@
 //
 // The child runs until its stdin is closed, so "still running" is
 // deterministic: it cannot exit before the parent closes the pipe.
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, FromRawFd, OwnedFd, RawFd};
 use std::process::{Child, Command, ExitCode, ExitStatus, Stdio};
 use std::time::Duration;
@@ -19,7 +19,10 @@ const CLOSE_AFTER: u32 = 3;
 
 fn main() -> ExitCode {
     if std::env::var_os(ROLE).is_some() {
-        // The child: read stdin until EOF, then exit with status 3.
+        // The child: say it has started, read stdin until EOF, then exit
+        // with status 3.
+        let mut out = std::io::stdout();
+        let _ = out.write_all(b"+").and_then(|()| out.flush());
         let _ = std::io::stdin().read_to_end(&mut Vec::new());
         return ExitCode::from(3);
     }
@@ -37,14 +40,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// Starts the child and waits until it says it has started. Rust's
+/// runtime checks the three standard descriptors before `main`; a parent
+/// that closed the pipe before that check would make it see stdin hung up
+/// (POLLHUP in the strace below) in some runs and not in others.
 fn spawn_child() -> Result<Child, String> {
     let exe =
         std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
-    Command::new(exe)
+    let mut child = Command::new(exe)
         .env(ROLE, "child")
         .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("spawn: {e}"))
+        .map_err(|e| format!("spawn: {e}"))?;
+    let mut started = [0u8; 1];
+    child
+        .stdout
+        .as_mut()
+        .ok_or("the child has no stdout")?
+        .read_exact(&mut started)
+        .map_err(|e| format!("the child did not say it started: {e}"))?;
+    Ok(child)
 }
 
 fn polling() -> Result<(), String> {

@@ -206,9 +206,12 @@ impl Drop for PageGuard {
 /// `POST /__rsp/compile`: the same request as a run (and the same checks);
 /// the answer streams the `compiling` and `compiled` events and nothing
 /// runs. It takes the server's turn only when nothing holds it or waits for
-/// it (409 otherwise: the page's Run will compile), so it never makes a run
-/// wait in line nor takes a place there; one at a time per page; rustc
-/// stopped after [`TIMEOUT`].
+/// it, so it never makes a run wait in line nor takes a place there; one at
+/// a time per page; rustc stopped after [`TIMEOUT`]. When it cannot have the
+/// turn, or the page has a compile ahead under way, nothing is done: 204 No
+/// Content, not an error (the page's Run will compile; a browser logs every
+/// 4xx answer to its console, and a page that points at Run as a run starts
+/// meets this often).
 pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let job = match request::read(&app, req).await {
         Ok(j) => j,
@@ -218,18 +221,10 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
         return refuse(StatusCode::BAD_REQUEST, "a Python program is not compiled").into_response();
     }
     let Some(page) = app.compiled.start(&job.page) else {
-        return refuse(
-            StatusCode::CONFLICT,
-            "this page is already compiling a program ahead",
-        )
-        .into_response();
+        return StatusCode::NO_CONTENT.into_response();
     };
     let Some(turn) = app.queue.try_turn() else {
-        return refuse(
-            StatusCode::CONFLICT,
-            "the runner is busy: nothing was compiled ahead",
-        )
-        .into_response();
+        return StatusCode::NO_CONTENT.into_response();
     };
     let (events, response) = stream::channel();
     tokio::spawn(async move {

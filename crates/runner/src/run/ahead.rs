@@ -153,27 +153,14 @@ impl Compiled {
         if !same || stat(&kept) != Some(e.stat) {
             return None;
         }
-        match e.event.clone() {
+        let mut event = e.event.clone();
+        match &mut event {
             Event::Compiled {
-                ok: true,
-                output,
-                ms,
-                ansi,
-                diagnostics,
-                ..
-            } => Some((
-                kept,
-                Event::Compiled {
-                    ok: true,
-                    output,
-                    ms,
-                    ansi,
-                    diagnostics,
-                    kept: Some(e.by),
-                },
-            )),
-            _ => None,
+                ok: true, kept: by, ..
+            } => *by = Some(e.by),
+            _ => return None,
         }
+        Some((kept, event))
     }
 
     /// Marks a page as compiling ahead, unless it is already.
@@ -250,14 +237,7 @@ async fn go(app: &App, job: &Job, ev: &Events) {
     };
     let sb = match app.pool.take(&kind) {
         Ok(sb) => sb,
-        Err(e) => {
-            let _ = ev
-                .send(&Event::Error {
-                    message: format!("the runner could not start a sandbox: {e:#}"),
-                })
-                .await;
-            return;
-        }
+        Err(e) => return super::no_sandbox(e, ev).await,
     };
     let timeout = TIMEOUT.min(app.cfg.compile_timeout);
     if let Ok((exe, event)) = compile::compile(sb, &plan, job, app, ev, timeout).await {

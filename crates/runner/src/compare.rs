@@ -13,64 +13,86 @@
 //! `--source`. The first of them is compared; when the book runs the
 //! program only with arguments (process-group's experiments), the page
 //! says so instead of comparing with one of them.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::run::execute::Ran;
-use crate::run::request::{Job, Lang};
+use crate::wire::{Comparison, DiffLine, Job, Lang, Ran};
 
 /// What `--vary` matches are replaced with (as xtask's drift check does).
 pub const MASK: &str = "‹varies›";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
-    pub chapter: String,
-    /// The directive compared with (its text, and its place on the page).
-    pub directive: Option<String>,
-    pub index: Option<usize>,
-    /// Why there is nothing to compare, or what to know about it.
-    pub note: Option<String>,
-    pub matches: bool,
-    pub book_status: String,
-    pub your_status: String,
-    pub book_stamp: String,
-    pub your_stamp: String,
+/// One of the book's recorded runs of a directive, as compared here.
+#[derive(Debug, Clone, Default)]
+pub struct BookRecord {
+    /// Its place among the chapter's directives, and its text.
+    pub index: usize,
+    pub directive: String,
+    /// The directive's arguments (the supervisor's command line).
+    pub args: Vec<String>,
     pub vary: Vec<String>,
-    /// Masked lines: `same`, `book` (only in the book's), `yours`.
-    pub diff: Vec<DiffLine>,
+    /// The environment the book's run had (`about --line`).
+    pub stamp: String,
+    pub status: String,
+    pub output: String,
+    /// Why the book's run failed, if it did.
+    pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiffLine {
-    pub tag: String,
-    pub text: String,
-}
-
-/// The parts of xtask's `store::Record` read here.
-#[derive(Debug, Deserialize)]
-struct Record {
-    index: usize,
-    directive: String,
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    vary: Vec<String>,
-    key: Option<Key>,
-    block: Option<Block>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Key {
-    stamp: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Block {
-    status: String,
-    output: String,
-    error: Option<String>,
+/// The book's records of `chapter` (`processes/zombie.md`) in `store`,
+/// in the chapter's order. The one place that reads the store's format
+/// (`target/outputs/<store>/<chapter>/<n>.json`, xtask/src/store.rs).
+pub fn book_records(store: &Path, chapter: &str) -> Vec<BookRecord> {
+    #[derive(Deserialize)]
+    struct Stored {
+        index: usize,
+        directive: String,
+        #[serde(default)]
+        args: Vec<String>,
+        #[serde(default)]
+        vary: Vec<String>,
+        key: Option<Key>,
+        block: Option<Block>,
+    }
+    #[derive(Deserialize)]
+    struct Key {
+        stamp: String,
+    }
+    #[derive(Deserialize)]
+    struct Block {
+        status: String,
+        output: String,
+        error: Option<String>,
+    }
+    let dir = store.join(Path::new(chapter).with_extension(""));
+    let mut out: Vec<BookRecord> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter_map(|f| serde_json::from_str::<Stored>(&std::fs::read_to_string(f).ok()?).ok())
+        .map(|r| {
+            let block = r.block.unwrap_or(Block {
+                status: String::new(),
+                output: String::new(),
+                error: Some("no output recorded".into()),
+            });
+            BookRecord {
+                index: r.index,
+                directive: r.directive,
+                args: r.args,
+                vary: r.vary,
+                stamp: r.key.map(|k| k.stamp).unwrap_or_default(),
+                status: block.status,
+                output: block.output,
+                error: block.error,
+            }
+        })
+        .collect();
+    out.sort_by_key(|r| r.index);
+    out
 }
 
 /// Which of the snippet's programs the code is, unchanged: a Rust bin's
@@ -134,24 +156,6 @@ fn parse_args(args: &[String]) -> Option<supervisor::Args> {
         std::iter::once("supervisor".to_string()).chain(args.iter().cloned()),
     )
     .ok()
-}
-
-fn records(store: &Path, chapter: &str) -> Vec<Record> {
-    let dir = store.join(Path::new(chapter).with_extension(""));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    let mut out: Vec<Record> = files
-        .iter()
-        .filter_map(|f| serde_json::from_str(&std::fs::read_to_string(f).ok()?).ok())
-        .collect();
-    out.sort_by_key(|r| r.index);
-    out
 }
 
 /// `text` with `<dir>/` taken out of every path that starts there.
@@ -283,7 +287,7 @@ pub fn compare(
     ran: &Ran,
 ) -> Option<Comparison> {
     let program = unchanged_program(root, job)?;
-    let all = records(store, chapter);
+    let all = book_records(store, chapter);
     if all.is_empty() {
         return None;
     }
@@ -338,15 +342,15 @@ pub fn compare(
         }
         return Some(c);
     };
-    let Some(block) = r.block.as_ref().filter(|b| b.error.is_none()) else {
+    if r.error.is_some() {
         c.note = Some("the book's own run of this program failed: nothing to compare".into());
         return Some(c);
-    };
+    }
     c.directive = Some(r.directive.clone());
     c.index = Some(r.index);
     c.vary = r.vary.clone();
-    c.book_status = block.status.clone();
-    c.book_stamp = r.key.as_ref().map(|k| k.stamp.clone()).unwrap_or_default();
+    c.book_status = r.status.clone();
+    c.book_stamp = r.stamp.clone();
     if same_program.len() > 1 {
         let n = same_program.len();
         c.note = Some(format!(
@@ -355,13 +359,13 @@ pub fn compare(
     }
     // Paths of the program (a Python traceback's) read from the root in
     // both: the book ran from its root, the page's run from its sandbox.
-    let book = relative(&block.output, &root.to_string_lossy());
+    let book = relative(&r.output, &root.to_string_lossy());
     let book = mask(&book, &r.vary).trim_end().to_string() + "\n";
     let yours = relative(&ran.output, &ran.dir);
     let yours = mask(&yours, &r.vary).trim_end().to_string() + "\n";
     c.diff = line_diff(&book, &yours);
     c.matches = c.diff.iter().all(|l| l.tag == "same")
-        && strip_expected(&block.status) == strip_expected(&ran.status);
+        && strip_expected(&r.status) == strip_expected(&ran.status);
     Some(c)
 }
 

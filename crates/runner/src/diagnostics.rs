@@ -4,25 +4,9 @@
 //! `src/main.rs` (the page maps those to the lines the reader sees), and
 //! rustc's own rendering, with its colours (ANSI escapes, which the page
 //! turns into styled text, never into HTML) and without them.
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// One error or warning, as the page shows it on a line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
-    /// `error`, `warning`, `note`, `help`.
-    pub level: String,
-    /// `error[E0308]: mismatched types` without the code: `mismatched types`.
-    pub message: String,
-    /// `E0308`, when rustc gives one.
-    pub code: Option<String>,
-    /// The primary span in the program sent (1-based, as rustc counts).
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
-    /// The span's label (`expected `u32`, found `&str``), if any.
-    pub label: Option<String>,
-}
+use crate::wire::Diagnostic;
 
 /// What a compile printed, split up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -8,68 +8,54 @@
 //! server ended the run or died) it kills everything it started and exits.
 use std::io::{BufRead, Write};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::signal::{signal, SigHandler, Signal};
-use serde::{Deserialize, Serialize};
 use supervisor::{supervise, supervise_streaming, Ending, Limits, Outcome};
 
-use crate::events::Event;
-use crate::sandbox::rlimits::Rlimits;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(tag = "stage", rename_all = "snake_case")]
-pub enum JobSpec {
-    Compile(CompileSpec),
-    Run(RunSpec),
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CompileSpec {
-    pub rustc: PathBuf,
-    pub args: Vec<String>,
-    /// rustc runs here and reads `src/main.rs`, which the job writes.
-    pub cwd: PathBuf,
-    pub source: String,
-    pub env: Vec<(String, String)>,
-    pub timeout_ms: u64,
-    pub limits: Rlimits,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunSpec {
-    pub exe: PathBuf,
-    /// argv[0]: the snippet's name, as `cargo run` would show it.
-    pub arg0: String,
-    /// The rest of argv (a Python run: the program's path).
-    #[serde(default)]
-    pub args: Vec<String>,
-    pub cwd: PathBuf,
-    pub env: Vec<(String, String)>,
-    pub timeout_ms: u64,
-    pub output_cap: usize,
-    pub limits: Rlimits,
-}
+use crate::wire::{CompileSpec, Event, JobSpec, Rlimits, RunSpec};
 
 /// Bytes of compiler output kept (a 256 KiB source can make a lot of errors).
 pub const COMPILER_OUTPUT_CAP: usize = 128 * 1024;
 
+/// An event as one line of JSON.
+pub fn line(e: &Event) -> String {
+    let mut s = serde_json::to_string(e).unwrap_or_else(|_| {
+        r#"{"event":"error","message":"could not encode an event"}"#.to_string()
+    });
+    s.push('\n');
+    s
+}
+
 fn emit(e: &Event) {
     let mut out = std::io::stdout().lock();
     // The server may be gone: we still finish and clean up.
-    let _ = out.write_all(e.line().as_bytes());
+    let _ = out.write_all(line(e).as_bytes());
     let _ = out.flush();
+}
+
+/// The parent of `pid`, from /proc/<pid>/stat (the fields after the
+/// command name follow its last ')').
+fn ppid(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.get(stat.rfind(')')? + 2..)?
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// Our descendants, from /proc (ppid chains down from us).
 fn descendants() -> Vec<i32> {
     let me = std::process::id() as i32;
-    let parent_of: Vec<(i32, i32)> = crate::procs::all()
+    let parent_of: Vec<(i32, i32)> = std::fs::read_dir("/proc")
         .into_iter()
-        .filter_map(|p| Some((p, crate::procs::ppid(p)?)))
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter_map(|p| Some((p, ppid(p)?)))
         .collect();
     let mut found = vec![me];
     let mut i = 0;
@@ -154,7 +140,7 @@ fn compile(c: &CompileSpec) {
         .current_dir(&c.cwd)
         .env_clear()
         .envs(c.env.iter().map(|(k, v)| (k, v)));
-    c.limits.apply(&mut cmd);
+    apply(&c.limits, &mut cmd);
     let limits = Limits {
         timeout: Duration::from_millis(c.timeout_ms),
         output_cap: COMPILER_OUTPUT_CAP,
@@ -187,39 +173,11 @@ fn compile(c: &CompileSpec) {
                 ms: o.elapsed.as_millis() as u64,
                 ansi,
                 diagnostics: parsed.diagnostics,
-                kept: None,
             });
         }
         Err(e) => emit(&Event::Error {
             message: format!("cannot run rustc ({}): {e}", c.rustc.display()),
         }),
-    }
-}
-
-/// Starts of a program refused with ETXTBSY tried again, 10 ms apart. The
-/// server copies the program into the sandbox; if another of its threads
-/// forked to start a sandbox while the copy was open for writing, the
-/// child holds that descriptor until its exec, and the kernel refuses to
-/// execute a file open for writing. Nothing says when that child has
-/// exec'd, so the start is tried again, for up to half a second.
-const BUSY_TRIES: u32 = 50;
-
-/// `start()`, tried again while it fails with ETXTBSY (at most `tries`
-/// more times, `pause` apart).
-fn retry_busy<T>(
-    tries: u32,
-    pause: Duration,
-    mut start: impl FnMut() -> std::io::Result<T>,
-) -> std::io::Result<T> {
-    let mut left = tries;
-    loop {
-        match start() {
-            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::ETXTBSY as i32) && left > 0 => {
-                left -= 1;
-                std::thread::sleep(pause);
-            }
-            other => return other,
-        }
     }
 }
 
@@ -231,23 +189,21 @@ fn run(r: &RunSpec) {
     // Output arrives in pieces that may cut a UTF-8 character in two: keep
     // the unfinished tail for the next piece.
     let pending = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let result = retry_busy(BUSY_TRIES, Duration::from_millis(10), || {
-        let mut cmd = Command::new(&r.exe);
-        cmd.arg0(&r.arg0)
-            .args(&r.args)
-            .current_dir(&r.cwd)
-            .env_clear()
-            .envs(r.env.iter().map(|(k, v)| (k, v)));
-        r.limits.apply(&mut cmd);
-        let tail = Arc::clone(&pending);
-        supervise_streaming(cmd, &limits, move |chunk| {
-            let mut buf = tail.lock().unwrap_or_else(|p| p.into_inner());
-            buf.extend_from_slice(chunk);
-            let text = take_text(&mut buf);
-            if !text.is_empty() {
-                emit(&Event::Output { text });
-            }
-        })
+    let mut cmd = Command::new(&r.exe);
+    cmd.arg0(&r.arg0)
+        .args(&r.args)
+        .current_dir(&r.cwd)
+        .env_clear()
+        .envs(r.env.iter().map(|(k, v)| (k, v)));
+    apply(&r.limits, &mut cmd);
+    let tail = Arc::clone(&pending);
+    let result = supervise_streaming(cmd, &limits, move |chunk| {
+        let mut buf = tail.lock().unwrap_or_else(|p| p.into_inner());
+        buf.extend_from_slice(chunk);
+        let text = take_text(&mut buf);
+        if !text.is_empty() {
+            emit(&Event::Output { text });
+        }
     });
     let rest = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
     if !rest.is_empty() {
@@ -261,6 +217,65 @@ fn run(r: &RunSpec) {
             message: format!("cannot start the program: {e}"),
         }),
     }
+}
+
+/// Sets `limits` in the child between fork and exec, with the default
+/// signal dispositions a shell would give (the job ignores some), no
+/// descriptor but 0-2 past its exec, and no way to gain privileges.
+fn apply(limits: &Rlimits, cmd: &mut Command) {
+    let mut set = vec![
+        (libc::RLIMIT_AS, limits.address_space, limits.address_space),
+        (libc::RLIMIT_CPU, limits.cpu_secs, limits.cpu_secs + 1),
+        (libc::RLIMIT_FSIZE, limits.file_size, limits.file_size),
+        (libc::RLIMIT_NOFILE, limits.open_files, limits.open_files),
+        (libc::RLIMIT_CORE, 0, 0),
+    ];
+    if let Some(n) = limits.nproc {
+        set.push((libc::RLIMIT_NPROC, n, n));
+    }
+    // SAFETY: between fork and exec only async-signal-safe system calls on
+    // values computed before the fork (`set` is only read).
+    unsafe {
+        cmd.pre_exec(move || {
+            for sig in 1..32 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            for &(resource, soft, hard) in &set {
+                let lim = libc::rlimit {
+                    rlim_cur: soft as libc::rlim_t,
+                    rlim_max: hard as libc::rlim_t,
+                };
+                if libc::setrlimit(resource, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            close_above_2()?;
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Marks every descriptor above 2 close-on-exec: whatever the process was
+/// handed, its exec passes on none of it.
+pub fn close_above_2() -> std::io::Result<()> {
+    // SAFETY: close_range takes plain integers.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Takes the longest prefix of `buf` that is text (invalid bytes replaced),
@@ -324,41 +339,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_program_still_open_for_writing_is_started_once_it_is_closed() {
-        // The race as it happens: a descriptor for writing the program is
-        // still open (here, ours) when it is started. The first start is
-        // refused; the writer is closed then, and the start tried again.
-        let dir = std::env::temp_dir().join(format!("runner-busy-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let exe = dir.join("true");
-        std::fs::copy("/bin/true", &exe).unwrap();
-        let mut writer = Some(std::fs::OpenOptions::new().write(true).open(&exe).unwrap());
-        let mut refused = 0;
-        let status = retry_busy(3, Duration::ZERO, || {
-            let r = Command::new(&exe).status();
-            if r.is_err() {
-                refused += 1;
-                writer.take();
-            }
-            r
-        })
-        .unwrap();
-        assert!(status.success());
-        assert_eq!(refused, 1, "the open writer did not make the start fail");
-        // And it gives up: a writer that stays open.
-        let _stays = std::fs::OpenOptions::new().write(true).open(&exe).unwrap();
-        let mut starts = 0;
-        let e = retry_busy(2, Duration::ZERO, || {
-            starts += 1;
-            Command::new(&exe).status()
-        })
-        .unwrap_err();
-        assert_eq!(e.raw_os_error(), Some(nix::errno::Errno::ETXTBSY as i32));
-        assert_eq!(starts, 3);
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
     fn split_characters_wait_for_their_end() {
         let mut buf = "é".as_bytes()[..1].to_vec();
         assert_eq!(take_text(&mut buf), "");
@@ -384,6 +364,7 @@ mod tests {
                 address_space: 1,
                 cpu_secs: 1,
                 file_size: 1,
+                open_files: 1,
                 nproc: None,
             },
         });

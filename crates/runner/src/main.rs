@@ -1,4 +1,12 @@
-//! `runner serve | bench | prepare`, and `runner job` (what runs in a sandbox).
+//! `runner serve | prepare`, and `runner job` (what runs in a sandbox).
+//!
+//! `cargo xtask serve` starts `runner serve --root <root> --port <port>
+//! [--store <dir>]` with its stdin a pipe: each line `reload` means book/
+//! was republished (open pages are told to reload; the prebuilt workspace
+//! is prepared again if a Cargo.toml or Cargo.lock changed); the pipe's end
+//! means xtask is gone: the runner ends every run, reaps every sandbox,
+//! removes its cgroups and unmounts what it mounted, and exits 0. SIGINT
+//! and SIGTERM do the same. The first line on stdout holds the link.
 #![deny(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -51,21 +59,18 @@ enum Cmd {
         /// Task (process and thread) bound of a run.
         #[arg(long, default_value_t = 64)]
         tasks: u64,
+        /// The size of a run's /tmp, in MiB.
+        #[arg(long, default_value_t = 256)]
+        tmp_mib: u64,
+        /// What compiles keep on disk per snippet (incremental folder and
+        /// executable), in MiB; four times this for all together.
+        #[arg(long, default_value_t = 256)]
+        cache_mib: u64,
         /// The output store an unchanged block's run is compared with: a
         /// name under target/outputs/ (build: `cargo xtask build`; serve:
         /// what `cargo xtask serve` shows) or a folder.
         #[arg(long, default_value = "build")]
         store: PathBuf,
-    },
-    /// Time edit -> first output through the runner, beside cargo build and a direct run.
-    Bench {
-        #[arg(long)]
-        root: Option<PathBuf>,
-        /// A snippet that uses nix.
-        #[arg(long, default_value = "zombie")]
-        slug: String,
-        #[arg(long, default_value_t = 15)]
-        runs: usize,
     },
     /// Build the prebuilt workspace under target/runner/ and print what runs use.
     Prepare {
@@ -94,6 +99,12 @@ fn root(given: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn main() -> ExitCode {
+    // Nothing the runner inherited (a jobserver's pipe, an IDE's
+    // descriptors) reaches anything it starts.
+    if let Err(e) = runner::job::close_above_2() {
+        eprintln!("runner: error: close_range: {e}");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     if let Cmd::Job = cli.command {
         return runner::job::main();
@@ -120,9 +131,15 @@ fn run(cmd: Cmd) -> Result<()> {
             memory_mib,
             store,
             tasks,
+            tmp_mib,
+            cache_mib,
         } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_writer(std::io::stderr)
+                .init();
             let root = root(r)?;
-            let mut cfg = runner::server::Config::new(&root);
+            let mut cfg = runner::app::Config::new(&root);
             cfg.store = store;
             if let Some(b) = book {
                 cfg.book = b;
@@ -134,13 +151,10 @@ fn run(cmd: Cmd) -> Result<()> {
             cfg.sandbox = sandbox;
             cfg.budget.run.memory = memory_mib.clamp(16, 1 << 20) << 20;
             cfg.budget.run.tasks = tasks.clamp(8, 1 << 16);
-            runner::server::serve(cfg)
+            cfg.budget.tmp_bytes = tmp_mib.clamp(8, 1 << 16) << 20;
+            cfg.budget.cache_bytes = cache_mib.clamp(1, 1 << 20) << 20;
+            runner::app::serve(cfg)
         }
-        Cmd::Bench {
-            root: r,
-            slug,
-            runs,
-        } => runner::bench::run(&root(r)?, &slug, runs),
         Cmd::Prepare { root: r } => {
             let layout = runner::prepare::Layout::new(&root(r)?);
             let plan = runner::prepare::prepare(&layout)?;

@@ -8,11 +8,13 @@
 //! target/runner/ws/                 Cargo.toml, Cargo.lock (copied from the root)
 //! target/runner/ws/<slug>/          the scratch package (its main.rs is a stub)
 //! target/runner/target/             cargo's target dir for it: the rlibs
-//! target/runner/cache/<how>/        per way of sandboxing (bwrap, plain):
+//! target/runner/cache/<how>/        per way of sandboxing (bwrap, plain),
+//!                                   emptied at each start:
 //!     edit/<slug>/src/              the source of the last run (rustc says `src/main.rs`)
-//!     incr/<slug>/                  rustc's incremental cache
-//!     out/<slug>/                   the last executable built for the snippet
-//! target/runner/runs/<pid>-<n>/     a run sandbox's bin/ and tmp/, removed after it
+//!     incr/<slug>/                  rustc's incremental cache   } bounded per snippet
+//!     out/<slug>/                   the last executable built   } and in total
+//! target/runner/runs/<pid>-<n>/     a Python run's program, removed after it
+//! target/runner/tmp.img, tmp/       the runs' /tmp: an ext4 image, mounted (root only)
 //! target/runner/etc/                the passwd and group files sandboxes see
 //! ```
 //!
@@ -22,9 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
-
-use crate::sandbox::View;
+use cargo_metadata::{DependencyKind, Message, MetadataCommand, PackageId, TargetKind};
 
 /// Crates every snippet can use from the page, whatever its Cargo.toml says.
 pub const ALWAYS: [&str; 3] = ["nix", "libc", "memmap2"];
@@ -63,6 +63,10 @@ impl Layout {
     }
     pub fn etc(&self) -> PathBuf {
         self.dir.join("etc")
+    }
+    /// Where the runs' /tmp file system is mounted.
+    pub fn tmp(&self) -> PathBuf {
+        self.dir.join("tmp")
     }
 
     /// The snippet crates: folders of snippets/ with a Cargo.toml.
@@ -144,9 +148,14 @@ impl Link {
 
 impl Plan {
     /// rustc's arguments to build `src/main.rs` (relative: rustc runs in
-    /// `view.build`) into `view.out/<slug>`, with every path as the
-    /// compile sandbox sees it.
-    pub fn rustc_args(&self, view: &View, slug: &str, edition: &str) -> Vec<String> {
+    /// the build folder) into `out/<slug>`, with every path (the rlibs in
+    /// `deps`, the incremental folder `incr`) as the compile sandbox sees it.
+    pub fn rustc_args(
+        &self,
+        [deps, incr, out]: [&Path; 3],
+        slug: &str,
+        edition: &str,
+    ) -> Vec<String> {
         let p = |p: &Path| p.to_string_lossy().into_owned();
         let mut a: Vec<String> = [
             "--crate-name",
@@ -177,22 +186,17 @@ impl Plan {
         if let Some(n) = self.link.codegen_units {
             a.extend(["-C".into(), format!("codegen-units={n}")]);
         }
-        a.extend(["-C".into(), format!("incremental={}", p(&view.incr))]);
-        a.extend(["-L".into(), format!("dependency={}", p(&view.deps))]);
+        a.extend(["-C".into(), format!("incremental={}", p(incr))]);
+        a.extend(["-L".into(), format!("dependency={}", p(deps))]);
         for (name, file) in self.externs.get(slug).into_iter().flatten() {
             let inside = file
                 .strip_prefix(&self.deps_dir)
-                .map(|rel| view.deps.join(rel))
+                .map(|rel| deps.join(rel))
                 .unwrap_or_else(|_| file.clone());
             a.extend(["--extern".into(), format!("{name}={}", p(&inside))]);
         }
-        a.extend(["-o".into(), p(&view.out.join(slug)), "src/main.rs".into()]);
+        a.extend(["-o".into(), p(&out.join(slug)), "src/main.rs".into()]);
         a
-    }
-
-    /// rustc as the sandbox sees it.
-    pub fn rustc(&self, view: &View) -> PathBuf {
-        view.toolchain.join("bin").join("rustc")
     }
 }
 
@@ -266,26 +270,34 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
     }
 
     let artifacts = build_deps(l)?;
-    let meta = metadata(l)?;
+    let meta = MetadataCommand::new()
+        .cargo_path(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .manifest_path(l.ws().join("Cargo.toml"))
+        .other_options(["--offline".to_string()])
+        .exec()
+        .context("running cargo metadata")?;
+    let resolve = meta
+        .resolve
+        .as_ref()
+        .context("cargo metadata gave no resolve")?;
     let mut externs = HashMap::new();
     for slug in &slugs {
         let Some(id) = meta
             .packages
             .iter()
-            .find(|p| &p.name == slug && p.manifest_path.starts_with(&ws))
+            .find(|p| p.name.as_str() == slug && p.manifest_path.starts_with(&ws))
             .map(|p| p.id.clone())
         else {
             bail!("cargo metadata does not list the scratch package {slug}");
         };
-        let node = meta
-            .resolve
+        let node = resolve
             .nodes
             .iter()
             .find(|n| n.id == id)
             .with_context(|| format!("no resolve node for {slug}"))?;
         let mut list = Vec::new();
         for d in &node.deps {
-            if !d.dep_kinds.iter().any(|k| k.kind.is_none()) {
+            if !d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal) {
                 continue; // dev and build dependencies
             }
             let file = artifacts
@@ -423,24 +435,8 @@ fn absolute(mut t: toml::Table, base: &Path) -> toml::Value {
     toml::Value::Table(t)
 }
 
-#[derive(Deserialize)]
-struct Artifact {
-    reason: String,
-    #[serde(default)]
-    package_id: String,
-    #[serde(default)]
-    target: Option<ArtifactTarget>,
-    #[serde(default)]
-    filenames: Vec<PathBuf>,
-}
-
-#[derive(Deserialize)]
-struct ArtifactTarget {
-    kind: Vec<String>,
-}
-
 /// `cargo build` of the scratch workspace; package id -> its library file.
-fn build_deps(l: &Layout) -> Result<BTreeMap<String, PathBuf>> {
+fn build_deps(l: &Layout) -> Result<BTreeMap<PackageId, PathBuf>> {
     let run = |offline: bool| -> Result<std::process::Output> {
         let mut cmd = cargo();
         cmd.args([
@@ -479,83 +475,25 @@ fn build_deps(l: &Layout) -> Result<BTreeMap<String, PathBuf>> {
         );
     }
     let mut libs = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(a) = serde_json::from_str::<Artifact>(line) else {
+    for m in Message::parse_stream(out.stdout.as_slice()).flatten() {
+        let Message::CompilerArtifact(a) = m else {
             continue;
         };
-        if a.reason != "compiler-artifact" {
-            continue;
-        }
-        let is_lib = a.target.as_ref().is_some_and(|t| {
-            t.kind
-                .iter()
-                .any(|k| k == "lib" || k == "rlib" || k == "proc-macro")
+        let lib = a.target.kind.iter().any(|k| {
+            matches!(
+                k,
+                TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
+            )
         });
-        if !is_lib {
-            continue;
-        }
         let file = a
             .filenames
             .iter()
-            .find(|f| f.extension().is_some_and(|e| e == "rlib" || e == "so"));
-        if let Some(file) = file {
-            libs.insert(a.package_id, file.clone());
+            .find(|f| matches!(f.extension(), Some("rlib" | "so")));
+        if let (true, Some(file)) = (lib, file) {
+            libs.insert(a.package_id, file.clone().into_std_path_buf());
         }
     }
     Ok(libs)
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    packages: Vec<MetaPackage>,
-    resolve: Resolve,
-}
-
-#[derive(Deserialize)]
-struct MetaPackage {
-    id: String,
-    name: String,
-    manifest_path: PathBuf,
-}
-
-#[derive(Deserialize)]
-struct Resolve {
-    nodes: Vec<Node>,
-}
-
-#[derive(Deserialize)]
-struct Node {
-    id: String,
-    deps: Vec<NodeDep>,
-}
-
-#[derive(Deserialize)]
-struct NodeDep {
-    name: String,
-    pkg: String,
-    dep_kinds: Vec<DepKind>,
-}
-
-#[derive(Deserialize)]
-struct DepKind {
-    kind: Option<String>,
-}
-
-fn metadata(l: &Layout) -> Result<Metadata> {
-    let out = cargo()
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .arg("--manifest-path")
-        .arg(l.ws().join("Cargo.toml"))
-        .stdin(Stdio::null())
-        .output()
-        .context("running cargo metadata")?;
-    if !out.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    serde_json::from_slice(&out.stdout).context("parsing cargo metadata")
 }
 
 #[cfg(test)]

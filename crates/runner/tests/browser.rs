@@ -912,7 +912,7 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
         let token = url_token(c).await;
         // The client blocks: not on this runtime's thread.
         let r = std::thread::spawn(move || {
-            runner::client::Client::new(([127, 0, 0, 1], port).into()).request(
+            runner_client::client::Client::new(([127, 0, 0, 1], port).into()).request(
                 "GET",
                 "/zh-TW/no-such-page.html",
                 &[("x-rsp-token", &token)],

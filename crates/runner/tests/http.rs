@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::{named, output, programs, raw_status, server, server_with};
-use runner::client::{run_body, Client};
+use runner_client::client::{run_body, Client};
 
 #[test]
 fn nothing_is_served_without_the_token() {

@@ -124,7 +124,7 @@ fn a_python_download_has_the_program_and_the_pinned_requirements() {
 #[test]
 fn a_download_needs_the_token_like_a_run() {
     let s = server();
-    let anonymous = runner::client::Client::new(s.runner.addr());
+    let anonymous = runner_client::client::Client::new(s.runner.addr());
     let r = anonymous
         .request(
             "POST",

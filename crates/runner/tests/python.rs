@@ -23,10 +23,10 @@ fn run_python(s: &Server, slug: &str, name: &str, code: &str, chapter: Option<&s
     events.into_iter().map(|t| t.event).collect()
 }
 
-fn timed(events: Vec<Event>) -> Vec<runner::client::Timed> {
+fn timed(events: Vec<Event>) -> Vec<runner_client::client::Timed> {
     events
         .into_iter()
-        .map(|event| runner::client::Timed {
+        .map(|event| runner_client::client::Timed {
             at: std::time::Duration::ZERO,
             event,
         })

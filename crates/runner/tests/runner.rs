@@ -8,8 +8,8 @@ use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
 use common::{error, exit, output, root, server};
-use runner::client::{run_body, Client};
 use runner::Event;
+use runner_client::client::{run_body, Client};
 
 #[test]
 fn an_edited_snippet_runs_with_nix_and_streams_its_output() {

@@ -1,9 +1,9 @@
 //! The bubblewrap command line of a sandbox: new user, mount, pid, network,
-//! IPC, UTS and cgroup namespaces, the sandbox's user `nobody` (65534) also
-//! inside, no capabilities, no further user namespaces, its own session,
-//! killed with the server; a root made of the system's /usr (read-only), a
-//! few public files of /etc, fresh /proc and /dev, and the paths the
-//! sandbox's kind needs (see `mod.rs`).
+//! IPC, UTS and cgroup namespaces, the sandbox's user (the runner's own uid
+//! when it is root, see `user.rs`; else nobody inside), no capabilities, no
+//! further user namespaces, its own session, killed with the server; a root
+//! made of the system's /usr (read-only), a few public files of /etc, fresh
+//! /proc and /dev, and the paths the sandbox's kind needs (see `mod.rs`).
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -23,9 +23,6 @@ pub enum Tmp {
     Tmpfs(u64),
     Bound,
 }
-
-/// The sandbox's user, inside (and outside, when the server is root).
-pub const UID: u32 = 65534;
 
 /// Public files of /etc that rustc, the linker or a program may read:
 /// the loader's cache, `cc` (an alternatives link), the OS name and the time zone.
@@ -49,18 +46,22 @@ fn push_path(a: &mut Vec<OsString>, flag: &str, src: &Path, dst: &Path) {
 }
 
 /// The arguments before the command: `bwrap <these> -- COMMAND...`.
-pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, etc: &[(PathBuf, &str)]) -> Vec<OsString> {
+pub fn args(
+    binds: &[Bind],
+    tmp: Tmp,
+    shm_bytes: u64,
+    etc: &[(PathBuf, &str)],
+    uid: u32,
+) -> Vec<OsString> {
     let mut a = Vec::new();
+    let id = uid.to_string();
+    push(&mut a, &["--uid", &id, "--gid", &id]);
     push(
         &mut a,
         &[
             "--unshare-all",
             "--unshare-user",
             "--disable-userns",
-            "--uid",
-            "65534",
-            "--gid",
-            "65534",
             "--hostname",
             "sandbox",
             "--cap-drop",

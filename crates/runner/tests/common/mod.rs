@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use runner::client::{parse_first_line, run_body, Client, Timed};
 use runner::Event;
+use runner_client::client::{parse_first_line, run_body, Client, Timed};
 
 /// The book's workspace, two folders above this crate.
 pub fn root() -> PathBuf {
@@ -49,7 +49,7 @@ impl Runner {
         }
         let mut child = serve
             .args(["--port", "0"])
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -72,23 +72,32 @@ impl Runner {
         self.child.id()
     }
 
-    /// Stops the server as Ctrl-C or xtask would (SIGTERM: it ends its
-    /// sandboxes and removes its cgroups), SIGKILL if it has not gone in
-    /// 10 s, and reaps it (again when dropped: a no-op).
-    pub fn stop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            // SAFETY: kill() on our own child's pid, not yet reaped.
-            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-            let start = Instant::now();
-            while let Ok(None) = self.child.try_wait() {
-                if start.elapsed() > Duration::from_secs(10) {
-                    let _ = self.child.kill();
-                    break;
+    /// Tells the server a book was republished (a `reload` line).
+    pub fn reload(&mut self) {
+        let stdin = self.child.stdin.as_mut().expect("the runner's stdin");
+        stdin.write_all(b"reload\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Stops the server as xtask would (the end of its stdin: it ends its
+    /// sandboxes, removes its cgroups and exits 0), SIGKILL if it has not
+    /// gone in 20 s, and reaps it (again when dropped: a no-op). The exit
+    /// status, when it went by itself.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        drop(self.child.stdin.take());
+        let start = Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(st)) => return Some(st),
+                Ok(None) if start.elapsed() < Duration::from_secs(20) => {
+                    std::thread::sleep(Duration::from_millis(20))
                 }
-                std::thread::sleep(Duration::from_millis(20));
+                _ => break,
             }
         }
+        let _ = self.child.kill();
         let _ = self.child.wait();
+        None
     }
 
     /// Kills the server at once (no clean-up of its own).
@@ -235,18 +244,6 @@ impl Server {
             .unwrap()
     }
 
-    /// A compile ahead of a run, as the page sends one while the reader
-    /// pauses typing.
-    pub fn compile_ahead(&self, slug: &str, code: &str) -> (u16, Vec<Timed>) {
-        self.client
-            .compile(
-                Some(&self.token),
-                Some(&self.origin),
-                &run_body(slug, code, "test-page"),
-            )
-            .unwrap()
-    }
-
     /// The server answers, and no program of a run is left.
     pub fn assert_healthy(&self) {
         let r = self
@@ -295,6 +292,17 @@ pub fn raw_status(addr: SocketAddr, request: &[u8]) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The parent of `pid`, from /proc/<pid>/stat (the fields after the
+/// command name follow its last ')').
+pub fn ppid(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.get(stat.rfind(')')? + 2..)?
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
 /// Whether process `pid` belongs to a sandbox of the runner `owner`: it,
 /// or one of its ancestors, is that runner's bwrap or job (they carry
 /// `RSP_RUNNER=<owner>` on their command line or in their environment).
@@ -311,7 +319,7 @@ fn owned_by(pid: i32, owner: u32) -> bool {
         if has(&cmdline, &in_cmdline) || has(&environ, &in_environ) {
             return true;
         }
-        let ppid = runner::procs::ppid(p).unwrap_or(0);
+        let ppid = ppid(p).unwrap_or(0);
         if ppid <= 1 {
             return false;
         }

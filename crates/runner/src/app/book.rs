@@ -54,7 +54,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
         return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
     }
     let head = req.method() == Method::HEAD;
-    let edition_404 = edition_not_found(&app.cfg.book, req.uri().path());
+    let edition_404 = edition_not_found(&app.book, req.uri().path());
     let Ok(resp) = app
         .files
         .0
@@ -73,7 +73,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
             StatusCode::NOT_FOUND,
             format!(
                 "not found; is the book built in {}? (cargo xtask build)\n",
-                app.cfg.book.display()
+                app.book.display()
             ),
         )
             .into_response();
@@ -105,8 +105,8 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
     }
     let page = inject(
         &String::from_utf8_lossy(&bytes),
-        &app.token,
-        &app.layout.slugs(),
+        &app.gate.token,
+        &app.runs.iso.host.layout.slugs(),
     );
     Response::from_parts(parts, Body::from(page))
 }

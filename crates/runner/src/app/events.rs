@@ -1,0 +1,108 @@
+//! Live reload: when `cargo xtask serve` has republished the book it writes
+//! `reload` on the runner's stdin, and `/__rsp/events` tells every open
+//! page, as server-sent events (axum's Sse). At most `MAX_STREAMS` streams
+//! are open at once: a new one ends the oldest (a page's EventSource
+//! reconnects by itself), so open streams never hold every connection.
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::App;
+
+pub const MAX_STREAMS: usize = 32;
+
+pub struct Streams {
+    version: watch::Sender<u64>,
+    open: Mutex<VecDeque<(u64, CancellationToken)>>,
+    next: AtomicU64,
+}
+
+/// Takes a stream off the list when it ends.
+struct Registered(Arc<App>, u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut open = self
+            .0
+            .streams
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        open.retain(|(id, _)| *id != self.1);
+    }
+}
+
+impl Streams {
+    pub fn new() -> Streams {
+        Streams {
+            version: watch::channel(0).0,
+            open: Mutex::default(),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    /// Tells every open page to reload.
+    pub fn reload(&self) {
+        self.version.send_modify(|v| *v += 1);
+    }
+
+    /// Ends every stream (the server stops).
+    pub fn end_all(&self) {
+        for (_, t) in self
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            t.cancel();
+        }
+    }
+}
+
+pub async fn events(State(app): State<Arc<App>>, h: HeaderMap) -> Response {
+    if let Some(origin) = h.get(header::ORIGIN) {
+        if !app.gate.origins.iter().any(|o| o == origin) {
+            return (StatusCode::FORBIDDEN, "not from this server's pages\n").into_response();
+        }
+    }
+    let id = app.streams.next.fetch_add(1, Ordering::Relaxed);
+    let end = CancellationToken::new();
+    {
+        let mut open = app.streams.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.push_back((id, end.clone()));
+        while open.len() > MAX_STREAMS {
+            if let Some((_, oldest)) = open.pop_front() {
+                oldest.cancel();
+            }
+        }
+    }
+    let registered = Registered(Arc::clone(&app), id);
+    let mut rx = app.streams.version.subscribe();
+    rx.mark_unchanged();
+    let first = futures_util::stream::once(async {
+        Ok::<Event, Infallible>(Event::default().comment("rsp live reload"))
+    });
+    let reloads = futures_util::stream::unfold((rx, registered), |(mut rx, r)| async move {
+        rx.changed().await.ok()?;
+        let v = *rx.borrow_and_update();
+        let e = Event::default().event("reload").data(v.to_string());
+        Some((Ok::<Event, Infallible>(e), (rx, r)))
+    });
+    Sse::new(first.chain(reloads).take_until(end.cancelled_owned()))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(15))
+                .text("ping"),
+        )
+        .into_response()
+}

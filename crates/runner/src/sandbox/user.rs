@@ -1,0 +1,92 @@
+//! The sandboxes' user when the runner is root: an id drawn at each start
+//! that no account, group, subordinate range, process or file of the
+//! runner's folders has, so that no other process on the machine (those
+//! of `nobody` included) owns the sandboxes' user namespaces, can signal
+//! or trace their processes, or reach their files through `/proc`.
+use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+/// Ids in use by the machine's accounts, groups and processes.
+fn taken() -> (HashSet<u32>, Vec<(u32, u32)>) {
+    let mut ids = HashSet::new();
+    for file in ["/etc/passwd", "/etc/group"] {
+        for line in std::fs::read_to_string(file).unwrap_or_default().lines() {
+            // name:x:ID:... in both; passwd's gid too.
+            for field in line.split(':').skip(2).take(2) {
+                if let Ok(id) = field.parse() {
+                    ids.insert(id);
+                }
+            }
+        }
+    }
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+        for l in status.lines() {
+            if let Some(v) = l.strip_prefix("Uid:").or_else(|| l.strip_prefix("Gid:")) {
+                ids.extend(v.split_whitespace().filter_map(|x| x.parse::<u32>().ok()));
+            }
+        }
+    }
+    let mut ranges = Vec::new();
+    for file in ["/etc/subuid", "/etc/subgid"] {
+        for line in std::fs::read_to_string(file).unwrap_or_default().lines() {
+            let mut f = line.split(':').skip(1).map(|x| x.parse::<u32>());
+            if let (Some(Ok(start)), Some(Ok(n))) = (f.next(), f.next()) {
+                ranges.push((start, start.saturating_add(n)));
+            }
+        }
+    }
+    (ids, ranges)
+}
+
+/// Whether any file under `dir` (not following links) belongs to `id`.
+fn owns_files(dir: &Path, id: u32) -> bool {
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.uid() == id || m.gid() == id {
+                return true;
+            }
+            if m.is_dir() {
+                todo.push(e.path());
+            }
+        }
+    }
+    false
+}
+
+/// A fresh uid (used as the gid too) between 2^24 and 2^31, none of whose
+/// files are under the runner's folders `dirs`.
+pub fn pick(dirs: &[&Path]) -> Result<u32> {
+    let (ids, ranges) = taken();
+    for _ in 0..64 {
+        let mut b = [0u8; 4];
+        getrandom::fill(&mut b).context("getrandom")?;
+        let id = (1 << 24) + u32::from_ne_bytes(b) % ((1 << 31) - (1 << 24));
+        let free = !ids.contains(&id)
+            && !ranges.iter().any(|&(a, z)| (a..z).contains(&id))
+            && !dirs.iter().any(|d| owns_files(d, id));
+        if free {
+            return Ok(id);
+        }
+    }
+    bail!("found no unused uid for the sandboxes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_picked_id_is_nobody_s_and_no_process_s() {
+        let id = pick(&[]).unwrap();
+        assert!(id >= 1 << 24 && id != 65534);
+        let (ids, _) = taken();
+        assert!(!ids.contains(&id));
+        assert!(ids.contains(&0), "root is taken");
+    }
+}

@@ -98,7 +98,7 @@ fn warm(root: &Path, builds: usize) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench runner`: builds the runner and runs `runner bench`.
+/// `cargo xtask bench runner`: builds the runner and runs `runner-bench`.
 fn runner(root: &Path, runs: usize) -> Result<()> {
     anyhow::ensure!(runs >= 10, "--runs must be at least 10");
     // The figure that counts is the sandboxed one.
@@ -107,17 +107,16 @@ fn runner(root: &Path, runs: usize) -> Result<()> {
         "building the runner",
         procs::cargo()
             .current_dir(root)
-            .args(["build", "--quiet", "-p", "runner"]),
+            .args(["build", "--quiet", "-p", "runner", "-p", "runner-client"]),
     )?;
     procs::become_subreaper()?;
     let exe = supervisor::locate::target_dir(root)
         .join("debug")
-        .join("runner");
+        .join("runner-bench");
     let result = procs::run(
         "runner bench",
         Command::new(exe)
             .current_dir(root)
-            .arg("bench")
             .arg("--root")
             .arg(root)
             .args(["--runs", &runs.to_string()]),

@@ -234,6 +234,7 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
         .spawn()
         .context("starting the runner")?;
     let runner_pid = runner.id() as i32;
+    let mut reload = runner.stdin.take();
     let tx_runner = tx.clone();
     std::thread::spawn(move || {
         let _ = tx_runner.send(Event::RunnerExited(runner.wait()));
@@ -272,10 +273,16 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
                         }
                         Err(e) => eprintln!("xtask: serve: the translations failed: {e:#}"),
                     }
+                    if let Some(stdin) = reload.as_mut() {
+                        let _ = std::io::Write::write_all(stdin, b"reload\n");
+                    }
                     continue;
                 }
                 let r = lp.rebuild(Some(&slugs));
                 report("rebuilt", &r);
+                if let Some(stdin) = reload.as_mut() {
+                    let _ = std::io::Write::write_all(stdin, b"reload\n");
+                }
                 kill_strays(runner_pid);
             }
             Ok(Event::WatchError(e)) => eprintln!("xtask: serve: watching: {e}"),
@@ -306,7 +313,9 @@ fn runner_command(root: &Path, port: u16) -> std::process::Command {
         .arg(root)
         .args(["--port", &port.to_string()])
         // Compare readers' runs with the records of the book it serves.
-        .args(["--store", "serve"]);
+        .args(["--store", "serve"])
+        // A `reload` line after each publish; its end stops the runner.
+        .stdin(std::process::Stdio::piped());
     procs::die_with_us(&mut runner);
     runner
 }

@@ -1,4 +1,4 @@
-//! `runner serve | prepare`, and `runner job` (what runs in a sandbox).
+//! `runner serve`, and `runner job` (what runs in a sandbox).
 //!
 //! `cargo xtask serve` starts `runner serve --root <root> --port <port>
 //! [--store <dir>]` with its stdin a pipe: each line `reload` means book/
@@ -71,11 +71,6 @@ enum Cmd {
         /// what `cargo xtask serve` shows) or a folder.
         #[arg(long, default_value = "build")]
         store: PathBuf,
-    },
-    /// Build the prebuilt workspace under target/runner/ and print what runs use.
-    Prepare {
-        #[arg(long)]
-        root: Option<PathBuf>,
     },
     /// One compile or run, inside a sandbox (reads its job on stdin).
     #[command(hide = true)]
@@ -154,19 +149,6 @@ fn run(cmd: Cmd) -> Result<()> {
             cfg.budget.tmp_bytes = tmp_mib.clamp(8, 1 << 16) << 20;
             cfg.budget.cache_bytes = cache_mib.clamp(1, 1 << 20) << 20;
             runner::app::serve(cfg)
-        }
-        Cmd::Prepare { root: r } => {
-            let layout = runner::prepare::Layout::new(&root(r)?);
-            let plan = runner::prepare::prepare(&layout)?;
-            println!("sysroot: {}", plan.sysroot.display());
-            println!("link: {}", plan.link.describe());
-            let mut slugs: Vec<_> = plan.externs.keys().collect();
-            slugs.sort();
-            for slug in slugs {
-                let names: Vec<&str> = plan.externs[slug].iter().map(|(n, _)| n.as_str()).collect();
-                println!("{slug}: --extern {}", names.join(", "));
-            }
-            Ok(())
         }
         Cmd::Job => Ok(()),
     }

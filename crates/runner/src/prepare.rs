@@ -103,47 +103,6 @@ pub struct Plan {
     pub deps_dir: PathBuf,
     /// slug -> (extern crate name, rlib or proc-macro .so)
     pub externs: HashMap<String, Vec<(String, PathBuf)>>,
-    pub link: Link,
-}
-
-/// How the program is compiled and linked, beyond cargo's dev profile.
-/// Measured with `cargo xtask bench runner` and rustc's `-Z time-passes`
-/// (CONTRIBUTING has the figures). Not used, and why:
-/// - `-C prefer-dynamic` (std as a shared library) took a fifth off the
-///   compile, but a program's `#[global_allocator]` is then not used (the
-///   heap-dump chapter's program counts nothing), and every program maps
-///   one more library than in the book;
-/// - Debian's mold was no faster than rustc's bundled rust-lld, its default
-///   linker here (`RSP_RUNNER_LINKER=mold` tries it, or another `-fuse-ld`).
-#[derive(Debug, Clone, Default)]
-pub struct Link {
-    /// `-fuse-ld=` for cc; None: rustc's default.
-    pub linker: Option<String>,
-    /// `-C codegen-units`: 16 instead of incremental's 256, fewer objects
-    /// for LLVM and the linker on a small program.
-    pub codegen_units: Option<u32>,
-}
-
-impl Link {
-    pub fn detect() -> Link {
-        Link {
-            linker: std::env::var("RSP_RUNNER_LINKER").ok().filter(|l| {
-                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
-            }),
-            codegen_units: Some(16),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        format!(
-            "linker {}, {} codegen units",
-            self.linker
-                .as_deref()
-                .unwrap_or("rustc's default (rust-lld)"),
-            self.codegen_units
-                .map_or_else(|| "default".to_string(), |n| n.to_string())
-        )
-    }
 }
 
 impl Plan {
@@ -178,13 +137,12 @@ impl Plan {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        // std's debug info stripped at link time (a third faster to link).
-        a.extend(["-C".into(), "strip=debuginfo".into()]);
-        if let Some(ld) = &self.link.linker {
-            a.extend(["-C".into(), format!("link-arg=-fuse-ld={ld}")]);
-        }
-        if let Some(n) = self.link.codegen_units {
-            a.extend(["-C".into(), format!("codegen-units={n}")]);
+        // std's debug info stripped at link time (a third faster to link),
+        // and 16 codegen units instead of incremental's 256: fewer objects
+        // for LLVM and the linker on a small program. (`-C prefer-dynamic`
+        // was faster still, but a `#[global_allocator]` is then not used.)
+        for c in ["strip=debuginfo", "codegen-units=16"] {
+            a.extend(["-C".into(), c.into()]);
         }
         a.extend(["-C".into(), format!("incremental={}", p(incr))]);
         a.extend(["-L".into(), format!("dependency={}", p(deps))]);
@@ -312,7 +270,6 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         sysroot,
         deps_dir: l.deps(),
         externs,
-        link: Link::detect(),
     })
 }
 

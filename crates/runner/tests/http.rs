@@ -153,6 +153,86 @@ fn three_hundred_idle_connections_leave_a_real_page_served() {
     s.assert_healthy();
 }
 
+#[test]
+fn two_hundred_and_fifty_six_event_streams_leave_a_page_served() {
+    let s = server();
+    let addr = s.runner.addr();
+    let mut streams = Vec::new();
+    for _ in 0..256 {
+        let mut c = TcpStream::connect(addr).unwrap();
+        write!(
+            c,
+            "GET /__rsp/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-RSP-Token: {}\r\n\r\n",
+            s.runner.port, s.token
+        )
+        .unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut head = [0u8; 512];
+        assert!(c.read(&mut head).unwrap() > 0, "no answer to a stream");
+        streams.push(c);
+    }
+    let start = Instant::now();
+    let page = s.client.request("GET", "/", &[], b"").unwrap();
+    assert_eq!(page.status, 200);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    // The oldest streams were ended (their pages' EventSource reconnects);
+    // the newest are open.
+    let ended = |c: &mut TcpStream| {
+        c.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 256];
+        loop {
+            match c.read(&mut b) {
+                Ok(0) => return true,
+                // A chunked body's last chunk ends the stream.
+                Ok(n) => got.extend_from_slice(&b[..n]),
+                Err(_) => return String::from_utf8_lossy(&got).contains("0\r\n\r\n"),
+            }
+        }
+    };
+    assert!(ended(&mut streams[0]), "the oldest stream is still open");
+    assert!(
+        !ended(streams.last_mut().unwrap()),
+        "the newest stream was ended"
+    );
+    drop(streams);
+    s.assert_healthy();
+}
+
+#[test]
+fn the_token_link_redirects_to_this_server_only() {
+    let s = server();
+    for (path, location) in [
+        ("/\\evil.example/", "/evil.example/"),
+        ("//evil.example/", "/evil.example/"),
+        ("/\\/evil.example/", "/evil.example/"),
+    ] {
+        let mut c = TcpStream::connect(s.runner.addr()).unwrap();
+        write!(
+            c,
+            "GET {path}?token={} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            s.token, s.runner.port
+        )
+        .unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 303"), "{path}: {answer}");
+        assert!(
+            answer.contains(&format!("location: {location}\r\n")),
+            "{path}: {answer}"
+        );
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(answer.contains(attr), "{attr}: {answer}");
+        }
+    }
+    s.assert_healthy();
+}
+
 /// Sends a run on a raw connection and reads until `until` is in what
 /// came back (or gives up after 60 s); returns the open connection.
 fn raw_run_until(s: &common::Server, code: &str, page: &str, until: &str) -> TcpStream {
@@ -269,7 +349,7 @@ fn a_client_that_never_reads_does_not_hold_up_another_page() {
 
 #[test]
 fn live_reload_tells_open_pages() {
-    let s = server();
+    let mut s = server();
     let mut c = TcpStream::connect(s.runner.addr()).unwrap();
     write!(
         c,
@@ -307,12 +387,13 @@ fn live_reload_tells_open_pages() {
         String::from_utf8_lossy(&got)
     );
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    // A rebuild: the book's files change.
+    // A rebuild: the book's files change, and xtask says so on stdin.
     std::fs::write(
         s.book.join("index.html"),
         "<!DOCTYPE html><html><head></head><body>rebuilt</body></html>",
     )
     .unwrap();
+    s.runner.reload();
     read_until(&mut c, &mut got, "event: reload");
     let page = s.client.request("GET", "/", &[], b"").unwrap();
     assert!(page.text().contains("rebuilt"));

@@ -76,7 +76,7 @@ async fn prepare_now(runs: &Runs) -> Option<Arc<Plan>> {
         Ok(Ok((p, fingerprint))) => {
             runs.plan.manifests.store(fingerprint, Ordering::SeqCst);
             let p = Arc::new(p);
-            eprintln!("runner: workspace ready ({})", p.link.describe());
+            eprintln!("runner: workspace ready");
             runs.plan.set(PlanState::Ready(Arc::clone(&p)));
             Some(p)
         }

@@ -303,13 +303,13 @@ impl Isolation {
             budget,
             host,
         };
+        if root {
+            enter::make_stage_dir().with_context(|| format!("preparing {}", enter::STAGE_DIR))?;
+        }
         if mode == Mode::Off {
             iso.why_no_bwrap = Some("turned off (--sandbox off)".into());
             iso.why_no_cgroup = Some("turned off (--sandbox off)".into());
             return Ok(iso);
-        }
-        if root {
-            enter::make_stage_dir().with_context(|| format!("preparing {}", enter::STAGE_DIR))?;
         }
         match Cgroups::detect() {
             Ok(c) => iso.cgroups = Some(c),

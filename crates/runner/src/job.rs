@@ -36,54 +36,6 @@ fn emit(e: &Event) {
     let _ = out.flush();
 }
 
-/// The parent of `pid`, from /proc/<pid>/stat (the fields after the
-/// command name follow its last ')').
-fn ppid(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.get(stat.rfind(')')? + 2..)?
-        .split(' ')
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Our descendants, from /proc (ppid chains down from us).
-fn descendants() -> Vec<i32> {
-    let me = std::process::id() as i32;
-    let parent_of: Vec<(i32, i32)> = std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse().ok())
-        .filter_map(|p| Some((p, ppid(p)?)))
-        .collect();
-    let mut found = vec![me];
-    let mut i = 0;
-    while i < found.len() {
-        let p = found[i];
-        found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
-        i += 1;
-    }
-    found.remove(0);
-    found
-}
-
-/// The server closed our stdin: kill all we started, then go.
-fn cancel() -> ! {
-    for _ in 0..100 {
-        let left = descendants();
-        if left.is_empty() {
-            break;
-        }
-        for pid in left {
-            // SAFETY: kill() on a pid of our own tree.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::process::exit(3)
-}
-
 pub fn main() -> ExitCode {
     // The program runs as the same user: it must not be able to ptrace us
     // or write our memory to forge events.
@@ -104,9 +56,13 @@ pub fn main() -> ExitCode {
         Ok(0) | Err(_) => return ExitCode::SUCCESS,
         Ok(_) => {}
     }
+    // The server closed our stdin: kill all we started, then go (as a
+    // subreaper, the whole tree is our children by then).
+    let _ = nix::sys::prctl::set_child_subreaper(true);
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut stdin, &mut std::io::sink());
-        cancel()
+        supervisor::reap::kill_all_descendants();
+        std::process::exit(3)
     });
     let spec: JobSpec = match serde_json::from_str(&line) {
         Ok(s) => s,

@@ -63,7 +63,7 @@ enum Cmd {
         #[arg(long, default_value_t = 256)]
         tmp_mib: u64,
         /// What compiles keep on disk per snippet (incremental folder and
-        /// executable), in MiB; four times this for all together.
+        /// executable), in MiB.
         #[arg(long, default_value_t = 256)]
         cache_mib: u64,
         /// The output store an unchanged block's run is compared with: a

@@ -6,7 +6,6 @@
 //! (compiling, compiled) go to the page. The executable stays where rustc
 //! wrote it; the run sandbox shows that folder read-only, so the server
 //! never opens a file the compile could have replaced.
-use std::path::Path;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -24,17 +23,20 @@ pub fn spec(
     code: &str,
     timeout: Duration,
 ) -> JobSpec {
-    let paths: [&Path; 3] = [&view.deps, &view.incr, &view.out];
+    let [deps, incr, out] = ["/deps", "/incr", "/out"].map(|p| view.at(p));
     JobSpec::Compile(CompileSpec {
-        rustc: view.toolchain.join("bin").join("rustc"),
-        args: plan.rustc_args(paths, slug, edition),
-        cwd: view.build.clone(),
+        rustc: view.at("/toolchain").join("bin").join("rustc"),
+        args: plan.rustc_args([&deps, &incr, &out], slug, edition),
+        cwd: view.at("/build"),
         source: code.to_string(),
         // No HOME: `env!("HOME")` is an error.
         env: vec![
             ("PATH".into(), "/usr/bin:/bin".into()),
             ("LANG".into(), "C.UTF-8".into()),
-            ("TMPDIR".into(), view.tmp.to_string_lossy().into_owned()),
+            (
+                "TMPDIR".into(),
+                view.at("/tmp").to_string_lossy().into_owned(),
+            ),
         ],
         timeout_ms: timeout.as_millis() as u64,
         limits: Rlimits {

@@ -29,16 +29,16 @@ pub fn spec(
     output_cap: usize,
     nproc: Option<u64>,
 ) -> Result<JobSpec, String> {
-    let tmp = view.tmp.to_string_lossy().into_owned();
+    let (bin, tmp) = (view.at("/rsp/bin"), view.at("/tmp"));
     let mut r = RunSpec {
-        exe: view.bin.join(slug),
+        exe: bin.join(slug),
         arg0: slug.to_string(),
         args: Vec::new(),
-        cwd: view.tmp.clone(),
+        cwd: tmp.clone(),
         env: vec![
             ("PATH".into(), "/usr/bin:/bin".into()),
-            ("HOME".into(), tmp.clone()),
-            ("TMPDIR".into(), tmp),
+            ("HOME".into(), tmp.to_string_lossy().into_owned()),
+            ("TMPDIR".into(), tmp.to_string_lossy().into_owned()),
             ("LANG".into(), "C.UTF-8".into()),
             ("RUST_BACKTRACE".into(), "0".into()),
             ("RSP_SNIPPET".into(), slug.into()),
@@ -54,13 +54,15 @@ pub fn spec(
         },
     };
     if let Some(file) = python {
-        let venv = view.venv.clone().ok_or("there is no Python environment for the runner: `cargo xtask serve` makes it (python/requirements.lock)")?;
-        r.exe = venv.join("bin").join("python");
+        if !view.has("/rsp/venv") {
+            return Err("there is no Python environment for the runner: `cargo xtask serve` makes it (python/requirements.lock)".into());
+        }
+        r.exe = view.at("/rsp/venv").join("bin").join("python");
         // A path, not `python3`: Python finds its venv (pyvenv.cfg) from
         // argv[0], and a bare name would be looked up on PATH (/usr/bin).
         r.arg0 = r.exe.to_string_lossy().into_owned();
         r.args = vec![file.to_string()];
-        r.cwd = view.bin.clone();
+        r.cwd = bin;
         r.env.push(("PYTHONUNBUFFERED".into(), "1".into()));
         r.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
     }
@@ -100,7 +102,7 @@ pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bound
         return None;
     }
     let mut printed = String::new();
-    let dir = sb.view.bin.to_string_lossy().into_owned();
+    let dir = sb.view.at("/rsp/bin").to_string_lossy().into_owned();
     let deadline = Instant::now() + timeout + Duration::from_secs(3);
     let mut sent = 0usize;
     let mut last: Option<Event> = None;

@@ -46,13 +46,7 @@ fn push_path(a: &mut Vec<OsString>, flag: &str, src: &Path, dst: &Path) {
 }
 
 /// The arguments before the command: `bwrap <these> -- COMMAND...`.
-pub fn args(
-    binds: &[Bind],
-    tmp: Tmp,
-    shm_bytes: u64,
-    etc: &[(PathBuf, &str)],
-    uid: u32,
-) -> Vec<OsString> {
+pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, uid: u32) -> Vec<OsString> {
     let mut a = Vec::new();
     let id = uid.to_string();
     push(&mut a, &["--uid", &id, "--gid", &id]);
@@ -94,9 +88,6 @@ pub fn args(
     }
     for f in ETC {
         push(&mut a, &["--ro-bind-try", f, f]);
-    }
-    for (src, dst) in etc {
-        push_path(&mut a, "--ro-bind", src, Path::new(dst));
     }
     push(&mut a, &["--proc", "/proc", "--dev", "/dev"]);
     a.push("--size".into());

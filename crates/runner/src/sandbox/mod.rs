@@ -73,7 +73,7 @@ pub struct Budget {
     pub tmp_bytes: u64,
     pub tmp_files: u64,
     /// What compiles keep on disk (incremental folder and executable),
-    /// per snippet; four times this for all snippets together.
+    /// per snippet.
     pub cache_bytes: u64,
 }
 
@@ -108,19 +108,13 @@ pub struct HostPaths {
 }
 
 impl HostPaths {
-    /// The book's Python venv (`supervisor::python`), once it is complete:
-    /// looked for at each run sandbox until found (serve may still be
-    /// making it when the runner starts), then kept.
+    /// The book's Python venv (`supervisor::python`), once it is complete
+    /// (serve may still be making it when the runner starts).
     pub fn venv(&self) -> Option<PathBuf> {
-        static FOUND: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-        if let Some(v) = FOUND.get() {
-            return Some(v.clone());
-        }
         let dir = supervisor::python::venv_dir(&self.layout.root).ok()?;
-        if !dir.join(supervisor::python::READY_FILE).is_file() {
-            return None;
-        }
-        Some(FOUND.get_or_init(|| dir).clone())
+        dir.join(supervisor::python::READY_FILE)
+            .is_file()
+            .then_some(dir)
     }
 }
 
@@ -158,18 +152,21 @@ pub enum Kind {
     },
 }
 
-/// Paths as the job inside a sandbox sees them.
+/// Paths as the job inside a sandbox sees them: with bwrap, where they
+/// are bound (`/rsp/bin`, ...); without, where the host has them.
 #[derive(Debug, Clone, Default)]
-pub struct View {
-    pub toolchain: PathBuf,
-    pub deps: PathBuf,
-    pub build: PathBuf,
-    pub incr: PathBuf,
-    pub out: PathBuf,
-    pub bin: PathBuf,
-    pub tmp: PathBuf,
-    pub runner: PathBuf,
-    pub venv: Option<PathBuf>,
+pub struct View(Vec<(&'static str, PathBuf)>);
+
+impl View {
+    /// The path the job sees for what the sandbox shows at `inside`.
+    pub fn at(&self, inside: &str) -> PathBuf {
+        let seen = self.0.iter().find(|(i, _)| *i == inside);
+        seen.map_or_else(|| inside.into(), |(_, p)| p.clone())
+    }
+
+    pub fn has(&self, inside: &str) -> bool {
+        self.0.iter().any(|(i, _)| *i == inside)
+    }
 }
 
 /// A started sandbox whose job waits for its spec.
@@ -232,24 +229,6 @@ pub fn remove_tree(dir: &Path) {
         open_up(dir);
         let _ = std::fs::remove_dir_all(dir);
     }
-}
-
-/// Bytes the files under `dir` take on disk (blocks really used).
-fn disk_usage(dir: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let mut todo = vec![dir.to_path_buf()];
-    let mut bytes = 0;
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if let Ok(m) = e.metadata() {
-                bytes += m.blocks() * 512;
-                if m.is_dir() {
-                    todo.push(e.path());
-                }
-            }
-        }
-    }
-    bytes
 }
 
 /// A pipe end as a descriptor above 9, where `enter.rs` can put it at 3 or
@@ -364,7 +343,7 @@ impl Isolation {
             bail!("no bwrap")
         };
         let mut cmd = std::process::Command::new(bwrap);
-        cmd.args(bwrap::args(&[], Tmp::Tmpfs(1 << 20), 1 << 20, &[], 65534))
+        cmd.args(bwrap::args(&[], Tmp::Tmpfs(1 << 20), 1 << 20, 65534))
             .arg("--")
             .arg("/bin/true")
             .stdin(Stdio::null())
@@ -457,44 +436,26 @@ impl Isolation {
         self.host.layout.cache(how)
     }
 
-    /// Keeps what compiles leave on disk bounded: a snippet over its share
-    /// loses its incremental folder and executable, then the snippets used
-    /// longest ago theirs, until all together are within four shares.
-    /// Call it between runs (no sandbox of the snippet alive).
+    /// Keeps what a snippet's compiles leave on disk (its incremental
+    /// folder and executable) within its share: over it, both go. The
+    /// book's snippets are a fixed set, so all together stay within their
+    /// number of shares. Call it between runs (no sandbox of it alive).
     pub fn bound_cache(&self, slug: &str) {
-        let per = self.budget.cache_bytes;
-        let cache = self.cache();
-        let size = |s: &str| {
-            disk_usage(&cache.join("incr").join(s)) + disk_usage(&cache.join("out").join(s))
-        };
-        let drop = |s: &str| {
-            remove_tree(&cache.join("incr").join(s));
-            remove_tree(&cache.join("out").join(s));
-        };
-        if size(slug) > per {
-            drop(slug);
+        use std::os::unix::fs::MetadataExt;
+        let dirs = ["incr", "out"].map(|d| self.cache().join(d).join(slug));
+        let mut todo = dirs.to_vec();
+        let mut bytes = 0;
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let Ok(m) = e.metadata() else { continue };
+                bytes += m.blocks() * 512;
+                if m.is_dir() {
+                    todo.push(e.path());
+                }
+            }
         }
-        let mut all: Vec<(std::time::SystemTime, String, u64)> =
-            std::fs::read_dir(cache.join("incr"))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .filter_map(|e| {
-                    let s = e.file_name().to_str()?.to_string();
-                    let used = e.metadata().and_then(|m| m.modified()).ok()?;
-                    Some((used, s.clone(), size(&s)))
-                })
-                .collect();
-        all.sort();
-        let mut total: u64 = all.iter().map(|a| a.2).sum();
-        for (_, s, bytes) in all {
-            if total <= 4 * per {
-                break;
-            }
-            if s != slug {
-                drop(&s);
-                total -= bytes;
-            }
+        if bytes > self.budget.cache_bytes {
+            dirs.iter().for_each(|d| remove_tree(d));
         }
     }
 
@@ -502,121 +463,84 @@ impl Isolation {
     pub async fn start(&self, kind: &Kind, id: u64) -> Result<Sandbox> {
         let l = &self.host.layout;
         let name = format!("{}-{id}", std::process::id());
-        // (name, host path, inside path, writable)
-        let mut mounts: Vec<(&str, PathBuf, PathBuf, bool)> = vec![(
-            "runner",
-            self.host.runner.clone(),
-            "/rsp/runner".into(),
-            false,
-        )];
+        // (inside path, host path, writable)
+        let mut mounts = vec![("/rsp/runner", self.host.runner.clone(), false)];
         let cache = self.cache();
         let mut scratch = Vec::new();
         let mut tmp = Tmp::Tmpfs(self.budget.tmp_bytes);
         let bounds = match kind {
             Kind::Compile { slug } => {
-                for (n, d, inside) in [
-                    ("build", cache.join("edit").join(slug), "/build"),
-                    ("incr", cache.join("incr").join(slug), "/incr"),
-                    ("out", cache.join("out").join(slug), "/out"),
-                ] {
+                for (inside, d) in [("/build", "edit"), ("/incr", "incr"), ("/out", "out")] {
+                    let d = cache.join(d).join(slug);
                     own_dir(&d, self.user, 0o700)?;
-                    mounts.push((n, d, inside.into(), true));
+                    mounts.push((inside, d, true));
                 }
-                mounts.push((
-                    "toolchain",
-                    self.host.toolchain.clone(),
-                    "/toolchain".into(),
-                    false,
-                ));
-                mounts.push(("deps", l.deps(), "/deps".into(), false));
+                mounts.push(("/toolchain", self.host.toolchain.clone(), false));
+                mounts.push(("/deps", l.deps(), false));
                 tmp = Tmp::Tmpfs(self.budget.compile_tmp_bytes);
                 self.budget.compile
             }
-            Kind::Run { .. } | Kind::Python { .. } => {
-                let bin = match kind {
-                    Kind::Run { slug } => cache.join("out").join(slug),
-                    Kind::Python { file, code } => {
-                        let dir = l.runs().join(&name);
-                        let dest = dir.join(file);
-                        own_dir(dest.parent().unwrap_or(&dir), None, 0o755)?;
-                        own_dir(&dir, None, 0o755)?;
-                        std::fs::write(&dest, code).context("writing the program")?;
-                        scratch.push(dir.clone());
-                        dir
-                    }
-                    Kind::Compile { .. } => unreachable!("matched above"),
-                };
-                mounts.push(("bin", bin, "/rsp/bin".into(), false));
-                match (&self.disk, &self.bwrap) {
-                    (Some(d), _) => {
-                        d.wipe();
-                        mounts.push(("tmp", d.mount.clone(), "/tmp".into(), true));
-                        tmp = Tmp::Bound;
-                    }
-                    (None, None) => {
-                        let dir = l.runs().join(format!("{name}-tmp"));
-                        own_dir(&dir, self.user, 0o700)?;
-                        mounts.push(("tmp", dir.clone(), "/tmp".into(), true));
-                        scratch.push(dir);
-                    }
-                    (None, Some(_)) => {}
-                }
-                if let Some(venv) = self.host.venv() {
-                    mounts.push(("venv", venv, "/rsp/venv".into(), false));
-                }
+            Kind::Run { slug } => {
+                mounts.push(("/rsp/bin", cache.join("out").join(slug), false));
+                self.budget.run
+            }
+            Kind::Python { file, code } => {
+                let dir = l.runs().join(&name);
+                let dest = dir.join(file);
+                own_dir(dest.parent().unwrap_or(&dir), None, 0o755)?;
+                own_dir(&dir, None, 0o755)?;
+                std::fs::write(&dest, code).context("writing the program")?;
+                scratch.push(dir.clone());
+                mounts.push(("/rsp/bin", dir, false));
                 self.budget.run
             }
         };
-        mounts.push((
-            "passwd",
-            l.etc().join("passwd"),
-            "/etc/passwd".into(),
-            false,
-        ));
-        mounts.push(("group", l.etc().join("group"), "/etc/group".into(), false));
+        if !matches!(kind, Kind::Compile { .. }) {
+            match (&self.disk, &self.bwrap) {
+                (Some(d), _) => {
+                    d.wipe();
+                    mounts.push(("/tmp", d.mount.clone(), true));
+                    tmp = Tmp::Bound;
+                }
+                (None, None) => {
+                    let dir = l.runs().join(format!("{name}-tmp"));
+                    own_dir(&dir, self.user, 0o700)?;
+                    mounts.push(("/tmp", dir.clone(), true));
+                    scratch.push(dir);
+                }
+                (None, Some(_)) => {}
+            }
+            if let Some(venv) = self.host.venv() {
+                mounts.push(("/rsp/venv", venv, false));
+            }
+        }
+        mounts.push(("/etc/passwd", l.etc().join("passwd"), false));
+        mounts.push(("/etc/group", l.etc().join("group"), false));
 
         // Where bwrap (or the plain job) finds each host path: staged when
         // we are root, else as it is.
-        let staged: Vec<Staged> = match self.user {
-            Some(_) => mounts
-                .iter()
-                .map(|(n, host, _, _)| Staged {
-                    host: host.clone(),
-                    name: n.to_string(),
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        let reach = |n: &str, host: &Path| -> PathBuf {
+        let staged: Vec<Staged> = mounts
+            .iter()
+            .enumerate()
+            .filter(|_| self.user.is_some())
+            .map(|(i, (_, host, _))| Staged {
+                host: host.clone(),
+                name: i.to_string(),
+            })
+            .collect();
+        let reach = |i: usize| {
             staged
-                .iter()
-                .find(|s| s.name == n)
-                .map(|s| s.path())
-                .unwrap_or_else(|| host.to_path_buf())
+                .get(i)
+                .map_or_else(|| mounts[i].1.clone(), |s| s.path())
         };
-        let find = |n: &str| mounts.iter().find(|m| m.0 == n);
-        let view_of = |n: &str| -> PathBuf {
-            match find(n) {
-                None if n == "tmp" => "/tmp".into(),
-                None => PathBuf::new(),
-                Some((n, host, _, _)) if self.bwrap.is_none() => reach(n, host),
-                Some((_, _, inside, _)) => inside.clone(),
-            }
+        let seen = |i: usize| match self.bwrap {
+            Some(_) => mounts[i].0.into(),
+            None => reach(i),
         };
-        let mut view = View {
-            toolchain: view_of("toolchain"),
-            deps: view_of("deps"),
-            build: view_of("build"),
-            incr: view_of("incr"),
-            out: view_of("out"),
-            bin: view_of("bin"),
-            tmp: view_of("tmp"),
-            runner: view_of("runner"),
-            venv: find("venv").map(|_| view_of("venv")),
-        };
+        let mut view = View((0..mounts.len()).map(|i| (mounts[i].0, seen(i))).collect());
         if let (Kind::Compile { .. }, None) = (kind, &self.bwrap) {
             // rustc's and cc's temporary files, without bwrap's tmpfs.
-            view.tmp = view.build.clone();
+            view.0.push(("/tmp", view.at("/build")));
         }
         let group = match &self.cgroups {
             Some(c) => Some(
@@ -630,22 +554,16 @@ impl Isolation {
         let mut info = None;
         let mut cmd = match &self.bwrap {
             Some(b) => {
-                let binds: Vec<Bind> = mounts
-                    .iter()
-                    .filter(|(n, ..)| *n != "passwd" && *n != "group")
-                    .map(|(n, host, inside, w)| Bind {
-                        source: reach(n, host),
-                        inside: inside.clone(),
-                        writable: *w,
+                let binds: Vec<Bind> = (0..mounts.len())
+                    .map(|i| Bind {
+                        source: reach(i),
+                        inside: mounts[i].0.into(),
+                        writable: mounts[i].2,
                     })
                     .collect();
-                let etc = [
-                    (reach("passwd", &l.etc().join("passwd")), "/etc/passwd"),
-                    (reach("group", &l.etc().join("group")), "/etc/group"),
-                ];
                 let mut c = std::process::Command::new(b);
                 let uid = self.user.unwrap_or(65534);
-                c.args(bwrap::args(&binds, tmp, self.budget.shm_bytes, &etc, uid));
+                c.args(bwrap::args(&binds, tmp, self.budget.shm_bytes, uid));
                 // The job's pid on fd 3 (bwrap writes it once the job
                 // exists); the seccomp filter on fd 4.
                 let (r, w) = std::io::pipe()?;
@@ -662,12 +580,12 @@ impl Isolation {
                 c.args(["--setenv", OWNER_ENV])
                     .arg(std::process::id().to_string())
                     .arg("--")
-                    .arg(&view.runner)
+                    .arg("/rsp/runner")
                     .arg("job");
                 c
             }
             None => {
-                let mut c = std::process::Command::new(&view.runner);
+                let mut c = std::process::Command::new(view.at("/rsp/runner"));
                 c.arg("job")
                     .env_clear()
                     .env("PATH", "/usr/bin:/bin")

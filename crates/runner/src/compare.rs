@@ -193,10 +193,7 @@ fn book_line(text: &str) -> BookLine {
         let parts: Vec<String> = text.split(MASK).map(regex::escape).collect();
         Regex::new(&format!("^{}$", parts.join(".*?"))).ok()
     });
-    BookLine {
-        text: text.to_string(),
-        pattern: pattern.flatten(),
-    }
+    BookLine { text: text.to_string(), pattern: pattern.flatten() }
 }
 
 /// The two masked outputs line by line: `same` (shown as the book has
@@ -209,30 +206,20 @@ pub fn line_diff(book: &str, yours: &str) -> Vec<DiffLine> {
     let mut hook = Replace::new(Capture::new());
     // Capture never fails (its error type is Infallible).
     let _ = myers::diff(&mut hook, &old, 0..old.len(), &new, 0..new.len());
-    let line = |tag: &str, text: &str| DiffLine {
-        tag: tag.to_string(),
-        text: text.to_string(),
-    };
+    let line = |tag: &str, text: &str| DiffLine { tag: tag.to_string(), text: text.to_string() };
     let mut out = Vec::new();
     for op in hook.into_inner().into_ops() {
         let (book_lines, your_lines, same) = match op {
             DiffOp::Equal { old_index, len, .. } => (old_index..old_index + len, 0..0, true),
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => (old_index..old_index + old_len, 0..0, false),
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => (0..0, new_index..new_index + new_len, false),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => (
-                old_index..old_index + old_len,
-                new_index..new_index + new_len,
-                false,
-            ),
+            DiffOp::Delete { old_index, old_len, .. } => {
+                (old_index..old_index + old_len, 0..0, false)
+            }
+            DiffOp::Insert { new_index, new_len, .. } => {
+                (0..0, new_index..new_index + new_len, false)
+            }
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                (old_index..old_index + old_len, new_index..new_index + new_len, false)
+            }
         };
         for i in book_lines {
             out.push(line(if same { "same" } else { "book" }, &old[i].text));
@@ -247,18 +234,14 @@ pub fn line_diff(book: &str, yours: &str) -> Vec<DiffLine> {
 pub fn mask(text: &str, vary: &[String]) -> String {
     vary.iter()
         .filter_map(|v| Regex::new(v).ok())
-        .fold(text.to_string(), |t, re| {
-            re.replace_all(&t, MASK).into_owned()
-        })
+        .fold(text.to_string(), |t, re| re.replace_all(&t, MASK).into_owned())
 }
 
 /// The reader's stamp: the book's own `about --line`, run outside the
 /// sandbox (it asks rustc its version, and the sandbox has no rustc on
 /// PATH; it is the book's program, not the page's code).
 pub fn your_stamp(root: &Path) -> String {
-    let exe = supervisor::locate::target_dir(root)
-        .join("debug")
-        .join("about");
+    let exe = supervisor::locate::target_dir(root).join("debug").join("about");
     match std::process::Command::new(&exe)
         .arg("--line")
         .current_dir(root)
@@ -266,10 +249,7 @@ pub fn your_stamp(root: &Path) -> String {
         .output()
     {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => format!(
-            "unknown ({} did not run: build the book first)",
-            exe.display()
-        ),
+        _ => format!("unknown ({} did not run: build the book first)", exe.display()),
     }
 }
 
@@ -316,19 +296,11 @@ pub fn compare(
             with_args.push(format!("`{}`", a.snippet_args.join(" ")));
         }
     }
-    let your_stamp = your_stamp(root);
     let mut c = Comparison {
         chapter: chapter.to_string(),
-        directive: None,
-        index: None,
-        note: None,
-        matches: false,
-        book_status: String::new(),
         your_status: ran.status.clone(),
-        book_stamp: String::new(),
-        your_stamp,
-        vary: Vec::new(),
-        diff: Vec::new(),
+        your_stamp: your_stamp(root),
+        ..Comparison::default()
     };
     let Some(r) = same_program.first() else {
         // One statement per note: xtask's i18n check finds them there.
@@ -378,20 +350,15 @@ mod tests {
         let file = "// ANCHOR: all\nuse nix;\n// ANCHOR_END: all\nfn main() {}  \n\n";
         let page = "extern crate nix;\nuse nix;\nfn main() {}\n";
         assert_eq!(rust_text(file, false), rust_text(page, true));
-        assert_ne!(
-            rust_text(file, false),
-            rust_text("use nix;\nfn main() { }\n", true)
-        );
+        assert_ne!(rust_text(file, false), rust_text("use nix;\nfn main() { }\n", true));
     }
 
     #[test]
     fn a_masked_part_may_be_anything_in_the_readers_line() {
         let book = mask("spawned pid 16310\nstate Z\nuid 0\n", &["\\d{3,}".into()]);
         let diff = line_diff(&book, "spawned pid 3\nstate Z\nuid 65534\n");
-        let tags: Vec<(&str, &str)> = diff
-            .iter()
-            .map(|l| (l.tag.as_str(), l.text.as_str()))
-            .collect();
+        let tags: Vec<(&str, &str)> =
+            diff.iter().map(|l| (l.tag.as_str(), l.text.as_str())).collect();
         assert_eq!(
             tags,
             [
@@ -402,19 +369,13 @@ mod tests {
             ]
         );
         // Only the masked part is free: the text around it must be the same.
-        assert_eq!(
-            line_diff(&book, "spawned PID 3\nstate Z\nuid 0\n")[0].tag,
-            "book"
-        );
+        assert_eq!(line_diff(&book, "spawned PID 3\nstate Z\nuid 0\n")[0].tag, "book");
     }
 
     #[test]
     fn masks_apply_every_vary() {
         assert_eq!(
-            mask(
-                "pid 1234 at 0xff",
-                &["\\d{3,}".into(), "0x[0-9a-f]+".into()]
-            ),
+            mask("pid 1234 at 0xff", &["\\d{3,}".into(), "0x[0-9a-f]+".into()]),
             "pid ‹varies› at ‹varies›"
         );
     }

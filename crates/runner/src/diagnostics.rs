@@ -85,11 +85,7 @@ pub fn parse(output: &str, file: &str) -> Parsed {
             p.ansi.push_str(r);
             p.plain.push_str(&strip_ansi(r));
         }
-        if let Some(s) = raw
-            .spans
-            .iter()
-            .find(|s| s.is_primary && s.file_name == file)
-        {
+        if let Some(s) = raw.spans.iter().find(|s| s.is_primary && s.file_name == file) {
             p.diagnostics.push(Diagnostic {
                 level: raw.level.clone(),
                 message: raw.message.clone(),
@@ -119,18 +115,12 @@ mod tests {
         let d = &p.diagnostics[0];
         assert_eq!((d.line, d.column, d.level.as_str()), (2, 18, "error"));
         assert_eq!(d.code.as_deref(), Some("E0308"));
-        assert_eq!(
-            p.plain,
-            "error[E0308]: mismatched types\nerror: linking with `cc` failed\n"
-        );
+        assert_eq!(p.plain, "error[E0308]: mismatched types\nerror: linking with `cc` failed\n");
         assert!(p.ansi.starts_with("\u{1b}[0m\u{1b}[1m"), "{:?}", p.ansi);
     }
 
     #[test]
     fn ansi_is_stripped_whole() {
-        assert_eq!(
-            strip_ansi("\u{1b}[1m\u{1b}[38;5;12m-->\u{1b}[0m x"),
-            "--> x"
-        );
+        assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[38;5;12m-->\u{1b}[0m x"), "--> x");
     }
 }

@@ -1,11 +1,9 @@
 //! `runner job`: the process inside a sandbox (pid 1 of its namespaces). It
 //! waits for one [`JobSpec`] line on stdin, compiles with rustc or runs the
 //! program under the snippet supervisor (timeout, output cap, its own
-//! process group, a kill-all of what it leaves), and prints [`Event`] lines
-//! on stdout as things happen. The supervisor makes its caller a child
-//! subreaper and reaps every child, which is why this is a process of its
-//! own and never the server. If its stdin closes before it is done (the
-//! server ended the run or died) it kills everything it started and exits.
+//! process group, a kill-all of what it leaves; it makes its caller a
+//! subreaper, so never the server), and prints [`Event`] lines as things
+//! happen. If its stdin closes first, it kills everything it started.
 use std::io::{BufRead, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
@@ -41,12 +39,7 @@ pub fn main() -> ExitCode {
     // or write our memory to forge events.
     // SAFETY: prctl with integer arguments.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
-    for sig in [
-        Signal::SIGINT,
-        Signal::SIGTERM,
-        Signal::SIGHUP,
-        Signal::SIGPIPE,
-    ] {
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP, Signal::SIGPIPE] {
         // SAFETY: SigIgn installs no handler code.
         let _ = unsafe { signal(sig, SigHandler::SigIgn) };
     }
@@ -67,9 +60,7 @@ pub fn main() -> ExitCode {
     let spec: JobSpec = match serde_json::from_str(&line) {
         Ok(s) => s,
         Err(e) => {
-            emit(&Event::Error {
-                message: format!("runner job: bad job description: {e}"),
-            });
+            emit(&Event::Error { message: format!("runner job: bad job description: {e}") });
             return ExitCode::from(2);
         }
     };
@@ -85,22 +76,15 @@ fn compile(c: &CompileSpec) {
     if let Err(e) =
         std::fs::create_dir_all(&src).and_then(|()| std::fs::write(src.join("main.rs"), &c.source))
     {
-        emit(&Event::Error {
-            message: format!("cannot write the source for rustc: {e}"),
-        });
+        emit(&Event::Error { message: format!("cannot write the source for rustc: {e}") });
         return;
     }
     emit(&Event::Compiling);
     let mut cmd = Command::new(&c.rustc);
-    cmd.args(&c.args)
-        .current_dir(&c.cwd)
-        .env_clear()
-        .envs(c.env.iter().map(|(k, v)| (k, v)));
+    cmd.args(&c.args).current_dir(&c.cwd).env_clear().envs(c.env.iter().map(|(k, v)| (k, v)));
     apply(&c.limits, &mut cmd);
-    let limits = Limits {
-        timeout: Duration::from_millis(c.timeout_ms),
-        output_cap: COMPILER_OUTPUT_CAP,
-    };
+    let limits =
+        Limits { timeout: Duration::from_millis(c.timeout_ms), output_cap: COMPILER_OUTPUT_CAP };
     match supervise(cmd, &limits) {
         Ok(o) => {
             let parsed = crate::diagnostics::parse(&text(&o.output, o.dropped), "src/main.rs");
@@ -110,10 +94,7 @@ fn compile(c: &CompileSpec) {
                 Ending::Exited(0) => true,
                 Ending::Exited(_) => false,
                 Ending::TimedOut => {
-                    note = format!(
-                        "\n[runner: rustc was stopped after {} s]",
-                        c.timeout_ms / 1000
-                    );
+                    note = format!("\n[runner: rustc was stopped after {} s]", c.timeout_ms / 1000);
                     false
                 }
                 Ending::Signaled(s) => {
@@ -138,10 +119,7 @@ fn compile(c: &CompileSpec) {
 }
 
 fn run(r: &RunSpec) {
-    let limits = Limits {
-        timeout: Duration::from_millis(r.timeout_ms),
-        output_cap: r.output_cap,
-    };
+    let limits = Limits { timeout: Duration::from_millis(r.timeout_ms), output_cap: r.output_cap };
     // Output arrives in pieces that may cut a UTF-8 character in two: keep
     // the unfinished tail for the next piece.
     let pending = Arc::new(Mutex::new(Vec::<u8>::new()));
@@ -163,15 +141,11 @@ fn run(r: &RunSpec) {
     });
     let rest = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
     if !rest.is_empty() {
-        emit(&Event::Output {
-            text: String::from_utf8_lossy(&rest).into_owned(),
-        });
+        emit(&Event::Output { text: String::from_utf8_lossy(&rest).into_owned() });
     }
     match result {
         Ok(o) => emit(&exit_event(&o, r.timeout_ms)),
-        Err(e) => emit(&Event::Error {
-            message: format!("cannot start the program: {e}"),
-        }),
+        Err(e) => emit(&Event::Error { message: format!("cannot start the program: {e}") }),
     }
 }
 
@@ -199,10 +173,8 @@ fn apply(limits: &Rlimits, cmd: &mut Command) {
                 }
             }
             for &(resource, soft, hard) in &set {
-                let lim = libc::rlimit {
-                    rlim_cur: soft as libc::rlim_t,
-                    rlim_max: hard as libc::rlim_t,
-                };
+                let lim =
+                    libc::rlimit { rlim_cur: soft as libc::rlim_t, rlim_max: hard as libc::rlim_t };
                 if libc::setrlimit(resource, &lim) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
@@ -220,14 +192,8 @@ fn apply(limits: &Rlimits, cmd: &mut Command) {
 /// handed, its exec passes on none of it.
 pub fn close_above_2() -> std::io::Result<()> {
     // SAFETY: close_range takes plain integers.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            3u32,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    };
+    let r =
+        unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC) };
     if r != 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -258,11 +224,9 @@ fn exit_event(o: &Outcome, timeout_ms: u64) -> Event {
             };
             (format!("killed by {s}{why}"), None, Some(s.to_string()))
         }
-        Ending::TimedOut => (
-            format!("timed out after {} s", timeout_ms as f64 / 1000.0),
-            None,
-            None,
-        ),
+        Ending::TimedOut => {
+            (format!("timed out after {} s", timeout_ms as f64 / 1000.0), None, None)
+        }
     };
     Event::Exit {
         status,
@@ -270,11 +234,7 @@ fn exit_event(o: &Outcome, timeout_ms: u64) -> Event {
         signal,
         timed_out: o.ending == Ending::TimedOut,
         dropped: o.dropped,
-        killed: o
-            .leftovers
-            .iter()
-            .map(|l| format!("{} ({})", l.pid, l.comm))
-            .collect(),
+        killed: o.leftovers.iter().map(|l| format!("{} ({})", l.pid, l.comm)).collect(),
         ms: o.elapsed.as_millis() as u64,
     }
 }

@@ -1,24 +1,17 @@
-//! The prebuilt workspace under `target/runner/`: one scratch package per
-//! snippet with nix, libc, memmap2 and the snippet's own dependencies, built
-//! once by cargo. A run then calls rustc directly with `--extern` on those
-//! rlibs and an incremental folder per snippet, which skips cargo's own
-//! start-up and fingerprinting (about a third of a warm `cargo build`).
+//! The prebuilt workspace under `target/runner/` (0700): one scratch
+//! package per snippet with nix, libc, memmap2 and the snippet's own
+//! dependencies, built once by cargo. A run then calls rustc directly with
+//! `--extern` on those rlibs and an incremental folder per snippet, which
+//! skips cargo's own start-up and fingerprinting.
 //!
 //! ```text
-//! target/runner/ws/                 Cargo.toml, Cargo.lock (copied from the root)
-//! target/runner/ws/<slug>/          the scratch package (its main.rs is a stub)
-//! target/runner/target/             cargo's target dir for it: the rlibs
-//! target/runner/cache/<how>/        per way of sandboxing (bwrap, plain),
-//!                                   emptied at each start:
-//!     edit/<slug>/src/              the source of the last run (rustc says `src/main.rs`)
-//!     incr/<slug>/                  rustc's incremental cache   } bounded per snippet
-//!     out/<slug>/                   the last executable built   } and in total
-//! target/runner/runs/<pid>-<n>/     a Python run's program, removed after it
-//! target/runner/tmp.img, tmp/       the runs' /tmp: an ext4 image, mounted (root only)
-//! target/runner/etc/                the passwd and group files sandboxes see
+//! ws/, target/             the scratch workspace (Cargo.lock from the root), cargo's target dir
+//! cache/<bwrap|plain>/     emptied at each start: edit/<slug>/src/main.rs (the last source),
+//!                          incr/<slug>/ and out/<slug>/<slug> (bounded per snippet)
+//! runs/<pid>-<n>/          a Python run's program, removed after it
+//! tmp.img, tmp/            the runs' /tmp: an ext4 image, mounted (root only)
+//! etc/                     the passwd and group files sandboxes see
 //! ```
-//!
-//! `target/runner/` is 0700: no other user reads the sources or the cache.
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -90,8 +83,7 @@ impl Layout {
 pub fn valid_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
 }
 
@@ -116,34 +108,22 @@ impl Plan {
         edition: &str,
     ) -> Vec<String> {
         let p = |p: &Path| p.to_string_lossy().into_owned();
-        let mut a: Vec<String> = [
-            "--crate-name",
-            &slug.replace('-', "_"),
-            "--edition",
-            edition,
-            "--crate-type",
-            "bin",
-            "--emit=link",
-            // Diagnostics as JSON, each with rustc's coloured rendering
-            // (diagnostics.rs): the page marks the lines the reader sees.
-            "--error-format=json",
-            "--json=diagnostic-rendered-ansi",
-            // As cargo's dev profile with `debug = 0`: no debug info.
-            "-C",
-            "debuginfo=0",
-            "-C",
-            "embed-bitcode=no",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        // std's debug info stripped at link time (a third faster to link),
-        // and 16 codegen units instead of incremental's 256: fewer objects
-        // for LLVM and the linker on a small program. (`-C prefer-dynamic`
-        // was faster still, but a `#[global_allocator]` is then not used.)
-        for c in ["strip=debuginfo", "codegen-units=16"] {
-            a.extend(["-C".into(), c.into()]);
-        }
+        // Diagnostics as JSON with rustc's coloured rendering (the page
+        // marks the reader's lines); cargo's dev profile with `debug = 0`;
+        // std's debug info stripped at link time (a third faster to link);
+        // 16 codegen units, not incremental's 256: fewer objects for LLVM
+        // and the linker. (`-C prefer-dynamic` was faster still, but then
+        // a `#[global_allocator]` is not used.)
+        let fixed = "--crate-type bin --emit=link --error-format=json \
+                     --json=diagnostic-rendered-ansi -C debuginfo=0 -C embed-bitcode=no \
+                     -C strip=debuginfo -C codegen-units=16";
+        let mut a: Vec<String> = fixed.split_whitespace().map(String::from).collect();
+        a.extend([
+            "--crate-name".into(),
+            slug.replace('-', "_"),
+            "--edition".into(),
+            edition.into(),
+        ]);
         a.extend(["-C".into(), format!("incremental={}", p(incr))]);
         a.extend(["-L".into(), format!("dependency={}", p(deps))]);
         for (name, file) in self.externs.get(slug).into_iter().flatten() {
@@ -185,11 +165,7 @@ pub fn find_sysroot() -> Result<PathBuf> {
 /// minute on 2 cores; later ones take a fraction of a second).
 pub fn prepare(l: &Layout) -> Result<Plan> {
     let slugs = l.slugs();
-    anyhow::ensure!(
-        !slugs.is_empty(),
-        "no snippet crates in {}/snippets",
-        l.root.display()
-    );
+    anyhow::ensure!(!slugs.is_empty(), "no snippet crates in {}/snippets", l.root.display());
     let ws_deps = workspace_dependencies(&l.root)?;
     let ws = l.ws();
     std::fs::create_dir_all(&ws)?;
@@ -197,17 +173,11 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         let dir = l.root.join("snippets").join(slug);
         let manifest: toml::Table = read_toml(&dir.join("Cargo.toml"))?;
         let deps = scratch_deps(&manifest, &ws_deps, &l.root, &dir)?;
-        let mut package = toml::Table::new();
-        package.insert("name".into(), slug.clone().into());
-        package.insert("version".into(), "0.0.0".into());
-        package.insert("edition".into(), "2021".into());
-        package.insert("publish".into(), false.into());
-        let mut pkg = toml::Table::new();
-        pkg.insert("package".into(), toml::Value::Table(package));
-        pkg.insert("dependencies".into(), toml::Value::Table(deps));
+        let deps =
+            toml::to_string(&toml::Table::from_iter([("dependencies".into(), deps.into())]))?;
         let text = format!(
-            "# Written by the runner (crates/runner/src/prepare.rs) from snippets/{slug}/Cargo.toml.\n{}",
-            toml::to_string(&pkg)?
+            "# Written by the runner from snippets/{slug}/Cargo.toml.\n\
+             [package]\nname = {slug:?}\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n{deps}"
         );
         write_if_changed(&ws.join(slug).join("Cargo.toml"), &text)?;
         // A stub: cargo only builds the dependencies; runs call rustc on the page's code.
@@ -234,10 +204,7 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         .other_options(["--offline".to_string()])
         .exec()
         .context("running cargo metadata")?;
-    let resolve = meta
-        .resolve
-        .as_ref()
-        .context("cargo metadata gave no resolve")?;
+    let resolve = meta.resolve.as_ref().context("cargo metadata gave no resolve")?;
     let mut externs = HashMap::new();
     for slug in &slugs {
         let Some(id) = meta
@@ -266,11 +233,7 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         externs.insert(slug.clone(), list);
     }
     let sysroot = find_sysroot()?;
-    Ok(Plan {
-        sysroot,
-        deps_dir: l.deps(),
-        externs,
-    })
+    Ok(Plan { sysroot, deps_dir: l.deps(), externs })
 }
 
 /// The root Cargo.toml's `[workspace.dependencies]` (empty when it has none).
@@ -315,11 +278,7 @@ pub(crate) fn scratch_deps(
             out.insert(name.into(), absolute(as_table(base), root));
         }
     }
-    let own = manifest
-        .get("dependencies")
-        .and_then(|d| d.as_table())
-        .cloned()
-        .unwrap_or_default();
+    let own = manifest.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
     for (name, spec) in own {
         let spec = as_table(&spec);
         let resolved = if spec.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
@@ -331,11 +290,8 @@ pub(crate) fn scratch_deps(
                 _ => toml::Table::new(),
             };
             if let Some(toml::Value::Array(extra)) = spec.get("features") {
-                let mut f = t
-                    .get("features")
-                    .and_then(|f| f.as_array())
-                    .cloned()
-                    .unwrap_or_default();
+                let mut f =
+                    t.get("features").and_then(|f| f.as_array()).cloned().unwrap_or_default();
                 for x in extra {
                     if !f.contains(x) {
                         f.push(x.clone());
@@ -354,9 +310,7 @@ pub(crate) fn scratch_deps(
     for name in ALWAYS {
         if let (Some(base), Some(toml::Value::Table(t))) = (ws_deps.get(name), out.get_mut(name)) {
             if let Some(toml::Value::Array(bf)) = as_table(base).get("features") {
-                let f = t
-                    .entry("features")
-                    .or_insert_with(|| toml::Value::Array(Vec::new()));
+                let f = t.entry("features").or_insert_with(|| toml::Value::Array(Vec::new()));
                 if let toml::Value::Array(f) = f {
                     for x in bf {
                         if !f.contains(x) {
@@ -396,24 +350,18 @@ fn absolute(mut t: toml::Table, base: &Path) -> toml::Value {
 fn build_deps(l: &Layout) -> Result<BTreeMap<PackageId, PathBuf>> {
     let run = |offline: bool| -> Result<std::process::Output> {
         let mut cmd = cargo();
-        cmd.args([
-            "build",
-            "--quiet",
-            "--workspace",
-            "--message-format=json-render-diagnostics",
-        ])
-        .arg("--manifest-path")
-        .arg(l.ws().join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(l.target())
-        .current_dir(l.ws())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit());
+        cmd.args(["build", "--quiet", "--workspace", "--message-format=json-render-diagnostics"])
+            .arg("--manifest-path")
+            .arg(l.ws().join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(l.target())
+            .current_dir(l.ws())
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit());
         if offline {
             cmd.arg("--offline");
         }
-        cmd.output()
-            .context("running cargo build for the runner's workspace")
+        cmd.output().context("running cargo build for the runner's workspace")
     };
     eprintln!(
         "runner: building the prebuilt workspace in {} (the first time: about a minute)",
@@ -425,27 +373,19 @@ fn build_deps(l: &Layout) -> Result<BTreeMap<PackageId, PathBuf>> {
         out = run(false)?;
     }
     if !out.status.success() {
-        bail!(
-            "cargo build of {} failed ({})",
-            l.ws().display(),
-            out.status
-        );
+        bail!("cargo build of {} failed ({})", l.ws().display(), out.status);
     }
     let mut libs = BTreeMap::new();
     for m in Message::parse_stream(out.stdout.as_slice()).flatten() {
         let Message::CompilerArtifact(a) = m else {
             continue;
         };
-        let lib = a.target.kind.iter().any(|k| {
-            matches!(
-                k,
-                TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro
-            )
-        });
-        let file = a
-            .filenames
+        let lib = a
+            .target
+            .kind
             .iter()
-            .find(|f| matches!(f.extension(), Some("rlib" | "so")));
+            .any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro));
+        let file = a.filenames.iter().find(|f| matches!(f.extension(), Some("rlib" | "so")));
         if let (true, Some(file)) = (lib, file) {
             libs.insert(a.package_id, file.clone().into_std_path_buf());
         }
@@ -487,12 +427,8 @@ mod tests {
         let d = scratch_deps(&manifest, &ws, Path::new("/r"), Path::new("/r/snippets/x")).unwrap();
         let nix = d["nix"].as_table().unwrap();
         assert_eq!(nix["version"].as_str(), Some("0.32"));
-        let f: Vec<_> = nix["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let f: Vec<_> =
+            nix["features"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(f, ["fs", "mman"]);
         assert_eq!(d["libc"]["version"].as_str(), Some("0.2"));
         assert_eq!(d["helper"]["path"].as_str(), Some("/r/crates/helper"));

@@ -23,16 +23,10 @@ pub type Files = Vec<(String, String)>;
 fn locked_versions(lock: &str) -> Result<Vec<(String, String)>> {
     let t: toml::Table = toml::from_str(lock).context("parsing Cargo.lock")?;
     let mut out = Vec::new();
-    for p in t
-        .get("package")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-    {
-        if let (Some(n), Some(v)) = (
-            p.get("name").and_then(|n| n.as_str()),
-            p.get("version").and_then(|v| v.as_str()),
-        ) {
+    for p in t.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
+        if let (Some(n), Some(v)) =
+            (p.get("name").and_then(|n| n.as_str()), p.get("version").and_then(|v| v.as_str()))
+        {
             out.push((n.to_string(), v.to_string()));
         }
     }
@@ -66,11 +60,7 @@ pub fn rust_project(root: &Path, slug: &str, edition: &str, code: &str) -> Resul
             // outside it can name.
             continue;
         }
-        let req = t
-            .get("version")
-            .and_then(|v| v.as_str())
-            .unwrap_or("*")
-            .to_string();
+        let req = t.get("version").and_then(|v| v.as_str()).unwrap_or("*").to_string();
         let exact = pin(&name, &req, &locked)
             .with_context(|| format!("Cargo.lock has no {name} matching `{req}`"))?;
         t.insert("version".into(), format!("={exact}").into());
@@ -136,14 +126,8 @@ pub fn python_project(root: &Path, slug: &str, name: &str, code: &str) -> Result
 /// The archive of a checked job (`run/request.rs`): its file name and bytes.
 pub fn archive(root: &Path, job: &Job) -> Result<(String, Vec<u8>)> {
     let (files, name) = match &job.lang {
-        Lang::Rust => (
-            rust_project(root, &job.slug, &job.edition, &job.code)?,
-            job.slug.clone(),
-        ),
-        Lang::Python { name } => (
-            python_project(root, &job.slug, name, &job.code)?,
-            name.clone(),
-        ),
+        Lang::Rust => (rust_project(root, &job.slug, &job.edition, &job.code)?, job.slug.clone()),
+        Lang::Python { name } => (python_project(root, &job.slug, name, &job.code)?, name.clone()),
     };
     Ok((format!("{name}.tar.gz"), tar_gz(&files)?))
 }

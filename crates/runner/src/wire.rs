@@ -57,9 +57,7 @@ pub enum Event {
         ok: bool,
         output: String,
         ms: u64,
-        #[serde(default)]
         ansi: String,
-        #[serde(default)]
         diagnostics: Vec<Diagnostic>,
     },
     /// A piece of the program's stdout and stderr, in the order written.
@@ -103,7 +101,7 @@ pub struct Diagnostic {
     pub label: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub chapter: String,
     /// The directive compared with (its text, and its place on the page).

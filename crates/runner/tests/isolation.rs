@@ -15,10 +15,7 @@ use runner::sandbox::{Budget, HostPaths, Isolation, Kind, Mode};
 /// What a process of `uid` gets trying each of `paths` (open for reading)
 /// and PTRACE_SEIZE and kill(0) on each of `pids`: one bit per success.
 fn as_user(uid: u32, paths: &[String], pids: &[i32]) -> i32 {
-    let paths: Vec<CString> = paths
-        .iter()
-        .map(|p| CString::new(p.as_str()).unwrap())
-        .collect();
+    let paths: Vec<CString> = paths.iter().map(|p| CString::new(p.as_str()).unwrap()).collect();
     let pids = pids.to_vec();
     let mut cmd = std::process::Command::new("/bin/true");
     // SAFETY: only system calls between fork and _exit, on data made before.
@@ -77,10 +74,7 @@ fn main() {
             if let Some(&p) = named("rsp-victim").first() {
                 break p;
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "the program never started"
-            );
+            assert!(start.elapsed() < Duration::from_secs(60), "the program never started");
             std::thread::sleep(Duration::from_millis(20));
         };
         let job = common::ppid(victim).unwrap();
@@ -110,28 +104,19 @@ fn a_fifo_or_a_link_at_the_compiles_output_is_refused_without_hanging() {
     // starts what is there inside it: the server never opens it.
     let _serial = common::one_at_a_time();
     let dir = std::env::temp_dir().join(format!("rsp-runner-iso-{}", std::process::id()));
-    let layout = Layout {
-        root: root(),
-        dir: dir.join("runner"),
-    };
+    let layout = Layout { root: root(), dir: dir.join("runner") };
     let host = HostPaths {
         layout,
         toolchain: runner::prepare::find_sysroot().unwrap(),
         runner: env!("CARGO_BIN_EXE_runner").into(),
     };
-    let budget = Budget {
-        tmp_bytes: 16 << 20,
-        ..Budget::default()
-    };
+    let budget = Budget { tmp_bytes: 16 << 20, ..Budget::default() };
     let iso = Isolation::detect(Mode::Require, host, budget).unwrap();
     let out = dir.join("runner/cache/bwrap/out/zombie");
     std::fs::create_dir_all(&out).unwrap();
     let secret = dir.join("secret");
     std::fs::write(&secret, "root's").unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let exe = out.join("zombie");
     for what in ["fifo", "link"] {
         let _ = std::fs::remove_file(&exe);
@@ -143,9 +128,7 @@ fn a_fifo_or_a_link_at_the_compiles_output_is_refused_without_hanging() {
         }
         let started = Instant::now();
         let lines = rt.block_on(async {
-            let kind = Kind::Run {
-                slug: "zombie".into(),
-            };
+            let kind = Kind::Run { slug: "zombie".into() };
             let mut sb = iso.start(&kind, 1).await.unwrap();
             let spec = runner::run::execute::spec(
                 &sb.view,

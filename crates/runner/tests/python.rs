@@ -15,10 +15,8 @@ fn run_python(s: &Server, slug: &str, name: &str, code: &str, chapter: Option<&s
     if let Some(c) = chapter {
         body["chapter"] = c.into();
     }
-    let (status, events) = s
-        .client
-        .run(Some(&s.token), Some(&s.origin), &body.to_string())
-        .unwrap();
+    let (status, events) =
+        s.client.run(Some(&s.token), Some(&s.origin), &body.to_string()).unwrap();
     assert_eq!(status, 200, "{events:?}");
     events.into_iter().map(|t| t.event).collect()
 }
@@ -26,10 +24,7 @@ fn run_python(s: &Server, slug: &str, name: &str, code: &str, chapter: Option<&s
 fn timed(events: Vec<Event>) -> Vec<runner_client::client::Timed> {
     events
         .into_iter()
-        .map(|event| runner_client::client::Timed {
-            at: std::time::Duration::ZERO,
-            event,
-        })
+        .map(|event| runner_client::client::Timed { at: std::time::Duration::ZERO, event })
         .collect()
 }
 
@@ -40,10 +35,7 @@ fn a_python_program_runs_with_the_books_venv() {
     let events = timed(run_python(&s, "derive", "attrs_define", code, None));
     let out = output(&events);
     assert!(out.starts_with("python True attrs True\n"), "{out}");
-    assert!(
-        matches!(exit(&events), Event::Exit { code: Some(0), .. }),
-        "{events:?}"
-    );
+    assert!(matches!(exit(&events), Event::Exit { code: Some(0), .. }), "{events:?}");
     s.assert_healthy();
 }
 
@@ -101,10 +93,7 @@ fn an_uncaught_exception_is_its_traceback_and_exit_status_1() {
         "the path ends as in the book: {out}"
     );
     assert!(out.contains("ValueError: from the page"), "{out}");
-    assert!(
-        matches!(exit(&events), Event::Exit { code: Some(1), .. }),
-        "{events:?}"
-    );
+    assert!(matches!(exit(&events), Event::Exit { code: Some(1), .. }), "{events:?}");
     s.assert_healthy();
 }
 
@@ -112,11 +101,7 @@ fn an_uncaught_exception_is_its_traceback_and_exit_status_1() {
 fn an_unchanged_python_program_is_compared_with_the_book() {
     let s = server();
     let chapter = "objects/set-update.md";
-    if !root()
-        .join("target/outputs/build")
-        .join("objects/set-update")
-        .is_dir()
-    {
+    if !root().join("target/outputs/build").join("objects/set-update").is_dir() {
         eprintln!("no build records (cargo xtask build): nothing to compare with");
         return;
     }
@@ -127,12 +112,6 @@ fn an_unchanged_python_program_is_compared_with_the_book() {
         panic!("no comparison: {events:?}");
     };
     assert!(c.matches, "{c:?}");
-    assert!(
-        c.directive
-            .as_deref()
-            .unwrap_or("")
-            .contains("--python set_update"),
-        "{c:?}"
-    );
+    assert!(c.directive.as_deref().unwrap_or("").contains("--python set_update"), "{c:?}");
     s.assert_healthy();
 }

@@ -20,14 +20,8 @@ fn an_edited_snippet_runs_with_nix_and_streams_its_output() {
     );
     let (status, events) = s.run("zombie", &code);
     assert_eq!(status, 200);
-    assert!(
-        matches!(events[0].event, Event::Compiling),
-        "{:?}",
-        events[0].event
-    );
-    assert!(events
-        .iter()
-        .any(|t| matches!(t.event, Event::Compiled { ok: true, .. })));
+    assert!(matches!(events[0].event, Event::Compiling), "{:?}", events[0].event);
+    assert!(events.iter().any(|t| matches!(t.event, Event::Compiled { ok: true, .. })));
     let out = output(&events);
     assert!(out.starts_with("EDITED spawned `true` as pid "), "{out}");
     assert!(out.contains("state Some('Z')"), "{out}");
@@ -79,16 +73,10 @@ fn a_compile_error_comes_back_as_rustc_prints_it() {
     let (status, events) = s.run("zombie", code);
     assert_eq!(status, 200);
     let last = &events.last().unwrap().event;
-    let Event::Compiled {
-        ok: false, output, ..
-    } = last
-    else {
+    let Event::Compiled { ok: false, output, .. } = last else {
         panic!("expected a failed compile, got {last:?}");
     };
-    assert!(
-        output.contains("error[E0308]: mismatched types"),
-        "{output}"
-    );
+    assert!(output.contains("error[E0308]: mismatched types"), "{output}");
     assert!(output.contains("--> src/main.rs:2:18"), "{output}");
     assert!(output.contains("expected `u32`, found `&str`"), "{output}");
     s.assert_healthy();
@@ -100,15 +88,10 @@ fn an_infinite_loop_is_stopped_at_the_timeout_after_streaming() {
     let code = "fn main() {\n    println!(\"looping\");\n    loop { std::hint::spin_loop(); }\n}\n";
     let (status, events) = s.run("zombie", code);
     assert_eq!(status, 200);
-    let first = events
-        .iter()
-        .find(|t| matches!(t.event, Event::Output { .. }))
-        .expect("no output");
+    let first = events.iter().find(|t| matches!(t.event, Event::Output { .. })).expect("no output");
     let end = events.last().unwrap();
     match exit(&events) {
-        Event::Exit {
-            timed_out, status, ..
-        } => {
+        Event::Exit { timed_out, status, .. } => {
             assert!(timed_out, "{status}");
             assert_eq!(status, "timed out after 2 s");
         }
@@ -200,10 +183,8 @@ fn runs_need_the_token_of_this_start() {
 fn foreign_origins_and_hosts_are_refused() {
     let s = server();
     let body = run_body("zombie", "fn main() {}", "p");
-    let (status, events) = s
-        .client
-        .run(Some(&s.token), Some("http://evil.example"), &body)
-        .unwrap();
+    let (status, events) =
+        s.client.run(Some(&s.token), Some("http://evil.example"), &body).unwrap();
     assert_eq!(status, 403);
     assert!(error(&events).contains("http://evil.example"));
     // DNS rebinding: the right address under another name.
@@ -225,10 +206,7 @@ fn bad_requests_get_clear_errors() {
     let (status, e) = s.client.run(t, o, "{not json").unwrap();
     assert_eq!(status, 400);
     assert!(error(&e).starts_with("bad request"), "{}", error(&e));
-    let (status, e) = s
-        .client
-        .run(t, o, &run_body("../../etc", "fn main() {}", "p"))
-        .unwrap();
+    let (status, e) = s.client.run(t, o, &run_body("../../etc", "fn main() {}", "p")).unwrap();
     assert_eq!(status, 400);
     assert!(error(&e).contains("no snippet crate"), "{}", error(&e));
     let (status, e) = s.client.run(t, o, &run_body("zombie", "  ", "p")).unwrap();
@@ -259,13 +237,7 @@ fn one_run_at_a_time_per_page() {
         }
         let (status, events) = long.join().unwrap();
         assert_eq!(status, 200);
-        assert!(matches!(
-            exit(&events),
-            Event::Exit {
-                timed_out: true,
-                ..
-            }
-        ));
+        assert!(matches!(exit(&events), Event::Exit { timed_out: true, .. }));
     });
     s.assert_healthy();
 }
@@ -293,10 +265,7 @@ fn a_changed_cargo_toml_prepares_the_workspace_once_more() {
     let wait_for = |s: &common::Server, n: u64| {
         let start = Instant::now();
         while prepared(s) < n {
-            assert!(
-                start.elapsed() < Duration::from_secs(120),
-                "never prepared again"
-            );
+            assert!(start.elapsed() < Duration::from_secs(120), "never prepared again");
             std::thread::sleep(Duration::from_millis(100));
         }
     };
@@ -333,10 +302,7 @@ fn warm_start_compiles_every_snippet_before_it_is_ready() {
         serve.arg("--book").arg(&book);
     });
     common::wait_ready(&Client::new(r.addr()));
-    for e in std::fs::read_dir(root().join("snippets"))
-        .unwrap()
-        .flatten()
-    {
+    for e in std::fs::read_dir(root().join("snippets")).unwrap().flatten() {
         if e.path().join("Cargo.toml").is_file() {
             let slug = e.file_name().to_string_lossy().into_owned();
             assert!(
@@ -364,11 +330,7 @@ fn without_the_sandbox_it_still_runs_and_says_so() {
     let out = output(&events);
     if nix::unistd::geteuid().is_root() {
         let uid = s.isolation("user");
-        assert_eq!(
-            out,
-            format!("uid {uid}\n"),
-            "root runs code as its own uid even so"
-        );
+        assert_eq!(out, format!("uid {uid}\n"), "root runs code as its own uid even so");
     } else {
         assert_eq!(out, format!("uid {}\n", nix::unistd::getuid()));
     }
@@ -389,11 +351,8 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
         (r, c)
     };
     let (mut a, c) = start(&book);
-    let cgroup = c
-        .request("GET", "/__rsp/health", &[], b"")
-        .unwrap()
-        .text()
-        .contains("\"cgroup\":\"v1\"");
+    let cgroup =
+        c.request("GET", "/__rsp/health", &[], b"").unwrap().text().contains("\"cgroup\":\"v1\"");
     let pid = a.pid();
     a.kill();
     // Whatever a killed runner leaves in its cgroups (here a stand-in,
@@ -409,27 +368,18 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
         // A sandbox's group the killed runner had when it went.
         let group = dir.join("stale");
         std::fs::create_dir(&group).unwrap();
-        let child = std::process::Command::new("sleep")
-            .arg("600")
-            .spawn()
-            .unwrap();
+        let child = std::process::Command::new("sleep").arg("600").spawn().unwrap();
         std::fs::write(group.join("cgroup.procs"), child.id().to_string()).unwrap();
         stand_in = Some(child);
     }
     if nix::unistd::geteuid().is_root() {
-        assert!(
-            stand_in.is_some(),
-            "root has cgroups here: the stand-in was not placed"
-        );
+        assert!(stand_in.is_some(), "root has cgroups here: the stand-in was not placed");
     }
     let (mut b, _) = start(&book);
     if let Some(mut child) = stand_in {
         let t = Instant::now();
         while child.try_wait().unwrap().is_none() {
-            assert!(
-                t.elapsed() < Duration::from_secs(5),
-                "the next runner left it"
-            );
+            assert!(t.elapsed() < Duration::from_secs(5), "the next runner left it");
             std::thread::sleep(Duration::from_millis(20));
         }
     }

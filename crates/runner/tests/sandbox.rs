@@ -82,16 +82,10 @@ fn rustc_and_the_program_see_none_of_the_servers_environment() {
         serve.env("RSP_TEST_SERVER_SECRET", "leaked-from-the-server");
     });
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
-    let (st, events) = s.run(
-        "zombie",
-        "fn main() { println!(\"{}\", env!(\"HOME\")); }\n",
-    );
+    let (st, events) = s.run("zombie", "fn main() { println!(\"{}\", env!(\"HOME\")); }\n");
     assert_eq!(st, 200);
     let said = compile_error(&events);
-    assert!(
-        said.contains("environment variable `HOME` not defined at compile time"),
-        "{said}"
-    );
+    assert!(said.contains("environment variable `HOME` not defined at compile time"), "{said}");
     assert!(!said.contains(&home), "{said}");
 
     let code = r#"
@@ -132,10 +126,7 @@ fn main() {
     ] {
         assert!(out.contains(&format!("compile {k}=None\n")), "{k}: {out}");
     }
-    assert!(
-        out.contains("compile PATH=Some(\"/usr/bin:/bin\")"),
-        "{out}"
-    );
+    assert!(out.contains("compile PATH=Some(\"/usr/bin:/bin\")"), "{out}");
     assert!(
         out.contains(
             "run HOME=/tmp LANG=C.UTF-8 PATH=/usr/bin:/bin RSP_SNIPPET=zombie RUST_BACKTRACE=0 TMPDIR=/tmp\n"
@@ -185,10 +176,7 @@ fn main() {{
         // Its own loopback only: a network namespace with nothing else.
         "interfaces: lo",
     ] {
-        assert!(
-            out.contains(&format!("{line}\n")),
-            "no {line:?} in {out}: {events:?}"
-        );
+        assert!(out.contains(&format!("{line}\n")), "no {line:?} in {out}: {events:?}");
     }
     s.assert_healthy();
 }
@@ -271,16 +259,8 @@ fn main() {{
     assert_eq!(line("workspace"), "NotFound", "{out}");
     assert_eq!(line("shadow"), "Err(NotFound)", "{out}");
     assert_eq!(line("passwd"), "2", "{out}");
-    assert_eq!(
-        line("usr"),
-        "Err(Some(30))",
-        "read-only /usr (EROFS): {out}"
-    );
-    assert_eq!(
-        line("dev"),
-        "Err(Some(30))",
-        "read-only /dev (EROFS): {out}"
-    );
+    assert_eq!(line("usr"), "Err(Some(30))", "read-only /usr (EROFS): {out}");
+    assert_eq!(line("dev"), "Err(Some(30))", "read-only /dev (EROFS): {out}");
     // The job (pid 1) and the program: nothing else of the machine.
     assert_eq!(line("processes"), "2", "{out}");
     assert_eq!(line("host"), "sandbox", "{out}");
@@ -345,16 +325,9 @@ fn main() {
     let out = output(&events);
     assert!(!out.contains("touched"), "a child got its 850 MiB: {out}");
     assert!(!out.contains("watchdog"), "the machine ran low: {out}");
-    assert_eq!(
-        out.matches("child killed by SIGKILL").count(),
-        6,
-        "every child is killed: {out}"
-    );
+    assert_eq!(out.matches("child killed by SIGKILL").count(), 6, "every child is killed: {out}");
     let st = status(&events);
-    assert!(
-        st.contains("the memory bound (512 MiB for all its processes) killed"),
-        "{st}"
-    );
+    assert!(st.contains("the memory bound (512 MiB for all its processes) killed"), "{st}");
     s.assert_healthy();
 }
 
@@ -377,10 +350,7 @@ fn main() {
     assert_eq!(st, 200);
     let out = output(&events);
     assert!(out.contains("tmp at start: 0\n"), "{out}");
-    assert!(
-        out.contains("100 MiB in /dev/shm: Err(Some(28))"),
-        "ENOSPC: {out}"
-    );
+    assert!(out.contains("100 MiB in /dev/shm: Err(Some(28))"), "ENOSPC: {out}");
     assert!(out.ends_with("wrote\n"), "{out}");
     let check = r#"
 fn main() {
@@ -401,11 +371,7 @@ fn main() {
     let mine: Vec<_> = std::fs::read_dir(&runs)
         .unwrap()
         .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(&format!("{}-", s.runner.pid()))
-        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&format!("{}-", s.runner.pid())))
         .map(|e| e.path())
         .collect();
     assert!(mine.is_empty(), "{mine:?}");
@@ -442,10 +408,7 @@ fn main() {
 #[test]
 fn the_runners_folder_is_private() {
     let s = server();
-    let mode = std::fs::metadata(root().join("target/runner"))
-        .unwrap()
-        .permissions()
-        .mode();
+    let mode = std::fs::metadata(root().join("target/runner")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o700, "target/runner is {mode:o}");
     s.assert_healthy();
 }
@@ -481,15 +444,10 @@ fn main() {
     let (st, events) = s.run("zombie", code);
     assert_eq!(st, 200);
     let out = output(&events);
-    let fds: Vec<u32> = out
-        .lines()
-        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
-        .collect();
+    let fds: Vec<u32> =
+        out.lines().map(|l| l.split(' ').next().unwrap().parse().unwrap()).collect();
     // 0-2, and the folder it lists (its own, the only one above 2).
-    let above: Vec<&str> = out
-        .lines()
-        .filter(|l| !l.starts_with(['0', '1', '2']))
-        .collect();
+    let above: Vec<&str> = out.lines().filter(|l| !l.starts_with(['0', '1', '2'])).collect();
     assert!(fds.iter().all(|&fd| fd <= 3), "{out}");
     assert_eq!(above.len(), 1, "{out}");
     assert!(above[0].starts_with("3 /proc/"), "{out}");
@@ -577,10 +535,7 @@ fn the_books_programs_behave_in_the_sandbox_as_in_the_book() {
     // #[global_allocator]). `about` asks `rustc --version`, which a run
     // sandbox has not got: it says so instead.
     let s = server_with(20, |_| {});
-    for e in std::fs::read_dir(root().join("snippets"))
-        .unwrap()
-        .flatten()
-    {
+    for e in std::fs::read_dir(root().join("snippets")).unwrap().flatten() {
         let slug = e.file_name().to_string_lossy().into_owned();
         let Ok(code) = std::fs::read_to_string(e.path().join("src/main.rs")) else {
             continue;

@@ -37,9 +37,7 @@ fn left(runner: u32, uid: &str) -> Vec<String> {
 
 /// Descriptors, threads and resident KiB of the runner.
 fn footprint(pid: u32) -> (usize, u64, u64) {
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |k: &str| -> u64 {
         status
@@ -70,10 +68,7 @@ fn a_hundred_and_fifty_runs_leave_no_zombie_and_no_process() {
         let (st, events) = s.run("zombie", &code);
         assert_eq!(st, 200);
         assert!(
-            matches!(
-                common::exit(&events),
-                runner::Event::Exit { code: Some(0), .. }
-            ),
+            matches!(common::exit(&events), runner::Event::Exit { code: Some(0), .. }),
             "run {i}: {}",
             output(&events)
         );

@@ -49,10 +49,7 @@ fn page(status: StatusCode, title: &str, text: &str, zh: (&str, &str)) -> Respon
     );
     (
         status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
         html,
     )
         .into_response()
@@ -160,11 +157,7 @@ async fn check(app: &App, req: Request, next: Next) -> Response {
             );
         }
         let clean = same_site_path(&path);
-        let location = if rest.is_empty() {
-            clean
-        } else {
-            format!("{clean}?{rest}")
-        };
+        let location = if rest.is_empty() { clean } else { format!("{clean}?{rest}") };
         let set = Cookie::build((app.cookie.clone(), app.gate.token.clone()))
             .http_only(true)
             .same_site(SameSite::Strict)
@@ -173,23 +166,18 @@ async fn check(app: &App, req: Request, next: Next) -> Response {
             .to_string();
         let mut r = Response::new(Body::empty());
         *r.status_mut() = StatusCode::SEE_OTHER;
-        if let (Ok(loc), Ok(set)) = (
-            HeaderValue::from_str(&location),
-            HeaderValue::from_str(&set),
-        ) {
+        if let (Ok(loc), Ok(set)) = (HeaderValue::from_str(&location), HeaderValue::from_str(&set))
+        {
             r.headers_mut().insert(header::LOCATION, loc);
             r.headers_mut().insert(header::SET_COOKIE, set);
         }
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return r;
     }
     let by_cookie = CookieJar::from_headers(h)
         .get(&app.cookie)
         .is_some_and(|c| app.gate.token_matches(c.value().as_bytes()));
-    let by_header = h
-        .get(TOKEN_HEADER)
-        .is_some_and(|v| app.gate.token_matches(v.as_bytes()));
+    let by_header = h.get(TOKEN_HEADER).is_some_and(|v| app.gate.token_matches(v.as_bytes()));
     if !(by_cookie || by_header) {
         return locked(app);
     }
@@ -203,19 +191,15 @@ mod tests {
     #[test]
     fn the_token_leaves_the_query() {
         assert_eq!(take_token("token=abc"), (Some("abc"), String::new()));
-        assert_eq!(
-            take_token("a=1&token=abc&b=2"),
-            (Some("abc"), "a=1&b=2".to_string())
-        );
+        assert_eq!(take_token("a=1&token=abc&b=2"), (Some("abc"), "a=1&b=2".to_string()));
         assert_eq!(take_token("a=1"), (None, "a=1".to_string()));
     }
 
     #[test]
     fn redirects_stay_on_this_server() {
-        for (path, clean) in [
-            ("/\\evil.example/", "/evil.example/"),
-            ("//evil.example", "/evil.example"),
-        ] {
+        for (path, clean) in
+            [("/\\evil.example/", "/evil.example/"), ("//evil.example", "/evil.example")]
+        {
             assert_eq!(same_site_path(path), clean);
         }
     }

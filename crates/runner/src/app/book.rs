@@ -55,13 +55,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
     }
     let head = req.method() == Method::HEAD;
     let edition_404 = edition_not_found(&app.book, req.uri().path());
-    let Ok(resp) = app
-        .files
-        .0
-        .clone()
-        .oneshot(req)
-        .await
-        .map_err(|e: Infallible| e);
+    let Ok(resp) = app.files.0.clone().oneshot(req).await.map_err(|e: Infallible| e);
     let status = resp.status();
     let html = resp
         .headers()
@@ -80,18 +74,14 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
     }
     let (mut parts, body) = resp.into_parts();
     if !html || !(status.is_success() || status == StatusCode::NOT_FOUND) {
-        parts
-            .headers
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return Response::from_parts(parts, Body::new(body));
     }
     // A page: the token goes in, and the page is never stored anywhere.
     for h in [header::ETAG, header::LAST_MODIFIED, header::CONTENT_LENGTH] {
         parts.headers.remove(h);
     }
-    parts
-        .headers
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if head {
         return Response::from_parts(parts, Body::empty());
     }
@@ -117,9 +107,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
 fn edition_not_found(book: &Path, path: &str) -> Option<std::path::PathBuf> {
     let (first, _) = path.trim_start_matches('/').split_once('/')?;
     let ok = !first.is_empty()
-        && first
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     let page = book.join(first).join("404.html");
     (ok && page.is_file()).then_some(page)
 }
@@ -133,10 +121,7 @@ mod tests {
         let book = std::env::temp_dir().join(format!("runner-404-{}", std::process::id()));
         std::fs::create_dir_all(book.join("zh-TW")).unwrap();
         std::fs::write(book.join("zh-TW/404.html"), "找不到").unwrap();
-        assert_eq!(
-            edition_not_found(&book, "/zh-TW/nope.html"),
-            Some(book.join("zh-TW/404.html"))
-        );
+        assert_eq!(edition_not_found(&book, "/zh-TW/nope.html"), Some(book.join("zh-TW/404.html")));
         assert_eq!(edition_not_found(&book, "/processes/nope.html"), None);
         assert_eq!(edition_not_found(&book, "/nope.html"), None);
         assert_eq!(edition_not_found(&book, "/../zh-TW/x"), None);

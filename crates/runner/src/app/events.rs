@@ -32,23 +32,14 @@ struct Registered(Arc<App>, u64);
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        let mut open = self
-            .0
-            .streams
-            .open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut open = self.0.streams.open.lock().unwrap_or_else(|p| p.into_inner());
         open.retain(|(id, _)| *id != self.1);
     }
 }
 
 impl Streams {
     pub fn new() -> Streams {
-        Streams {
-            version: watch::channel(0).0,
-            open: Mutex::default(),
-            next: AtomicU64::new(0),
-        }
+        Streams { version: watch::channel(0).0, open: Mutex::default(), next: AtomicU64::new(0) }
     }
 
     /// Tells every open page to reload.
@@ -58,12 +49,7 @@ impl Streams {
 
     /// Ends every stream (the server stops).
     pub fn end_all(&self) {
-        for (_, t) in self
-            .open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .drain(..)
-        {
+        for (_, t) in self.open.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
             t.cancel();
         }
     }
@@ -99,10 +85,6 @@ pub async fn events(State(app): State<Arc<App>>, h: HeaderMap) -> Response {
         Some((Ok::<Event, Infallible>(e), (rx, r)))
     });
     Sse::new(first.chain(reloads).take_until(end.cancelled_owned()))
-        .keep_alive(
-            KeepAlive::new()
-                .interval(Duration::from_secs(15))
-                .text("ping"),
-        )
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("ping"))
         .into_response()
 }

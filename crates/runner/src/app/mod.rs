@@ -1,22 +1,16 @@
 //! `runner serve`: the app's state and its router, on 127.0.0.1 only, for
 //! the browser that opened the link printed at start (SECURITY.md says what
-//! each layer defends). The parts:
-//!
-//! - `conns.rs`: accepting connections (limits, a cap that evicts idle ones);
-//! - `auth.rs`: Host check, the token link, the cookie, the 403 page;
-//! - `book.rs`: the book's files, the token in pages;
-//! - `events.rs`: live reload streams;
-//! - `run/` (beside this module): the runs, stage by stage.
-//!
-//! Requests are logged with tower-http's TraceLayer when `RUST_LOG` asks
-//! (e.g. `RUST_LOG=tower_http=debug`).
+//! each layer defends): `conns.rs` accepts connections, `auth.rs` checks
+//! Host, token and cookie, `book.rs` serves the book, `events.rs` the live
+//! reload streams, `run/` the runs. tower-http's TraceLayer logs requests
+//! when `RUST_LOG` asks (e.g. `RUST_LOG=tower_http=debug`).
 pub mod auth;
 pub mod book;
 pub mod conns;
 pub mod events;
 
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,49 +37,50 @@ pub const TOKEN_META: &str = "rsp-runner-token";
 /// The query parameter of the link printed at start.
 pub const TOKEN_PARAM: &str = "token";
 
-#[derive(Debug, Clone)]
+/// `runner serve`'s options.
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// The book's workspace root.
-    pub root: PathBuf,
-    /// The built book (mdbook's output folder).
-    pub book: PathBuf,
-    /// 0: any free port (printed on stdout).
+    /// The book's workspace (default: found from the current folder).
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+    /// The built book (default: <root>/book).
+    #[arg(long)]
+    pub book: Option<PathBuf>,
+    /// 0 picks a free port; the address is the first line printed.
+    #[arg(long, default_value_t = 3000)]
     pub port: u16,
-    pub run_timeout: Duration,
-    /// Runs waiting (on the whole server) before new ones are refused.
+    /// Seconds a program may run before it and all it started are killed.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+    /// Runs that may wait for their turn before new ones are refused.
+    #[arg(long, default_value_t = 4)]
     pub queue: usize,
-    /// Compile every snippet once at start, so the first edit is incremental.
-    pub warm: bool,
+    /// Do not compile every snippet once at start.
+    #[arg(long)]
+    pub no_warm: bool,
+    /// auto: the best isolation this machine allows, stated at start;
+    /// require: refuse to start without bubblewrap's namespaces;
+    /// off: no namespaces and no cgroup (only to measure what they cost).
+    #[arg(long, value_enum, default_value = "auto")]
     pub sandbox: Mode,
-    pub budget: Budget,
-    /// The book's records an unchanged block is compared with: a name
-    /// under `target/outputs/` or a folder.
+    /// Memory bound of a run (all its processes together), in MiB.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=1 << 20))]
+    pub memory_mib: u64,
+    /// Task (process and thread) bound of a run.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(8..=1 << 16))]
+    pub tasks: u64,
+    /// The size of a run's /tmp, in MiB.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=1 << 16))]
+    pub tmp_mib: u64,
+    /// What compiles keep on disk per snippet (incremental folder and
+    /// executable), in MiB.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=1 << 20))]
+    pub cache_mib: u64,
+    /// The output store an unchanged block's run is compared with: a
+    /// name under target/outputs/ (build: `cargo xtask build`; serve:
+    /// what `cargo xtask serve` shows) or a folder.
+    #[arg(long, default_value = "build")]
     pub store: PathBuf,
-}
-
-impl Config {
-    pub fn new(root: &Path) -> Config {
-        Config {
-            root: root.to_path_buf(),
-            book: root.join("book"),
-            port: 3000,
-            run_timeout: Duration::from_secs(10),
-            queue: 4,
-            warm: true,
-            sandbox: Mode::Auto,
-            budget: Budget::default(),
-            store: PathBuf::from("build"),
-        }
-    }
-
-    fn store_dir(&self) -> PathBuf {
-        if self.store.components().count() == 1 && self.store.is_relative() {
-            let target = supervisor::locate::target_dir(&self.root);
-            target.join("outputs").join(&self.store)
-        } else {
-            self.store.clone()
-        }
-    }
 }
 
 /// What every request handler shares.
@@ -145,10 +140,7 @@ async fn project(State(app): State<Arc<App>>, req: Request) -> Response {
             [
                 (header::CONTENT_TYPE, "application/gzip".to_string()),
                 (header::CACHE_CONTROL, "no-store".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
-                ),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
             ],
             bytes,
         )
@@ -169,10 +161,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(PROJECT_PATH, post(project))
         .route(EVENTS_PATH, get(events::events))
         .fallback(book::serve)
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&app),
-            auth::guard,
-        ))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), auth::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }
@@ -192,10 +181,9 @@ async fn read_stdin(app: Arc<App>) {
 /// stdin's end, SIGINT (Ctrl-C) or SIGTERM.
 async fn stopped(app: Arc<App>) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) else {
+    let (Ok(mut int), Ok(mut term)) =
+        (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
+    else {
         return read_stdin(app).await;
     };
     tokio::select! {
@@ -208,6 +196,22 @@ async fn stopped(app: Arc<App>) {
 /// Runs the server until stdin ends or a signal says to stop; then ends
 /// every run, reaps every sandbox and takes down what it set up.
 pub fn serve(cfg: Config) -> Result<()> {
+    let root = match cfg.root {
+        // Absolute: cargo and the sandboxes are started in other folders.
+        Some(r) => r.canonicalize().with_context(|| format!("--root {}", r.display()))?,
+        None => supervisor::locate::workspace_root(&std::env::current_dir()?)
+            .context("no workspace (Cargo.toml and snippets/) above this folder; pass --root")?,
+    };
+    let book = cfg.book.unwrap_or_else(|| root.join("book"));
+    let store = match cfg.store.components().count() == 1 && cfg.store.is_relative() {
+        true => supervisor::locate::target_dir(&root).join("outputs").join(&cfg.store),
+        false => cfg.store,
+    };
+    let mut budget = Budget::default();
+    budget.run.memory = cfg.memory_mib << 20;
+    budget.run.tasks = cfg.tasks;
+    budget.tmp_bytes = cfg.tmp_mib << 20;
+    budget.cache_bytes = cfg.cache_mib << 20;
     let listener = TcpListener::bind(("127.0.0.1", cfg.port)).with_context(|| {
         format!(
             "cannot listen on 127.0.0.1:{} (is another `cargo xtask serve` running? try --port)",
@@ -217,16 +221,16 @@ pub fn serve(cfg: Config) -> Result<()> {
     listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
     let host = HostPaths {
-        layout: Layout::new(&cfg.root),
+        layout: Layout::new(&root),
         toolchain: crate::prepare::find_sysroot()?,
         runner: std::env::current_exe().context("finding the runner's own executable")?,
     };
-    let iso = Isolation::detect(cfg.sandbox, host, cfg.budget)?;
+    let iso = Isolation::detect(cfg.sandbox, host, budget)?;
     let token = new_token()?;
     // The first line: tests, the bench and xtask read the port from it.
     println!(
         "runner: serving {} with edit-and-run on http://127.0.0.1:{port}/?{TOKEN_PARAM}={token} (open this link; Ctrl-C to stop)",
-        cfg.book.display()
+        book.display()
     );
     for line in iso.statement() {
         eprintln!("runner: {line}");
@@ -234,17 +238,14 @@ pub fn serve(cfg: Config) -> Result<()> {
     use std::io::Write;
     let _ = std::io::stdout().flush();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let runs = Runs::new(
         iso,
         RunConfig {
-            run_timeout: cfg.run_timeout,
+            run_timeout: Duration::from_secs(cfg.timeout),
             compile_timeout: Duration::from_secs(60),
             output_cap: supervisor::Limits::default().output_cap,
-            store: cfg.store_dir(),
+            store,
         },
         cfg.queue,
     );
@@ -254,26 +255,18 @@ pub fn serve(cfg: Config) -> Result<()> {
             hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
             gate: Gate {
                 token,
-                origins: [
-                    format!("http://127.0.0.1:{port}"),
-                    format!("http://localhost:{port}"),
-                ],
+                origins: [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")],
                 body_cap: 256 * 1024,
             },
             cookie: format!("rsp-runner-{port}"),
             port,
-            files: book::Files::new(&cfg.book),
-            book: cfg.book.clone(),
+            files: book::Files::new(&book),
+            book,
             streams: events::Streams::new(),
             runs: Arc::clone(&runs),
         });
-        runs.tasks.spawn(plan::start(Arc::clone(&runs), cfg.warm));
-        conns::serve(
-            listener,
-            router(Arc::clone(&app)),
-            stopped(Arc::clone(&app)),
-        )
-        .await;
+        runs.tasks.spawn(plan::start(Arc::clone(&runs), !cfg.no_warm));
+        conns::serve(listener, router(Arc::clone(&app)), stopped(Arc::clone(&app))).await;
         app.streams.end_all();
         runs.shut_down().await;
         anyhow::Ok(())

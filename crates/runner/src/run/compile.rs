@@ -33,10 +33,7 @@ pub fn spec(
         env: vec![
             ("PATH".into(), "/usr/bin:/bin".into()),
             ("LANG".into(), "C.UTF-8".into()),
-            (
-                "TMPDIR".into(),
-                view.at("/tmp").to_string_lossy().into_owned(),
-            ),
+            ("TMPDIR".into(), view.at("/tmp").to_string_lossy().into_owned()),
         ],
         timeout_ms: timeout.as_millis() as u64,
         limits: Rlimits {
@@ -97,13 +94,7 @@ pub async fn compile(mut sb: Sandbox, spec: &JobSpec, ev: &Events, memory: u64) 
         return false;
     }
     let last = match last {
-        Some(Event::Compiled {
-            ok: false,
-            mut output,
-            mut ansi,
-            ms,
-            diagnostics,
-        }) => {
+        Some(Event::Compiled { ok: false, mut output, mut ansi, ms, diagnostics }) => {
             if usage.oom_kills > 0 {
                 let note = format!(
                     "\n[runner: rustc went over the compile's memory bound ({} MiB)]",
@@ -112,18 +103,10 @@ pub async fn compile(mut sb: Sandbox, spec: &JobSpec, ev: &Events, memory: u64) 
                 output.push_str(&note);
                 ansi.push_str(&note);
             }
-            Event::Compiled {
-                ok: false,
-                output,
-                ansi,
-                ms,
-                diagnostics,
-            }
+            Event::Compiled { ok: false, output, ansi, ms, diagnostics }
         }
         Some(e) => e,
-        None => Event::Error {
-            message: "the compile sandbox ended without a result".into(),
-        },
+        None => Event::Error { message: "the compile sandbox ended without a result".into() },
     };
     let ok = matches!(last, Event::Compiled { ok: true, .. });
     ev.send(&last).await.is_ok() && ok

@@ -154,30 +154,14 @@ pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bound
     let last = match (last, stop) {
         (_, Some(message)) => Event::Error { message },
         (
-            Some(Event::Exit {
-                mut status,
-                code,
-                signal,
-                timed_out,
-                dropped,
-                mut killed,
-                ms,
-            }),
+            Some(Event::Exit { mut status, code, signal, timed_out, dropped, mut killed, ms }),
             None,
         ) => {
             for n in notes {
                 status.push_str(&format!("; {n}"));
             }
             killed.truncate(64);
-            Event::Exit {
-                status,
-                code,
-                signal,
-                timed_out,
-                dropped,
-                killed,
-                ms,
-            }
+            Event::Exit { status, code, signal, timed_out, dropped, killed, ms }
         }
         (Some(e), None) => e,
         (None, None) => {
@@ -189,11 +173,7 @@ pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bound
         }
     };
     let ran = match &last {
-        Event::Exit { status, .. } => Some(Ran {
-            output: printed,
-            status: status.clone(),
-            dir,
-        }),
+        Event::Exit { status, .. } => Some(Ran { output: printed, status: status.clone(), dir }),
         _ => None,
     };
     ev.send(&last).await.ok()?;

@@ -1,18 +1,11 @@
-//! A run, in one direction, one module per stage:
-//!
-//! 1. `request.rs`: the request becomes a checked [`Job`] (or a 4xx with a
-//!    sentence the page shows);
-//! 2. `queue.rs`: a place in line (409 for a page that already runs, 503
-//!    when the line is full), then the turn; a run whose client left while
-//!    waiting never starts;
-//! 3. `compile.rs`: rustc in a compile sandbox (`sandbox/`), against the
-//!    prebuilt workspace `plan.rs` holds, while the run sandbox starts;
-//! 4. `execute.rs`: the program in the run sandbox;
-//! 5. `stream.rs`: the events, streamed to the page as NDJSON lines.
-//!
-//! Every stage watches the client and the server's stop: when either goes,
-//! the stage ends its sandbox (all its processes killed and reaped) and the
-//! run ends. The server waits for every run task before it exits.
+//! A run, one module per stage: `request.rs` (the request becomes a checked
+//! [`Job`], or a 4xx with a sentence the page shows), `queue.rs` (a place in
+//! line, then the turn), `compile.rs` (rustc in a compile sandbox against
+//! the workspace `plan.rs` holds, while the run sandbox starts),
+//! `execute.rs` (the program in the run sandbox), `stream.rs` (the events
+//! to the page as NDJSON). Every stage watches the client and the server's
+//! stop: when either goes, it ends its sandbox (every process killed and
+//! reaped). The server waits for every run task before it exits.
 pub mod compile;
 pub mod execute;
 pub mod plan;
@@ -30,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::prepare::Plan;
-use crate::sandbox::{Isolation, Kind};
+use crate::sandbox::{Isolation, Kind, Sandbox};
 use crate::wire::{Event, Job, Lang, Ran};
 use plan::PlanState;
 use queue::{Queue, Ticket};
@@ -125,14 +118,10 @@ impl Runs {
         let plan = match self.plan.current() {
             PlanState::Ready(p) => p,
             PlanState::Failed(m) => {
-                return self
-                    .error(ev, format!("the runner's workspace does not build: {m}"))
-                    .await
+                return self.error(ev, format!("the runner's workspace does not build: {m}")).await
             }
             PlanState::Preparing => {
-                return self
-                    .error(ev, "the runner's workspace is not ready".into())
-                    .await
+                return self.error(ev, "the runner's workspace is not ready".into()).await
             }
         };
         let ran = match python_file(job) {
@@ -140,11 +129,8 @@ impl Runs {
             None => self.rust(&plan, job, ev).await,
         };
         if let (Some(ran), Some(chapter)) = (ran, job.chapter.clone()) {
-            let (root, store, job) = (
-                self.iso.host.layout.root.clone(),
-                self.cfg.store.clone(),
-                job.clone(),
-            );
+            let (root, store, job) =
+                (self.iso.host.layout.root.clone(), self.cfg.store.clone(), job.clone());
             let found = tokio::task::spawn_blocking(move || {
                 crate::compare::compare(&root, &store, &chapter, &job, &ran)
             })
@@ -166,32 +152,47 @@ impl Runs {
     /// Without a cgroup, RLIMIT_NPROC is the process bound (per user).
     fn nproc(&self) -> Option<u64> {
         self.iso.cgroups.is_none().then(|| {
-            let uid = self
-                .iso
-                .user
-                .unwrap_or_else(|| nix::unistd::getuid().as_raw());
+            let uid = self.iso.user.unwrap_or_else(|| nix::unistd::getuid().as_raw());
             tasks_of(uid) + 64
         })
     }
 
     async fn python(&self, job: &Job, file: String, ev: &Events) -> Option<Ran> {
-        let kind = Kind::Python {
-            file: file.clone(),
-            code: job.code.clone(),
-        };
-        let sb = match self.iso.start(&kind, self.next_id()).await {
+        let kind = Kind::Python { file: file.clone(), code: job.code.clone() };
+        match self.iso.start(&kind, self.next_id()).await {
+            Ok(sb) => self.execute(sb, job, Some(&file), ev).await,
+            Err(e) => self.no_sandbox(e, ev).await,
+        }
+    }
+
+    /// Compiles, while the run sandbox starts, and runs.
+    async fn rust(&self, plan: &Plan, job: &Job, ev: &Events) -> Option<Ran> {
+        let kind = Kind::Compile { slug: job.slug.clone() };
+        let compile_sb = match self.iso.start(&kind, self.next_id()).await {
             Ok(sb) => sb,
             Err(e) => return self.no_sandbox(e, ev).await,
         };
-        let c = &self.cfg;
-        match execute::spec(
-            &sb.view,
-            &job.slug,
-            Some(&file),
-            c.run_timeout,
-            c.output_cap,
-            self.nproc(),
-        ) {
+        let (view, timeout) = (&compile_sb.view, self.cfg.compile_timeout);
+        let spec = compile::spec(view, plan, &job.slug, &job.edition, &job.code, timeout);
+        let run = Kind::Run { slug: job.slug.clone() };
+        let (built, run_sb) = tokio::join!(
+            compile::compile(compile_sb, &spec, ev, self.iso.budget.compile.memory),
+            self.iso.start(&run, self.next_id())
+        );
+        match run_sb {
+            Ok(sb) if built => self.execute(sb, job, None, ev).await,
+            Ok(sb) => {
+                sb.finish().await;
+                None
+            }
+            Err(e) if built => self.no_sandbox(e, ev).await,
+            Err(_) => None,
+        }
+    }
+
+    async fn execute(&self, sb: Sandbox, job: &Job, py: Option<&str>, ev: &Events) -> Option<Ran> {
+        let (c, nproc) = (&self.cfg, self.nproc());
+        match execute::spec(&sb.view, &job.slug, py, c.run_timeout, c.output_cap, nproc) {
             Ok(spec) => execute::execute(sb, &spec, ev, self.iso.budget.run).await,
             Err(message) => {
                 sb.finish().await;
@@ -201,61 +202,9 @@ impl Runs {
         }
     }
 
-    /// Compiles, while the run sandbox starts, and runs.
-    async fn rust(&self, plan: &Plan, job: &Job, ev: &Events) -> Option<Ran> {
-        let kind = Kind::Compile {
-            slug: job.slug.clone(),
-        };
-        let compile_sb = match self.iso.start(&kind, self.next_id()).await {
-            Ok(sb) => sb,
-            Err(e) => return self.no_sandbox(e, ev).await,
-        };
-        let spec = compile::spec(
-            &compile_sb.view,
-            plan,
-            &job.slug,
-            &job.edition,
-            &job.code,
-            self.cfg.compile_timeout,
-        );
-        let run = Kind::Run {
-            slug: job.slug.clone(),
-        };
-        let (built, run_sb) = tokio::join!(
-            compile::compile(compile_sb, &spec, ev, self.iso.budget.compile.memory),
-            self.iso.start(&run, self.next_id())
-        );
-        let run_sb = match run_sb {
-            Ok(sb) => sb,
-            Err(e) if built => return self.no_sandbox(e, ev).await,
-            Err(_) => return None,
-        };
-        if !built {
-            run_sb.finish().await;
-            return None;
-        }
-        let c = &self.cfg;
-        match execute::spec(
-            &run_sb.view,
-            &job.slug,
-            None,
-            c.run_timeout,
-            c.output_cap,
-            self.nproc(),
-        ) {
-            Ok(spec) => execute::execute(run_sb, &spec, ev, self.iso.budget.run).await,
-            Err(message) => {
-                run_sb.finish().await;
-                self.error(ev, message).await;
-                None
-            }
-        }
-    }
-
     /// Tells the page the runner could not start a sandbox.
     async fn no_sandbox(&self, e: anyhow::Error, ev: &Events) -> Option<Ran> {
-        self.error(ev, format!("the runner could not start a sandbox: {e:#}"))
-            .await;
+        self.error(ev, format!("the runner could not start a sandbox: {e:#}")).await;
         None
     }
 }

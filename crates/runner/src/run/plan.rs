@@ -49,11 +49,7 @@ impl Holder {
 fn manifests(l: &Layout) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     let mut files = vec![l.root.join("Cargo.toml"), l.root.join("Cargo.lock")];
-    files.extend(
-        l.slugs()
-            .iter()
-            .map(|s| l.root.join("snippets").join(s).join("Cargo.toml")),
-    );
+    files.extend(l.slugs().iter().map(|s| l.root.join("snippets").join(s).join("Cargo.toml")));
     for f in files {
         f.hash(&mut h);
         std::fs::read(&f).unwrap_or_default().hash(&mut h);
@@ -111,14 +107,8 @@ async fn warm(runs: &Runs, plan: &Plan) {
         let Ok(mut sb) = runs.iso.start(&kind, runs.next_id()).await else {
             continue;
         };
-        let spec = super::compile::spec(
-            &sb.view,
-            plan,
-            &slug,
-            "2021",
-            &code,
-            runs.cfg.compile_timeout,
-        );
+        let spec =
+            super::compile::spec(&sb.view, plan, &slug, "2021", &code, runs.cfg.compile_timeout);
         if sb.send(&spec).await.is_ok() {
             loop {
                 tokio::select! {
@@ -151,9 +141,7 @@ pub async fn start(runs: Arc<Runs>, warm_up: bool) {
 /// After the book was republished: prepares again if a manifest changed.
 pub async fn reload(runs: Arc<Runs>) {
     let l = runs.iso.host.layout.clone();
-    let now = tokio::task::spawn_blocking(move || manifests(&l))
-        .await
-        .unwrap_or(0);
+    let now = tokio::task::spawn_blocking(move || manifests(&l)).await.unwrap_or(0);
     if runs.ready.load(Ordering::SeqCst) && now != runs.plan.manifests.load(Ordering::SeqCst) {
         eprintln!("runner: a Cargo.toml changed: preparing the workspace again");
         prepare_now(&runs).await;

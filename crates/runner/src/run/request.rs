@@ -38,8 +38,7 @@ impl Gate {
 pub fn valid_python_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// A chapter as the page may send it: `processes/zombie.md`.
@@ -61,17 +60,12 @@ pub fn valid_chapter(s: &str) -> bool {
 pub struct RunBody {
     slug: String,
     code: String,
-    #[serde(default)]
     edition: Option<String>,
-    #[serde(default)]
     page: Option<String>,
     /// `rust` (the default) or `python`.
-    #[serde(default)]
     lang: Option<String>,
     /// For Python: the program's name in `snippets/<slug>/python/`.
-    #[serde(default)]
     file: Option<String>,
-    #[serde(default)]
     chapter: Option<String>,
 }
 
@@ -82,11 +76,12 @@ pub struct Refusal {
     pub message: String,
 }
 
+fn bad(message: impl Into<String>) -> Refusal {
+    refuse(StatusCode::BAD_REQUEST, message)
+}
+
 pub fn refuse(status: StatusCode, message: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        message: message.into(),
-    }
+    Refusal { status, message: message.into() }
 }
 
 impl IntoResponse for Refusal {
@@ -114,10 +109,7 @@ fn origin_and_token(gate: &Gate, h: &HeaderMap) -> Result<(), Refusal> {
         }
     }
     if h.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "runs are not accepted from other sites",
-        ));
+        return Err(refuse(StatusCode::FORBIDDEN, "runs are not accepted from other sites"));
     }
     match h.get(TOKEN_HEADER) {
         None => Err(refuse(
@@ -138,8 +130,7 @@ pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
     let h = req.headers();
     origin_and_token(gate, h)?;
     if h.contains_key(header::TRANSFER_ENCODING) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(bad(
             "send the program with a Content-Length (chunked bodies are not accepted)",
         ));
     }
@@ -147,10 +138,7 @@ pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
     let too_big = || {
         refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the program is too large to run here (the limit is {} KiB)",
-                cap / 1024
-            ),
+            format!("the program is too large to run here (the limit is {} KiB)", cap / 1024),
         )
     };
     let len: usize = match h.get(header::CONTENT_LENGTH) {
@@ -160,11 +148,9 @@ pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
                 "send the program with a Content-Length",
             ))
         }
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "bad Content-Length"))?,
+        Some(v) => {
+            v.to_str().ok().and_then(|v| v.parse().ok()).ok_or_else(|| bad("bad Content-Length"))?
+        }
     };
     if len > cap {
         return Err(too_big());
@@ -180,32 +166,25 @@ pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
         Ok(Err(_)) => return Err(too_big()),
         Ok(Ok(b)) => b,
     };
-    serde_json::from_slice(&bytes)
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad request: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| bad(format!("bad request: {e}")))
 }
 
 /// Checks a run request's body and makes it a job (`anonymous`: the page
 /// id of a request that sends none).
 pub fn job(run: RunBody, l: &Layout, anonymous: impl FnOnce() -> String) -> Result<Job, Refusal> {
     if !valid_slug(&run.slug) || !l.slugs().contains(&run.slug) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            format!("there is no snippet crate `snippets/{}`", run.slug),
-        ));
+        return Err(bad(format!("there is no snippet crate `snippets/{}`", run.slug)));
     }
     let edition = run.edition.unwrap_or_else(|| "2021".into());
     if !["2015", "2018", "2021", "2024"].contains(&edition.as_str()) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            format!("unknown Rust edition `{edition}`"),
-        ));
+        return Err(bad(format!("unknown Rust edition `{edition}`")));
     }
     if run.code.trim().is_empty() {
-        return Err(refuse(StatusCode::BAD_REQUEST, "there is no code to run"));
+        return Err(bad("there is no code to run"));
     }
     let page = match run.page {
         Some(p) if !p.is_empty() && p.len() <= 64 => p,
-        Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad page id")),
+        Some(_) => return Err(bad("bad page id")),
         None => anonymous(),
     };
     let lang = match (run.lang.as_deref().unwrap_or("rust"), run.file) {
@@ -213,37 +192,21 @@ pub fn job(run: RunBody, l: &Layout, anonymous: impl FnOnce() -> String) -> Resu
         ("python", Some(name)) if valid_python_name(&name) => {
             let file = format!("snippets/{}/python/{name}.py", run.slug);
             if !l.root.join(&file).is_file() {
-                return Err(refuse(
-                    StatusCode::BAD_REQUEST,
-                    format!("there is no Python program `{file}`"),
-                ));
+                return Err(bad(format!("there is no Python program `{file}`")));
             }
             Lang::Python { name }
         }
         ("python", _) => {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
+            return Err(bad(
                 "a Python run names its program (`file`: the name in snippets/<slug>/python/)",
             ))
         }
-        (other, _) => {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                format!("unknown language `{other}` (rust or python)"),
-            ))
-        }
+        (other, _) => return Err(bad(format!("unknown language `{other}` (rust or python)"))),
     };
     let chapter = match run.chapter {
         Some(c) if valid_chapter(&c) => Some(c),
-        Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad chapter")),
+        Some(_) => return Err(bad("bad chapter")),
         None => None,
     };
-    Ok(Job {
-        slug: run.slug,
-        edition,
-        code: run.code,
-        page,
-        lang,
-        chapter,
-    })
+    Ok(Job { slug: run.slug, edition, code: run.code, page, lang, chapter })
 }

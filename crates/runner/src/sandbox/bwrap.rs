@@ -26,14 +26,8 @@ pub enum Tmp {
 
 /// Public files of /etc that rustc, the linker or a program may read:
 /// the loader's cache, `cc` (an alternatives link), the OS name and the time zone.
-const ETC: [&str; 6] = [
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/alternatives",
-    "/etc/os-release",
-    "/etc/localtime",
-];
+const ETC: &str =
+    "/etc/ld.so.cache /etc/ld.so.conf /etc/ld.so.conf.d /etc/alternatives /etc/os-release /etc/localtime";
 
 fn push(a: &mut Vec<OsString>, items: &[&str]) {
     a.extend(items.iter().map(OsString::from));
@@ -50,28 +44,10 @@ pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, uid: u32) -> Vec<OsString>
     let mut a = Vec::new();
     let id = uid.to_string();
     push(&mut a, &["--uid", &id, "--gid", &id]);
-    push(
-        &mut a,
-        &[
-            "--unshare-all",
-            "--unshare-user",
-            "--disable-userns",
-            "--hostname",
-            "sandbox",
-            "--cap-drop",
-            "ALL",
-            "--die-with-parent",
-            "--new-session",
-            "--as-pid-1",
-            "--clearenv",
-            "--setenv",
-            "PATH",
-            "/usr/bin:/bin",
-            "--setenv",
-            "LANG",
-            "C.UTF-8",
-        ],
-    );
+    let fixed = "--unshare-all --unshare-user --disable-userns --hostname sandbox --cap-drop ALL \
+                 --die-with-parent --new-session --as-pid-1 --clearenv \
+                 --setenv PATH /usr/bin:/bin --setenv LANG C.UTF-8";
+    a.extend(fixed.split_whitespace().map(OsString::from));
     push(&mut a, &["--ro-bind", "/usr", "/usr"]);
     // Debian's merged /usr: /bin, /lib, ... are links into it.
     for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
@@ -86,7 +62,7 @@ pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, uid: u32) -> Vec<OsString>
             Err(_) => {}
         }
     }
-    for f in ETC {
+    for f in ETC.split(' ') {
         push(&mut a, &["--ro-bind-try", f, f]);
     }
     push(&mut a, &["--proc", "/proc", "--dev", "/dev"]);
@@ -110,22 +86,14 @@ pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, uid: u32) -> Vec<OsString>
 
 /// The version bwrap reports, e.g. "bubblewrap 0.8.0".
 pub fn version(bwrap: &Path) -> Option<String> {
-    let out = std::process::Command::new(bwrap)
-        .arg("--version")
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = std::process::Command::new(bwrap).arg("--version").output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// bwrap on PATH (or where Debian installs it).
 pub fn find() -> Option<PathBuf> {
-    let from_path = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("bwrap"))
-            .find(|f| f.is_file())
-    });
+    let from_path = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("bwrap")).find(|f| f.is_file()));
     from_path.or_else(|| {
         let p = PathBuf::from("/usr/bin/bwrap");
         p.is_file().then_some(p)

@@ -1,16 +1,11 @@
 //! A group per sandbox: the whole run's memory and task bound, and how the
-//! whole tree is killed whatever it did to its process groups.
-//!
-//! Bounds: cgroup v1 (`memory` and `pids` hierarchies, below the runner's
-//! own groups: this project's machines, as root) or a delegated cgroup v2
-//! subtree with `memory` and `pids` (systemd's `Delegate=yes`). Killing:
-//! a v2 group's `cgroup.kill` (one write, atomic against forks), also in a
-//! hybrid machine's unified hierarchy, which has no controllers but has
-//! `cgroup.kill`; else SIGKILL to every member until none is left.
-//!
-//! Only the sandbox's own processes are in its group, never bwrap (see
-//! `mod.rs`): bwrap is the server's child and outlives them, so it reaps
-//! them, and the server reaps it.
+//! whole tree is killed whatever it did to its process groups. Bounds:
+//! cgroup v1 `memory` and `pids` groups below the runner's own (as root
+//! here) or a delegated cgroup v2 subtree with both (systemd's
+//! `Delegate=yes`). Killing: a v2 group's `cgroup.kill` (atomic against
+//! forks), also in a hybrid machine's unified hierarchy; else SIGKILL to
+//! every member until none is left. Only the sandbox's own processes are in
+//! its group, never bwrap (`mod.rs`).
 use std::ffi::CString;
 use std::fs;
 use std::io;
@@ -142,11 +137,7 @@ impl Cgroups {
         if let (Some(m), Some(p)) = (find("memory"), find("pids")) {
             let (m, p) = (make_base(&m), make_base(&p));
             if let (Ok(m), Ok(p)) = (m, p) {
-                return Ok(Cgroups {
-                    bounds: vec![m, p],
-                    v2: false,
-                    kill,
-                });
+                return Ok(Cgroups { bounds: vec![m, p], v2: false, kill });
             }
         }
         // v2: our group's parent, if delegated with memory and pids (our
@@ -164,11 +155,7 @@ impl Cgroups {
                     if let Some(k) = &kill {
                         let _ = fs::remove_dir(k);
                     }
-                    return Ok(Cgroups {
-                        kill: Some(base.clone()),
-                        bounds: vec![base],
-                        v2: true,
-                    });
+                    return Ok(Cgroups { kill: Some(base.clone()), bounds: vec![base], v2: true });
                 }
                 let _ = fs::remove_dir(&base);
             }
@@ -176,26 +163,18 @@ impl Cgroups {
         if let Some(k) = &kill {
             let _ = fs::remove_dir(k);
         }
-        Err(
-            "no writable cgroup v1 memory and pids groups, and no delegated cgroup v2 \
+        Err("no writable cgroup v1 memory and pids groups, and no delegated cgroup v2 \
              subtree with memory and pids"
-                .into(),
-        )
+            .into())
     }
 
     /// "cgroup v1 memory + pids groups (under /sys/fs/cgroup/...)".
     pub fn describe(&self) -> String {
         let under = self.bounds[0].parent().unwrap_or(&self.bounds[0]).display();
-        let kind = if self.v2 {
-            "cgroup v2 delegated subtree"
-        } else {
-            "cgroup v1 memory + pids groups"
-        };
-        let kill = if self.kill.is_some() {
-            "killed with cgroup.kill"
-        } else {
-            "killed member by member"
-        };
+        let kind =
+            if self.v2 { "cgroup v2 delegated subtree" } else { "cgroup v1 memory + pids groups" };
+        let kill =
+            if self.kill.is_some() { "killed with cgroup.kill" } else { "killed member by member" };
         format!("{kind} (under {under}), {kill}")
     }
 
@@ -214,11 +193,7 @@ impl Cgroups {
         if let Some(k) = kill.as_ref().filter(|_| !self.v2) {
             dirs.push(k.clone());
         }
-        let group = Group {
-            dirs,
-            v2: self.v2,
-            kill,
-        };
+        let group = Group { dirs, v2: self.v2, kill };
         for d in &group.dirs {
             fs::create_dir(d)?;
         }
@@ -263,9 +238,7 @@ impl Group {
             .iter()
             .flat_map(|d| {
                 let text = fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
-                text.lines()
-                    .filter_map(|l| l.trim().parse().ok())
-                    .collect::<Vec<_>>()
+                text.lines().filter_map(|l| l.trim().parse().ok()).collect::<Vec<_>>()
             })
             .collect();
         v.sort_unstable();
@@ -315,11 +288,7 @@ impl Group {
     }
 
     pub fn usage(&self) -> Usage {
-        let oom = if self.v2 {
-            "memory.events"
-        } else {
-            "memory.oom_control"
-        };
+        let oom = if self.v2 { "memory.events" } else { "memory.oom_control" };
         Usage {
             oom_kills: self.counter(oom, "oom_kill"),
             forks_refused: self.counter("pids.events", "max"),

@@ -71,11 +71,7 @@ impl Disk {
 
     /// Removes everything in the file system (lost+found too).
     pub fn wipe(&self) {
-        for e in std::fs::read_dir(&self.mount)
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
+        for e in std::fs::read_dir(&self.mount).into_iter().flatten().flatten() {
             let p = e.path();
             let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
                 std::fs::remove_dir_all(&p)

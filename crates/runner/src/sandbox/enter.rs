@@ -1,22 +1,16 @@
-//! What a sandbox's first process does between fork and exec, as the
-//! server's user, before it becomes `bwrap` (or, without bubblewrap, the job
-//! itself): put the descriptors bwrap is handed at 3, 4, ... and no other
-//! past its exec, and when the server is root, stage what the sandbox sees
-//! and become the sandbox's user.
+//! What a sandbox's first process does between fork and exec, before it
+//! becomes `bwrap` (or, without it, the job): put the descriptors bwrap is
+//! handed at 3, 4, ... and pass no other on; when the server is root,
+//! stage what the sandbox sees and become the sandboxes' user.
 //!
-//! Why the staging: bwrap resolves every bind source as the user it runs
-//! as, and it must not run as root (a root-run bwrap maps the sandbox's user
-//! to root outside). That user cannot reach root's rustup toolchain (/root
-//! is 0700) nor our 0700 `target/runner/`. So the child, still root, makes
-//! a private mount namespace, mounts a small tmpfs on [`STAGE_DIR`] there
-//! (its own, nobody else's) and bind-mounts each needed host path into it;
-//! then it changes user and bwrap binds those paths into the sandbox.
-//! Nothing of this is visible outside the child.
-//!
-//! The staging folder is not under /tmp: a tmpfs there would hide every
-//! host path under /tmp, a clone of the book in /tmp included (a fresh
-//! clone in /tmp could start no sandbox). It lives in /run, which only root
-//! can write, so no other user can put a symlink or folder of theirs there.
+//! Why the staging: bwrap must not run as root (it would map the sandbox's
+//! user to root outside), and resolves bind sources as the user it runs
+//! as, who cannot reach root's toolchain (/root is 0700) nor our 0700
+//! `target/runner/`. So the child, still root, makes a private mount
+//! namespace, mounts a small tmpfs of its own on [`STAGE_DIR`] and binds
+//! each needed host path into it; then it changes user and bwrap binds
+//! those. Nothing of this is visible outside the child. [`STAGE_DIR`] is
+//! in /run (root's only), not /tmp, where it would hide clones in /tmp.
 use std::ffi::{CStr, CString};
 use std::io;
 use std::os::fd::RawFd;
@@ -43,9 +37,7 @@ pub fn make_stage_dir() -> io::Result<()> {
     }
     let m = std::fs::symlink_metadata(STAGE_DIR)?;
     if !m.is_dir() || m.uid() != 0 {
-        return Err(io::Error::other(format!(
-            "{STAGE_DIR} is not a folder owned by root"
-        )));
+        return Err(io::Error::other(format!("{STAGE_DIR} is not a folder owned by root")));
     }
     Ok(())
 }
@@ -82,11 +74,7 @@ impl Enter {
         for st in stage {
             s.push((c(&st.host)?, c(&st.path())?, st.host.is_dir()));
         }
-        Ok(Enter {
-            stage: s,
-            user,
-            fds,
-        })
+        Ok(Enter { stage: s, user, fds })
     }
 
     /// Installs the steps as the command's pre_exec hook.
@@ -196,9 +184,6 @@ mod tests {
     #[test]
     fn the_child_stages_where_the_server_made_the_folder() {
         assert_eq!(STAGE_DIR_C.to_str().unwrap(), STAGE_DIR);
-        assert!(
-            !STAGE_DIR.starts_with("/tmp"),
-            "a tmpfs there hides clones in /tmp"
-        );
+        assert!(!STAGE_DIR.starts_with("/tmp"), "a tmpfs there hides clones in /tmp");
     }
 }

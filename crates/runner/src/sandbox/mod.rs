@@ -1,31 +1,26 @@
-//! The sandboxes that compile and run the page's code. One sandbox per
-//! stage of a run: bwrap (`bwrap.rs`), started as the server's child after
-//! `enter.rs` made it the sandboxes' user (`user.rs`), which runs `runner
-//! job` (`job.rs`) as pid 1 of new namespaces under a seccomp filter
-//! (`seccomp.rs`). bwrap tells the job's pid on its info descriptor; the
-//! server moves the job into the sandbox's cgroup (`cgroup.rs`) before it
-//! hands it its spec, so everything the page's code starts is in that group
-//! and bwrap is not. Ending a sandbox kills the group: the job, pid 1 of
-//! its namespace, takes every process in it along; bwrap, untouched, reaps
-//! it and exits; the server awaits bwrap. No process is ever left without
-//! its parent waiting for it (killing bwrap first would hand the job to the
-//! nearest subreaper, `cargo xtask serve`, which never waits for it).
-//!
-//! What each kind sees (read-only unless marked):
+//! The sandboxes that compile and run the page's code, one per stage of a
+//! run: bwrap (`bwrap.rs`), the server's child, made the sandboxes' user
+//! (`user.rs`) by `enter.rs`, runs `runner job` (`job.rs`) as pid 1 of new
+//! namespaces under a seccomp filter (`seccomp.rs`). bwrap tells the job's
+//! pid on its info descriptor, and the server moves the job, not bwrap,
+//! into the sandbox's cgroup (`cgroup.rs`) before it hands it its spec.
+//! Ending a sandbox kills the group: the job, pid 1, takes its namespace
+//! along; bwrap reaps it and exits; the server awaits bwrap. So no process
+//! is left without its parent waiting for it (killing bwrap first would
+//! hand the job to the nearest subreaper, `cargo xtask serve`, which never
+//! waits for it: a zombie per run).
 //!
 //! ```text
-//! compile  /toolchain  rustc's sysroot         run  /rsp/bin   the program: the compile's out folder,
-//!          /deps       the prebuilt rlibs                      or the Python program's own folder
-//!          /build      rw: src/main.rs               /tmp       rw: its own file system (`disk.rs`)
-//!          /incr       rw: rustc's incremental       /dev/shm   a small tmpfs, gone with the sandbox
-//!          /out        rw: the executable            /rsp/venv  the book's Python venv (when made)
-//!          /tmp        a tmpfs for rustc and cc
+//! compile  /toolchain /deps (read-only); /build /incr /out (rw); /tmp a tmpfs
+//! run      /rsp/bin    the compile's out folder, or the Python program's own (read-only)
+//!          /tmp        rw: its own ext4 (`disk.rs`) when root, else a tmpfs
+//!          /dev/shm    a small tmpfs; /rsp/venv the book's Python venv (when made)
 //! both     /usr, public /etc files, /etc/passwd and /etc/group (root, the sandbox's user),
 //!          /proc of its own pid namespace, a minimal /dev, /rsp/runner (the job)
 //! ```
 //!
 //! Without a usable bubblewrap (or with `--sandbox off`, the bench's
-//! baseline) the job runs as a plain child: same user rules, cgroup and
+//! baseline) the job runs as a plain child: same user, cgroup and
 //! rlimits, no namespaces; start-up says so.
 pub mod bwrap;
 pub mod cgroup;
@@ -80,14 +75,8 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Self {
         Budget {
-            run: Bounds {
-                memory: 512 << 20,
-                tasks: 64,
-            },
-            compile: Bounds {
-                memory: 2 << 30,
-                tasks: 256,
-            },
+            run: Bounds { memory: 512 << 20, tasks: 64 },
+            compile: Bounds { memory: 2 << 30, tasks: 256 },
             shm_bytes: 64 << 20,
             compile_tmp_bytes: 256 << 20,
             tmp_bytes: 256 << 20,
@@ -112,9 +101,7 @@ impl HostPaths {
     /// (serve may still be making it when the runner starts).
     pub fn venv(&self) -> Option<PathBuf> {
         let dir = supervisor::python::venv_dir(&self.layout.root).ok()?;
-        dir.join(supervisor::python::READY_FILE)
-            .is_file()
-            .then_some(dir)
+        dir.join(supervisor::python::READY_FILE).is_file().then_some(dir)
     }
 }
 
@@ -265,10 +252,7 @@ impl Isolation {
             l.etc().join("passwd"),
             format!("root:x:0:0:root:/root:/usr/sbin/nologin\nsandbox:x:{inside}:{inside}:sandbox:/tmp:/usr/sbin/nologin\n"),
         )?;
-        std::fs::write(
-            l.etc().join("group"),
-            format!("root:x:0:\nsandbox:x:{inside}:\n"),
-        )?;
+        std::fs::write(l.etc().join("group"), format!("root:x:0:\nsandbox:x:{inside}:\n"))?;
         let mut iso = Isolation {
             bwrap: None,
             bwrap_version: String::new(),
@@ -318,10 +302,7 @@ impl Isolation {
         }
         if mode == Mode::Require && iso.bwrap.is_none() {
             iso.remove();
-            bail!(
-                "no sandbox: {} (--sandbox require)",
-                iso.why_no_bwrap.as_deref().unwrap_or("?")
-            );
+            bail!("no sandbox: {} (--sandbox require)", iso.why_no_bwrap.as_deref().unwrap_or("?"));
         }
         Ok(iso)
     }
@@ -339,9 +320,7 @@ impl Isolation {
     /// A sandbox that runs `/bin/true`: proves bwrap and user namespaces
     /// work here, as the sandbox's user.
     fn trial(&self) -> Result<()> {
-        let Some(bwrap) = &self.bwrap else {
-            bail!("no bwrap")
-        };
+        let Some(bwrap) = &self.bwrap else { bail!("no bwrap") };
         let mut cmd = std::process::Command::new(bwrap);
         cmd.args(bwrap::args(&[], Tmp::Tmpfs(1 << 20), 1 << 20, 65534))
             .arg("--")
@@ -367,22 +346,20 @@ impl Isolation {
             Some(u) => format!("uid {u}, the runner's own for this start"),
             None => "your user (in a user namespace of its own, nobody inside)".to_string(),
         };
-        let b = &self.budget;
-        let mut lines = Vec::new();
-        lines.push(match &self.bwrap {
+        let (b, why) = (&self.budget, |w: &Option<String>| w.clone().unwrap_or_default());
+        let mut lines = vec![match &self.bwrap {
             Some(_) => format!(
-                "sandbox: {}: rustc and the program run as {who}, in new user, mount, pid, \
-                 network, IPC and UTS namespaces: no network, no socket but Unix ones, the \
-                 toolchain and the prebuilt crates read-only, nothing else of yours",
+                "sandbox: {}: rustc and the program run as {who}, in new user, mount, pid, network, \
+                 IPC and UTS namespaces: no network, no socket but Unix ones, nothing else of yours",
                 self.bwrap_version
             ),
             None => format!(
                 "WARNING: no sandbox ({}): rustc and the program run as {who} with no namespaces: \
                  they can read whatever that user can read and use the network. Install bubblewrap \
-                 (apt-get install bubblewrap) and allow unprivileged user namespaces for the real sandbox.",
-                self.why_no_bwrap.as_deref().unwrap_or("unknown")
+                 and allow unprivileged user namespaces for the real sandbox.",
+                why(&self.why_no_bwrap)
             ),
-        });
+        }];
         lines.push(match &self.cgroups {
             Some(c) => format!(
                 "bounds: {}: {} and {} tasks for a run, {} and {} tasks for rustc, all processes together",
@@ -392,26 +369,19 @@ impl Isolation {
                 mib(b.compile.memory),
                 b.compile.tasks
             ),
-            None => format!(
-                "WARNING: no cgroup ({}): memory and processes are bounded per process only, \
-                 not for a run's whole tree",
-                self.why_no_cgroup.as_deref().unwrap_or("unknown")
-            ),
+            None => format!("WARNING: no cgroup ({}): bounds per process only", why(&self.why_no_cgroup)),
         });
-        if self.bwrap.is_some() {
-            lines.push(match &self.disk {
-                Some(_) => format!(
-                    "/tmp of a run: an ext4 file system of {} and {} files, emptied before each run",
-                    mib(b.tmp_bytes),
-                    b.tmp_files
-                ),
-                None => format!(
-                    "/tmp of a run: a tmpfs of {} ({}): O_DIRECT there behaves as on tmpfs, not as on a disk",
-                    mib(b.tmp_bytes),
-                    self.why_no_disk.as_deref().unwrap_or("unknown")
-                ),
-            });
-        }
+        lines.push(match (&self.disk, &self.bwrap) {
+            (Some(_), _) => {
+                format!("/tmp of a run: ext4, {}, {} files", mib(b.tmp_bytes), b.tmp_files)
+            }
+            (None, Some(_)) => format!(
+                "/tmp of a run: a tmpfs of {} ({}): O_DIRECT there behaves as on tmpfs",
+                mib(b.tmp_bytes),
+                why(&self.why_no_disk)
+            ),
+            (None, None) => "/tmp of a run: a folder on disk, not bounded".into(),
+        });
         lines
     }
 
@@ -428,11 +398,7 @@ impl Isolation {
     /// Compile caches: per way of sandboxing, since rustc's incremental
     /// cache is only reused under the same paths.
     fn cache(&self) -> PathBuf {
-        let how = if self.bwrap.is_some() {
-            "bwrap"
-        } else {
-            "plain"
-        };
+        let how = if self.bwrap.is_some() { "bwrap" } else { "plain" };
         self.host.layout.cache(how)
     }
 
@@ -523,16 +489,9 @@ impl Isolation {
             .iter()
             .enumerate()
             .filter(|_| self.user.is_some())
-            .map(|(i, (_, host, _))| Staged {
-                host: host.clone(),
-                name: i.to_string(),
-            })
+            .map(|(i, (_, host, _))| Staged { host: host.clone(), name: i.to_string() })
             .collect();
-        let reach = |i: usize| {
-            staged
-                .get(i)
-                .map_or_else(|| mounts[i].1.clone(), |s| s.path())
-        };
+        let reach = |i: usize| staged.get(i).map_or_else(|| mounts[i].1.clone(), |s| s.path());
         let seen = |i: usize| match self.bwrap {
             Some(_) => mounts[i].0.into(),
             None => reach(i),
@@ -595,9 +554,7 @@ impl Isolation {
                 c
             }
         };
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let raw = fds.iter().map(|f| f.as_raw_fd()).collect();
         Enter::new(&staged, self.user.map(|u| (u, u)), raw)?.install(&mut cmd);
         let mut child = tokio::process::Command::from(cmd)
@@ -670,10 +627,7 @@ impl Sandbox {
         let stdin = self.stdin.as_mut().context("the job's stdin is gone")?;
         let mut line = serde_json::to_vec(spec)?;
         line.push(b'\n');
-        stdin
-            .write_all(&line)
-            .await
-            .context("handing the job its spec")?;
+        stdin.write_all(&line).await.context("handing the job its spec")?;
         stdin.flush().await?;
         Ok(())
     }
@@ -687,11 +641,7 @@ impl Sandbox {
         if n == 0 || buf.len() > LINE_CAP {
             return None;
         }
-        Some(
-            String::from_utf8_lossy(&buf)
-                .trim_end_matches('\n')
-                .to_string(),
-        )
+        Some(String::from_utf8_lossy(&buf).trim_end_matches('\n').to_string())
     }
 
     /// Kills the sandbox's processes (the group, else the job), so that
@@ -728,10 +678,7 @@ impl Sandbox {
         .flatten();
         // bwrap exits once it has reaped the job; it is killed only if it
         // does not (then the job is reaped by whoever inherits it).
-        if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await.is_err() {
             eprintln!("runner: a sandbox's bwrap did not end after its job was killed");
             let _ = self.child.kill().await;
         }

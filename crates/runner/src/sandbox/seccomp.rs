@@ -16,16 +16,14 @@ fn insn(code: u16, jt: u8, jf: u8, k: u32) -> [u8; 8] {
     b
 }
 
-#[cfg(target_arch = "x86_64")]
-const ARCH: u32 = 0xC000_003E; // AUDIT_ARCH_X86_64
-#[cfg(target_arch = "aarch64")]
-const ARCH: u32 = 0xC000_00B7; // AUDIT_ARCH_AARCH64
-
 /// The filter program, or None on an architecture it does not know.
 pub fn filter() -> Option<Vec<u8>> {
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    return None;
-    #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+    // AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64.
+    let arch: u32 = match std::env::consts::ARCH {
+        "x86_64" => 0xC000_003E,
+        "aarch64" => 0xC000_00B7,
+        _ => return None,
+    };
     {
         const LD_W_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
         const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
@@ -38,7 +36,7 @@ pub fn filter() -> Option<Vec<u8>> {
         // a little-endian machine: the family is an int).
         let prog = [
             insn(LD_W_ABS, 0, 0, 4),
-            insn(JEQ, 1, 0, ARCH),
+            insn(JEQ, 1, 0, arch),
             insn(RET, 0, 0, ERRNO | libc::ENOSYS as u32),
             insn(LD_W_ABS, 0, 0, 0),
             insn(JGE, 8, 0, 0x4000_0000), // x32 numbers

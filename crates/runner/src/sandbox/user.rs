@@ -1,5 +1,5 @@
 //! The sandboxes' user when the runner is root: an id drawn at each start
-//! that no account, group, subordinate range, process or file of the
+//! that no account, group, process or file of the
 //! runner's folders has, so that no other process on the machine (those
 //! of `nobody` included) owns the sandboxes' user namespaces, can signal
 //! or trace their processes, or reach their files through `/proc`.
@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 /// Ids in use by the machine's accounts, groups and processes.
-fn taken() -> (HashSet<u32>, Vec<(u32, u32)>) {
+fn taken() -> HashSet<u32> {
     let mut ids = HashSet::new();
     for file in ["/etc/passwd", "/etc/group"] {
         for line in std::fs::read_to_string(file).unwrap_or_default().lines() {
@@ -30,16 +30,7 @@ fn taken() -> (HashSet<u32>, Vec<(u32, u32)>) {
             }
         }
     }
-    let mut ranges = Vec::new();
-    for file in ["/etc/subuid", "/etc/subgid"] {
-        for line in std::fs::read_to_string(file).unwrap_or_default().lines() {
-            let mut f = line.split(':').skip(1).map(|x| x.parse::<u32>());
-            if let (Some(Ok(start)), Some(Ok(n))) = (f.next(), f.next()) {
-                ranges.push((start, start.saturating_add(n)));
-            }
-        }
-    }
-    (ids, ranges)
+    ids
 }
 
 /// Whether any file under `dir` (not following links) belongs to `id`.
@@ -59,17 +50,15 @@ fn owns_files(dir: &Path, id: u32) -> bool {
     false
 }
 
-/// A fresh uid (used as the gid too) between 2^24 and 2^31, none of whose
-/// files are under the runner's folders `dirs`.
+/// A fresh uid (used as the gid too) between 2^24 and 2^31 (above the
+/// usual subordinate ranges), none of whose files are under `dirs`.
 pub fn pick(dirs: &[&Path]) -> Result<u32> {
-    let (ids, ranges) = taken();
+    let ids = taken();
     for _ in 0..64 {
         let mut b = [0u8; 4];
         getrandom::fill(&mut b).context("getrandom")?;
         let id = (1 << 24) + u32::from_ne_bytes(b) % ((1 << 31) - (1 << 24));
-        let free = !ids.contains(&id)
-            && !ranges.iter().any(|&(a, z)| (a..z).contains(&id))
-            && !dirs.iter().any(|d| owns_files(d, id));
+        let free = !ids.contains(&id) && !dirs.iter().any(|d| owns_files(d, id));
         if free {
             return Ok(id);
         }
@@ -85,7 +74,7 @@ mod tests {
     fn a_picked_id_is_nobody_s_and_no_process_s() {
         let id = pick(&[]).unwrap();
         assert!(id >= 1 << 24 && id != 65534);
-        let (ids, _) = taken();
+        let ids = taken();
         assert!(!ids.contains(&id));
         assert!(ids.contains(&0), "root is taken");
     }

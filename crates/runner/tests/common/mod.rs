@@ -16,11 +16,7 @@ use runner_client::client::{parse_first_line, run_body, Client, Timed};
 
 /// The book's workspace, two folders above this crate.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
 }
 
 /// One server at a time: each run takes a whole core or two.
@@ -54,9 +50,7 @@ impl Runner {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let (port, token) = parse_first_line(&line).unwrap_or_else(|| {
             let _ = child.kill();
             panic!("no link in {line:?} (is bubblewrap installed? cargo xtask test installs it)")
@@ -167,10 +161,7 @@ pub fn server_with(timeout: u64, more: impl FnOnce(&mut Command)) -> Server {
     .unwrap();
     std::fs::write(book.join("style.css"), "body { color: black }\n").unwrap();
     let runner = Runner::start(|serve| {
-        serve
-            .arg("--book")
-            .arg(&book)
-            .args(["--timeout", &timeout.to_string(), "--no-warm"]);
+        serve.arg("--book").arg(&book).args(["--timeout", &timeout.to_string(), "--no-warm"]);
         more(serve);
     });
     let port = runner.port;
@@ -195,10 +186,7 @@ pub fn wait_ready(c: &Client) {
         .request("GET", "/__rsp/health", &[], b"")
         .is_ok_and(|h| h.text().contains("\"ready\":true"))
     {
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "the runner never got ready"
-        );
+        assert!(start.elapsed() < Duration::from_secs(900), "the runner never got ready");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -206,10 +194,7 @@ pub fn wait_ready(c: &Client) {
 impl Server {
     /// What the runner says it got: `sandbox`, `cgroup`, `user`.
     pub fn isolation(&self, key: &str) -> String {
-        let h = self
-            .client
-            .request("GET", "/__rsp/health", &[], b"")
-            .unwrap();
+        let h = self.client.request("GET", "/__rsp/health", &[], b"").unwrap();
         let v: serde_json::Value = serde_json::from_slice(&h.body).unwrap();
         v["isolation"][key].as_str().unwrap_or("?").to_string()
     }
@@ -235,21 +220,12 @@ impl Server {
     }
 
     pub fn run_as(&self, page: &str, slug: &str, code: &str) -> (u16, Vec<Timed>) {
-        self.client
-            .run(
-                Some(&self.token),
-                Some(&self.origin),
-                &run_body(slug, code, page),
-            )
-            .unwrap()
+        self.client.run(Some(&self.token), Some(&self.origin), &run_body(slug, code, page)).unwrap()
     }
 
     /// The server answers, and no program of a run is left.
     pub fn assert_healthy(&self) {
-        let r = self
-            .client
-            .request("GET", "/__rsp/health", &[], b"")
-            .unwrap();
+        let r = self.client.request("GET", "/__rsp/health", &[], b"").unwrap();
         assert_eq!(r.status, 200, "{}", r.text());
         let left = programs(self.runner.pid());
         assert!(left.is_empty(), "left running: {left:?}");
@@ -296,11 +272,7 @@ pub fn raw_status(addr: SocketAddr, request: &[u8]) -> Option<u16> {
 /// command name follow its last ')').
 pub fn ppid(pid: i32) -> Option<i32> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.get(stat.rfind(')')? + 2..)?
-        .split(' ')
-        .nth(1)?
-        .parse()
-        .ok()
+    stat.get(stat.rfind(')')? + 2..)?.split(' ').nth(1)?.parse().ok()
 }
 
 /// Whether process `pid` belongs to a sandbox of the runner `owner`: it,
@@ -353,9 +325,7 @@ pub fn sandboxed_processes(owner: u32) -> Vec<String> {
 
 /// Programs of runs of runner `owner` (not the jobs standing by).
 pub fn programs(owner: u32) -> Vec<String> {
-    processes(owner, |exe| {
-        exe.starts_with("/rsp/bin/") || exe.starts_with("/toolchain/")
-    })
+    processes(owner, |exe| exe.starts_with("/rsp/bin/") || exe.starts_with("/toolchain/"))
 }
 
 fn processes(owner: u32, pick: impl Fn(&Path) -> bool) -> Vec<String> {
@@ -416,9 +386,7 @@ pub fn error(events: &[Timed]) -> String {
 /// What rustc said, for a run that did not compile.
 pub fn compile_error(events: &[Timed]) -> String {
     match &events.last().expect("no events").event {
-        Event::Compiled {
-            ok: false, output, ..
-        } => output.clone(),
+        Event::Compiled { ok: false, output, .. } => output.clone(),
         e => panic!(
             "expected a failed compile, got {e:?} after {:?}",
             events.iter().map(|t| &t.event).collect::<Vec<_>>()

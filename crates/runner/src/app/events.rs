@@ -37,11 +37,13 @@ impl Drop for Registered {
     }
 }
 
-impl Streams {
-    pub fn new() -> Streams {
+impl Default for Streams {
+    fn default() -> Streams {
         Streams { version: watch::channel(0).0, open: Mutex::default(), next: AtomicU64::new(0) }
     }
+}
 
+impl Streams {
     /// Tells every open page to reload.
     pub fn reload(&self) {
         self.version.send_modify(|v| *v += 1);

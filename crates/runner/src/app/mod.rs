@@ -262,7 +262,7 @@ pub fn serve(cfg: Config) -> Result<()> {
             port,
             files: book::Files::new(&book),
             book,
-            streams: events::Streams::new(),
+            streams: events::Streams::default(),
             runs: Arc::clone(&runs),
         });
         runs.tasks.spawn(plan::start(Arc::clone(&runs), !cfg.no_warm));

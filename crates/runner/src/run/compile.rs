@@ -57,8 +57,8 @@ pub async fn compile(mut sb: Sandbox, spec: &JobSpec, ev: &Events, memory: u64) 
     };
     if let Err(e) = sb.send(spec).await {
         sb.finish().await;
-        let message = format!("the compile sandbox did not start: {e:#}");
-        let _ = ev.send(&Event::Error { message }).await;
+        let e = Event::Error { message: format!("the compile sandbox did not start: {e:#}") };
+        let _ = ev.send(&e).await;
         return false;
     }
     let deadline = Instant::now() + timeout + Duration::from_secs(5);
@@ -75,11 +75,9 @@ pub async fn compile(mut sb: Sandbox, spec: &JobSpec, ev: &Events, memory: u64) 
         };
         let Some(line) = line else { break };
         match serde_json::from_str::<Event>(&line) {
-            Ok(e @ Event::Compiling) => {
-                if ev.send(&e).await.is_err() {
-                    gone = true;
-                    break;
-                }
+            Ok(e @ Event::Compiling) if ev.send(&e).await.is_err() => {
+                gone = true;
+                break;
             }
             Ok(e @ (Event::Compiled { .. } | Event::Error { .. })) => {
                 last = Some(e);

@@ -97,8 +97,8 @@ pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bound
     };
     if let Err(e) = sb.send(spec).await {
         sb.finish().await;
-        let message = format!("the run sandbox did not start: {e:#}");
-        let _ = ev.send(&Event::Error { message }).await;
+        let e = Event::Error { message: format!("the runner could not start a sandbox: {e:#}") };
+        let _ = ev.send(&e).await;
         return None;
     }
     let mut printed = String::new();

@@ -106,8 +106,8 @@ impl Runs {
             return;
         }
         if matches!(self.plan.current(), PlanState::Preparing) {
-            let message = "preparing the runner's workspace (the first time, cargo builds nix: about a minute)".into();
-            if ev.send(&Event::Preparing { message }).await.is_err() {
+            let e = Event::Preparing { message: "preparing the runner's workspace (the first time, cargo builds nix: about a minute)".into() };
+            if ev.send(&e).await.is_err() {
                 return;
             }
         }
@@ -118,10 +118,13 @@ impl Runs {
         let plan = match self.plan.current() {
             PlanState::Ready(p) => p,
             PlanState::Failed(m) => {
-                return self.error(ev, format!("the runner's workspace does not build: {m}")).await
+                let e =
+                    Event::Error { message: format!("the runner's workspace does not build: {m}") };
+                return self.send(ev, e).await;
             }
             PlanState::Preparing => {
-                return self.error(ev, "the runner's workspace is not ready".into()).await
+                let e = Event::Error { message: "the runner's workspace is not ready".into() };
+                return self.send(ev, e).await;
             }
         };
         let ran = match python_file(job) {
@@ -145,8 +148,8 @@ impl Runs {
         tokio::task::block_in_place(|| self.iso.bound_cache(&job.slug));
     }
 
-    async fn error(&self, ev: &Events, message: String) {
-        let _ = ev.send(&Event::Error { message }).await;
+    async fn send(&self, ev: &Events, e: Event) {
+        let _ = ev.send(&e).await;
     }
 
     /// Without a cgroup, RLIMIT_NPROC is the process bound (per user).
@@ -196,7 +199,7 @@ impl Runs {
             Ok(spec) => execute::execute(sb, &spec, ev, self.iso.budget.run).await,
             Err(message) => {
                 sb.finish().await;
-                self.error(ev, message).await;
+                self.send(ev, Event::Error { message }).await;
                 None
             }
         }
@@ -204,7 +207,8 @@ impl Runs {
 
     /// Tells the page the runner could not start a sandbox.
     async fn no_sandbox(&self, e: anyhow::Error, ev: &Events) -> Option<Ran> {
-        self.error(ev, format!("the runner could not start a sandbox: {e:#}")).await;
+        let e = Event::Error { message: format!("the runner could not start a sandbox: {e:#}") };
+        self.send(ev, e).await;
         None
     }
 }

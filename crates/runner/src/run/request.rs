@@ -76,10 +76,6 @@ pub struct Refusal {
     pub message: String,
 }
 
-fn bad(message: impl Into<String>) -> Refusal {
-    refuse(StatusCode::BAD_REQUEST, message)
-}
-
 pub fn refuse(status: StatusCode, message: impl Into<String>) -> Refusal {
     Refusal { status, message: message.into() }
 }
@@ -130,7 +126,8 @@ pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
     let h = req.headers();
     origin_and_token(gate, h)?;
     if h.contains_key(header::TRANSFER_ENCODING) {
-        return Err(bad(
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
             "send the program with a Content-Length (chunked bodies are not accepted)",
         ));
     }
@@ -148,9 +145,11 @@ pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
                 "send the program with a Content-Length",
             ))
         }
-        Some(v) => {
-            v.to_str().ok().and_then(|v| v.parse().ok()).ok_or_else(|| bad("bad Content-Length"))?
-        }
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "bad Content-Length"))?,
     };
     if len > cap {
         return Err(too_big());
@@ -166,25 +165,29 @@ pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
         Ok(Err(_)) => return Err(too_big()),
         Ok(Ok(b)) => b,
     };
-    serde_json::from_slice(&bytes).map_err(|e| bad(format!("bad request: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad request: {e}")))
 }
 
 /// Checks a run request's body and makes it a job (`anonymous`: the page
 /// id of a request that sends none).
 pub fn job(run: RunBody, l: &Layout, anonymous: impl FnOnce() -> String) -> Result<Job, Refusal> {
     if !valid_slug(&run.slug) || !l.slugs().contains(&run.slug) {
-        return Err(bad(format!("there is no snippet crate `snippets/{}`", run.slug)));
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            format!("there is no snippet crate `snippets/{}`", run.slug),
+        ));
     }
     let edition = run.edition.unwrap_or_else(|| "2021".into());
     if !["2015", "2018", "2021", "2024"].contains(&edition.as_str()) {
-        return Err(bad(format!("unknown Rust edition `{edition}`")));
+        return Err(refuse(StatusCode::BAD_REQUEST, format!("unknown Rust edition `{edition}`")));
     }
     if run.code.trim().is_empty() {
-        return Err(bad("there is no code to run"));
+        return Err(refuse(StatusCode::BAD_REQUEST, "there is no code to run"));
     }
     let page = match run.page {
         Some(p) if !p.is_empty() && p.len() <= 64 => p,
-        Some(_) => return Err(bad("bad page id")),
+        Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad page id")),
         None => anonymous(),
     };
     let lang = match (run.lang.as_deref().unwrap_or("rust"), run.file) {
@@ -192,20 +195,29 @@ pub fn job(run: RunBody, l: &Layout, anonymous: impl FnOnce() -> String) -> Resu
         ("python", Some(name)) if valid_python_name(&name) => {
             let file = format!("snippets/{}/python/{name}.py", run.slug);
             if !l.root.join(&file).is_file() {
-                return Err(bad(format!("there is no Python program `{file}`")));
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("there is no Python program `{file}`"),
+                ));
             }
             Lang::Python { name }
         }
         ("python", _) => {
-            return Err(bad(
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
                 "a Python run names its program (`file`: the name in snippets/<slug>/python/)",
             ))
         }
-        (other, _) => return Err(bad(format!("unknown language `{other}` (rust or python)"))),
+        (other, _) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                format!("unknown language `{other}` (rust or python)"),
+            ))
+        }
     };
     let chapter = match run.chapter {
         Some(c) if valid_chapter(&c) => Some(c),
-        Some(_) => return Err(bad("bad chapter")),
+        Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad chapter")),
         None => None,
     };
     Ok(Job { slug: run.slug, edition, code: run.code, page, lang, chapter })

@@ -48,21 +48,10 @@ struct RawSpan {
 
 /// Removes ANSI escape sequences (CSI ... final byte).
 pub fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            chars.next();
-            for d in chars.by_ref() {
-                if ('@'..='~').contains(&d) {
-                    break;
-                }
-            }
-            continue;
-        }
-        out.push(c);
-    }
-    out
+    static CSI: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("\x1b\\[[^@-~]*[@-~]").expect("a valid regex")
+    });
+    CSI.replace_all(s, "").into_owned()
 }
 
 /// Splits rustc's output: JSON diagnostic lines become diagnostics and

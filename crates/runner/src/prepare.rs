@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! ws/, target/             the scratch workspace (Cargo.lock from the root), cargo's target dir
-//! cache/<bwrap|plain>/     emptied at each start: edit/<slug>/src/main.rs (the last source),
+//! cache/                   emptied at each start: edit/<slug>/src/main.rs (the last source),
 //!                          incr/<slug>/ and out/<slug>/<slug> (bounded per snippet)
 //! runs/<pid>-<n>/          a Python run's program, removed after it
 //! tmp.img, tmp/            the runs' /tmp: an ext4 image, mounted (root only)
@@ -46,10 +46,9 @@ impl Layout {
     pub fn deps(&self) -> PathBuf {
         self.target().join("debug").join("deps")
     }
-    /// What compiles keep between runs, per way of sandboxing (rustc's
-    /// incremental cache holds the paths it was compiled with).
-    pub fn cache(&self, flavor: &str) -> PathBuf {
-        self.dir.join("cache").join(flavor)
+    /// What compiles keep between runs (emptied at each start).
+    pub fn cache(&self) -> PathBuf {
+        self.dir.join("cache")
     }
     pub fn runs(&self) -> PathBuf {
         self.dir.join("runs")

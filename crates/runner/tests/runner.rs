@@ -296,7 +296,7 @@ fn warm_start_compiles_every_snippet_before_it_is_ready() {
     let _serial = common::one_at_a_time();
     let book = std::env::temp_dir().join(format!("rsp-runner-warm-{}", std::process::id()));
     std::fs::create_dir_all(&book).unwrap();
-    let cache = root().join("target/runner/cache/bwrap");
+    let cache = root().join("target/runner/cache");
     let _ = std::fs::remove_dir_all(cache.join("out"));
     let mut r = common::Runner::start(|serve| {
         serve.arg("--book").arg(&book);

@@ -19,8 +19,23 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
-use super::{App, HEALTH_PATH, PROJECT_PATH, RUN_PATH, TOKEN_PARAM};
-use crate::run::request::TOKEN_HEADER;
+use crate::run::request::{Gate, TOKEN_HEADER};
+
+pub const RUN_PATH: &str = "/__rsp/run";
+pub const PROJECT_PATH: &str = "/__rsp/project";
+pub const HEALTH_PATH: &str = "/__rsp/health";
+/// The query parameter of the link printed at start.
+pub const TOKEN_PARAM: &str = "token";
+
+/// What the check needs.
+pub struct Guard {
+    pub gate: Gate,
+    /// `127.0.0.1:PORT` and `localhost:PORT`.
+    pub hosts: [String; 2],
+    /// `rsp-runner-<port>`: cookies are not kept apart by port.
+    pub cookie: String,
+    pub port: u16,
+}
 
 /// Splits `token=...` out of a query; returns (token, the rest).
 fn take_token(query: &str) -> (Option<&str>, String) {
@@ -57,7 +72,7 @@ fn page(status: StatusCode, title: &str, text: &str, zh: (&str, &str)) -> Respon
 
 /// The page for a request without the cookie or the token. It never holds
 /// the token; it says where the link with it is.
-fn locked(app: &App) -> Response {
+fn locked(app: &Guard) -> Response {
     page(
         StatusCode::FORBIDDEN,
         "Open the link from your terminal",
@@ -112,11 +127,11 @@ fn same_site_path(path: &str) -> String {
     format!("/{}", path.replace('\\', "/").trim_start_matches('/'))
 }
 
-pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+pub async fn guard(State(app): State<Arc<Guard>>, req: Request, next: Next) -> Response {
     harden(check(&app, req, next).await)
 }
 
-async fn check(app: &App, req: Request, next: Next) -> Response {
+async fn check(app: &Guard, req: Request, next: Next) -> Response {
     let h = req.headers();
     let host_ok = h
         .get(header::HOST)

@@ -4,7 +4,7 @@
 //! list in its `<head>` as it is sent (`theme/rsp-run.js` reads them), and is
 //! never cached: only a browser that passed `auth.rs` ever sees one.
 use std::convert::Infallible;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -14,23 +14,30 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::{App, TOKEN_META};
+use crate::prepare::Layout;
+
+pub const TOKEN_META: &str = "rsp-runner-token";
 
 /// The largest page we add the token to (print.html is the biggest).
 const HTML_CAP: usize = 64 << 20;
 
 type Dir = ServeDir<tower_http::set_status::SetStatus<ServeFile>>;
 
-#[derive(Clone)]
-pub struct Files(Dir);
+/// The book's folder, its files' service, and what pages get.
+pub struct Files {
+    dir: Dir,
+    pub book: PathBuf,
+    pub token: String,
+    /// Where the snippet list comes from.
+    pub layout: Layout,
+}
 
 impl Files {
-    pub fn new(book: &Path) -> Files {
-        Files(
-            ServeDir::new(book)
-                .append_index_html_on_directories(true)
-                .not_found_service(ServeFile::new(book.join("404.html"))),
-        )
+    pub fn new(book: PathBuf, token: String, layout: Layout) -> Files {
+        let dir = ServeDir::new(&book)
+            .append_index_html_on_directories(true)
+            .not_found_service(ServeFile::new(book.join("404.html")));
+        Files { dir, book, token, layout }
     }
 }
 
@@ -49,13 +56,13 @@ fn inject(html: &str, token: &str, slugs: &[String]) -> String {
     }
 }
 
-pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
+pub async fn serve(State(app): State<Arc<Files>>, req: Request) -> Response {
     if !(req.method() == Method::GET || req.method() == Method::HEAD) {
         return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
     }
     let head = req.method() == Method::HEAD;
     let edition_404 = edition_not_found(&app.book, req.uri().path());
-    let Ok(resp) = app.files.0.clone().oneshot(req).await.map_err(|e: Infallible| e);
+    let Ok(resp) = app.dir.clone().oneshot(req).await.map_err(|e: Infallible| e);
     let status = resp.status();
     let html = resp
         .headers()
@@ -93,11 +100,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
             bytes = page.into();
         }
     }
-    let page = inject(
-        &String::from_utf8_lossy(&bytes),
-        &app.gate.token,
-        &app.runs.iso.host.layout.slugs(),
-    );
+    let page = inject(&String::from_utf8_lossy(&bytes), &app.token, &app.layout.slugs());
     Response::from_parts(parts, Body::from(page))
 }
 

@@ -17,56 +17,52 @@ use futures_util::StreamExt;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::App;
-
 pub const MAX_STREAMS: usize = 32;
 
 pub struct Streams {
+    /// `http://127.0.0.1:PORT` and `http://localhost:PORT`.
+    pub origins: [String; 2],
     version: watch::Sender<u64>,
     open: Mutex<VecDeque<(u64, CancellationToken)>>,
     next: AtomicU64,
 }
 
 /// Takes a stream off the list when it ends.
-struct Registered(Arc<App>, u64);
+struct Registered(Arc<Streams>, u64);
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        let mut open = self.0.streams.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = self.0.open.lock().unwrap_or_else(|p| p.into_inner());
         open.retain(|(id, _)| *id != self.1);
     }
 }
 
-impl Default for Streams {
-    fn default() -> Streams {
-        Streams { version: watch::channel(0).0, open: Mutex::default(), next: AtomicU64::new(0) }
-    }
-}
-
 impl Streams {
+    pub fn new(origins: [String; 2]) -> Streams {
+        Streams {
+            origins,
+            version: watch::channel(0).0,
+            open: Mutex::default(),
+            next: AtomicU64::new(0),
+        }
+    }
+
     /// Tells every open page to reload.
     pub fn reload(&self) {
         self.version.send_modify(|v| *v += 1);
     }
-
-    /// Ends every stream (the server stops).
-    pub fn end_all(&self) {
-        for (_, t) in self.open.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
-            t.cancel();
-        }
-    }
 }
 
-pub async fn events(State(app): State<Arc<App>>, h: HeaderMap) -> Response {
+pub async fn events(State(streams): State<Arc<Streams>>, h: HeaderMap) -> Response {
     if let Some(origin) = h.get(header::ORIGIN) {
-        if !app.gate.origins.iter().any(|o| o == origin) {
+        if !streams.origins.iter().any(|o| o == origin) {
             return (StatusCode::FORBIDDEN, "not from this server's pages\n").into_response();
         }
     }
-    let id = app.streams.next.fetch_add(1, Ordering::Relaxed);
+    let id = streams.next.fetch_add(1, Ordering::Relaxed);
     let end = CancellationToken::new();
     {
-        let mut open = app.streams.open.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = streams.open.lock().unwrap_or_else(|p| p.into_inner());
         open.push_back((id, end.clone()));
         while open.len() > MAX_STREAMS {
             if let Some((_, oldest)) = open.pop_front() {
@@ -74,8 +70,8 @@ pub async fn events(State(app): State<Arc<App>>, h: HeaderMap) -> Response {
             }
         }
     }
-    let registered = Registered(Arc::clone(&app), id);
-    let mut rx = app.streams.version.subscribe();
+    let registered = Registered(Arc::clone(&streams), id);
+    let mut rx = streams.version.subscribe();
     rx.mark_unchanged();
     let first = futures_util::stream::once(async {
         Ok::<Event, Infallible>(Event::default().comment("rsp live reload"))

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::extract::{Request, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -26,16 +26,13 @@ use tower_http::trace::TraceLayer;
 
 use crate::prepare::Layout;
 use crate::run::request::{self, Gate};
-use crate::run::{plan, RunConfig, Runs};
+use crate::run::{RunConfig, Runs};
 use crate::sandbox::{Budget, HostPaths, Isolation, Mode};
+use auth::Guard;
 
-pub const RUN_PATH: &str = "/__rsp/run";
-pub const PROJECT_PATH: &str = "/__rsp/project";
+pub use auth::{HEALTH_PATH, PROJECT_PATH, RUN_PATH, TOKEN_PARAM};
+pub use book::TOKEN_META;
 pub const EVENTS_PATH: &str = "/__rsp/events";
-pub const HEALTH_PATH: &str = "/__rsp/health";
-pub const TOKEN_META: &str = "rsp-runner-token";
-/// The query parameter of the link printed at start.
-pub const TOKEN_PARAM: &str = "token";
 
 /// `runner serve`'s options.
 #[derive(Debug, Clone, clap::Args)]
@@ -84,16 +81,24 @@ pub struct Config {
 }
 
 /// What every request handler shares.
+#[derive(Clone)]
 pub struct App {
     pub runs: Arc<Runs>,
-    pub gate: Gate,
-    pub port: u16,
-    /// `rsp-runner-<port>`: cookies are not kept apart by port.
-    pub cookie: String,
-    pub hosts: [String; 2],
-    pub book: PathBuf,
-    pub files: book::Files,
-    pub streams: events::Streams,
+    pub guard: Arc<Guard>,
+    pub files: Arc<book::Files>,
+    pub streams: Arc<events::Streams>,
+}
+
+impl FromRef<App> for Arc<book::Files> {
+    fn from_ref(app: &App) -> Self {
+        Arc::clone(&app.files)
+    }
+}
+
+impl FromRef<App> for Arc<events::Streams> {
+    fn from_ref(app: &App) -> Self {
+        Arc::clone(&app.streams)
+    }
 }
 
 /// A random token, hex, from the kernel's generator.
@@ -103,7 +108,7 @@ pub fn new_token() -> Result<String> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-async fn health(State(app): State<Arc<App>>) -> impl IntoResponse {
+async fn health(State(app): State<App>) -> impl IntoResponse {
     let body = serde_json::json!({
         "ok": true,
         "ready": app.runs.ready.load(Ordering::SeqCst),
@@ -113,8 +118,8 @@ async fn health(State(app): State<Arc<App>>) -> impl IntoResponse {
     ([(header::CACHE_CONTROL, "no-store")], axum::Json(body))
 }
 
-async fn run(State(app): State<Arc<App>>, req: Request) -> Response {
-    let job = request::read_body(&app.gate, req).await.and_then(|b| {
+async fn run(State(app): State<App>, req: Request) -> Response {
+    let job = request::read_body(&app.guard.gate, req).await.and_then(|b| {
         let anonymous = || format!("anonymous-{}", app.runs.next_id());
         request::job(b, &app.runs.iso.host.layout, anonymous)
     });
@@ -125,8 +130,8 @@ async fn run(State(app): State<Arc<App>>, req: Request) -> Response {
 }
 
 /// `POST /__rsp/project`: the program as a Cargo project (`project.rs`).
-async fn project(State(app): State<Arc<App>>, req: Request) -> Response {
-    let job = request::read_body(&app.gate, req)
+async fn project(State(app): State<App>, req: Request) -> Response {
+    let job = request::read_body(&app.guard.gate, req)
         .await
         .and_then(|b| request::job(b, &app.runs.iso.host.layout, String::new));
     let job = match job {
@@ -135,8 +140,8 @@ async fn project(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     let root = app.runs.iso.host.layout.root.clone();
     let made = tokio::task::spawn_blocking(move || crate::project::archive(&root, &job)).await;
-    match made {
-        Ok(Ok((name, bytes))) => (
+    match made.map_err(anyhow::Error::from).and_then(|r| r) {
+        Ok((name, bytes)) => (
             [
                 (header::CONTENT_TYPE, "application/gzip".to_string()),
                 (header::CACHE_CONTROL, "no-store".to_string()),
@@ -145,41 +150,40 @@ async fn project(State(app): State<Arc<App>>, req: Request) -> Response {
             bytes,
         )
             .into_response(),
-        Ok(Err(e)) => request::refuse(
+        Err(e) => request::refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("could not make the project: {e:#}"),
         )
         .into_response(),
-        Err(e) => request::refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 
-pub fn router(app: Arc<App>) -> Router {
+pub fn router(app: App) -> Router {
     Router::new()
         .route(HEALTH_PATH, get(health))
         .route(RUN_PATH, post(run))
         .route(PROJECT_PATH, post(project))
         .route(EVENTS_PATH, get(events::events))
         .fallback(book::serve)
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app), auth::guard))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&app.guard), auth::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
 }
 
 /// Reads the runner's stdin (see `main.rs`): each `reload` line tells open
 /// pages to reload; returns at EOF.
-async fn read_stdin(app: Arc<App>) {
+async fn read_stdin(app: App) {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if line.trim() == "reload" {
             app.streams.reload();
-            app.runs.tasks.spawn(plan::reload(Arc::clone(&app.runs)));
+            app.runs.tasks.spawn(Arc::clone(&app.runs).reload());
         }
     }
 }
 
 /// stdin's end, SIGINT (Ctrl-C) or SIGTERM.
-async fn stopped(app: Arc<App>) {
+async fn stopped(app: App) {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut int), Ok(mut term)) =
         (signal(SignalKind::interrupt()), signal(SignalKind::terminate()))
@@ -251,23 +255,21 @@ pub fn serve(cfg: Config) -> Result<()> {
     );
     let served = rt.block_on(async {
         let listener = tokio::net::TcpListener::from_std(listener)?;
-        let app = Arc::new(App {
-            hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
-            gate: Gate {
-                token,
-                origins: [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")],
-                body_cap: 256 * 1024,
-            },
-            cookie: format!("rsp-runner-{port}"),
-            port,
-            files: book::Files::new(&book),
-            book,
-            streams: events::Streams::default(),
+        let origins = [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")];
+        let layout = runs.iso.host.layout.clone();
+        let app = App {
+            files: Arc::new(book::Files::new(book, token.clone(), layout)),
+            streams: Arc::new(events::Streams::new(origins.clone())),
+            guard: Arc::new(Guard {
+                gate: Gate { token, origins, body_cap: 256 * 1024 },
+                hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
+                cookie: format!("rsp-runner-{port}"),
+                port,
+            }),
             runs: Arc::clone(&runs),
-        });
-        runs.tasks.spawn(plan::start(Arc::clone(&runs), !cfg.no_warm));
-        conns::serve(listener, router(Arc::clone(&app)), stopped(Arc::clone(&app))).await;
-        app.streams.end_all();
+        };
+        runs.tasks.spawn(Arc::clone(&runs).start_up(!cfg.no_warm));
+        conns::serve(listener, router(app.clone()), stopped(app.clone())).await;
         runs.shut_down().await;
         anyhow::Ok(())
     });

@@ -93,6 +93,52 @@ impl Runs {
         Ok(response)
     }
 
+    /// Start-up: prepares the workspace, then compiles every snippet once
+    /// (`warm`), so the first edit of each is incremental.
+    pub async fn start_up(self: Arc<Self>, warm: bool) {
+        let l = &self.iso.host.layout;
+        if let (Some(plan), true) = (self.plan.prepare(&self.queue, l).await, warm) {
+            let started = std::time::Instant::now();
+            for slug in l.slugs().into_iter().take_while(|_| !self.stop.is_cancelled()) {
+                let main = l.root.join("snippets").join(&slug).join("src/main.rs");
+                if let Ok(code) = std::fs::read_to_string(&main) {
+                    let _turn = self.queue.exclusive().await;
+                    self.warm(&plan, &slug, &code).await;
+                }
+            }
+            let s = started.elapsed().as_secs_f64();
+            eprintln!("runner: compiled every snippet once in {s:.1} s; runs are incremental now");
+        }
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    async fn warm(&self, plan: &Plan, slug: &str, code: &str) {
+        let kind = Kind::Compile { slug: slug.into() };
+        let Ok(mut sb) = self.iso.start(&kind, self.next_id()).await else { return };
+        let spec = compile::spec(&sb.view, plan, slug, "2021", code, self.cfg.compile_timeout);
+        if sb.send(&spec).await.is_ok() {
+            loop {
+                tokio::select! {
+                    line = sb.next_line() => match line {
+                        Some(l) if !l.contains(r#""event":"compiled""#) => continue,
+                        _ => break,
+                    },
+                    _ = self.stop.cancelled() => break,
+                }
+            }
+        }
+        sb.finish().await;
+    }
+
+    /// After the book was republished: prepares again if a manifest changed.
+    pub async fn reload(self: Arc<Self>) {
+        let l = &self.iso.host.layout;
+        if self.ready.load(Ordering::SeqCst) && self.plan.changed(l).await {
+            eprintln!("runner: a Cargo.toml changed: preparing the workspace again");
+            self.plan.prepare(&self.queue, l).await;
+        }
+    }
+
     /// Ends every run (as if its client left) and waits until all their
     /// sandboxes are gone.
     pub async fn shut_down(&self) {

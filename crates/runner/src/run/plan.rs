@@ -7,11 +7,9 @@
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
-use super::Runs;
+use super::queue::Queue;
 use crate::prepare::{prepare, Layout, Plan};
-use crate::sandbox::Kind;
 
 #[derive(Clone)]
 pub enum PlanState {
@@ -57,93 +55,43 @@ fn manifests(l: &Layout) -> u64 {
     h.finish()
 }
 
-/// Prepares (holding the turn) and stores the result.
-async fn prepare_now(runs: &Runs) -> Option<Arc<Plan>> {
-    let _turn = runs.queue.exclusive().await;
-    runs.plan.set(PlanState::Preparing);
-    let layout = runs.iso.host.layout.clone();
-    let result = tokio::task::spawn_blocking(move || {
-        let before = manifests(&layout);
-        prepare(&layout).map(|p| (p, before))
-    })
-    .await;
-    runs.plan.prepared.fetch_add(1, Ordering::SeqCst);
-    match result {
-        Ok(Ok((p, fingerprint))) => {
-            runs.plan.manifests.store(fingerprint, Ordering::SeqCst);
-            let p = Arc::new(p);
-            eprintln!("runner: workspace ready");
-            runs.plan.set(PlanState::Ready(Arc::clone(&p)));
-            Some(p)
-        }
-        Ok(Err(e)) => {
-            let msg = format!("{e:#}");
-            eprintln!("runner: could not prepare the workspace: {msg}");
-            runs.plan.set(PlanState::Failed(msg));
-            None
-        }
-        Err(e) => {
-            runs.plan.set(PlanState::Failed(e.to_string()));
-            None
-        }
-    }
-}
-
-/// Compiles every snippet once in a compile sandbox, so the first edit of
-/// each is incremental.
-async fn warm(runs: &Runs, plan: &Plan) {
-    let started = Instant::now();
-    let l = &runs.iso.host.layout;
-    for slug in l.slugs() {
-        let main = l.root.join("snippets").join(&slug).join("src/main.rs");
-        let Ok(code) = std::fs::read_to_string(&main) else {
-            continue;
-        };
-        let _turn = runs.queue.exclusive().await;
-        if runs.stop.is_cancelled() {
-            return;
-        }
-        let kind = Kind::Compile { slug: slug.clone() };
-        let Ok(mut sb) = runs.iso.start(&kind, runs.next_id()).await else {
-            continue;
-        };
-        let spec =
-            super::compile::spec(&sb.view, plan, &slug, "2021", &code, runs.cfg.compile_timeout);
-        if sb.send(&spec).await.is_ok() {
-            loop {
-                tokio::select! {
-                    line = sb.next_line() => match line {
-                        Some(l) if !l.contains(r#""event":"compiled""#) => continue,
-                        _ => break,
-                    },
-                    _ = runs.stop.cancelled() => break,
-                }
+impl Holder {
+    /// Prepares (holding the turn) and stores the result.
+    pub async fn prepare(&self, queue: &Queue, layout: &Layout) -> Option<Arc<Plan>> {
+        let _turn = queue.exclusive().await;
+        self.set(PlanState::Preparing);
+        let l = layout.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let before = manifests(&l);
+            prepare(&l).map(|p| (p, before))
+        })
+        .await;
+        self.prepared.fetch_add(1, Ordering::SeqCst);
+        match result {
+            Ok(Ok((p, fingerprint))) => {
+                self.manifests.store(fingerprint, Ordering::SeqCst);
+                let p = Arc::new(p);
+                eprintln!("runner: workspace ready");
+                self.set(PlanState::Ready(Arc::clone(&p)));
+                Some(p)
+            }
+            Ok(Err(e)) => {
+                let msg = format!("{e:#}");
+                eprintln!("runner: could not prepare the workspace: {msg}");
+                self.set(PlanState::Failed(msg));
+                None
+            }
+            Err(e) => {
+                self.set(PlanState::Failed(e.to_string()));
+                None
             }
         }
-        sb.finish().await;
     }
-    eprintln!(
-        "runner: compiled every snippet once in {:.1} s; runs are incremental now",
-        started.elapsed().as_secs_f64()
-    );
-}
 
-/// Start-up: prepare, then warm.
-pub async fn start(runs: Arc<Runs>, warm_up: bool) {
-    if let Some(plan) = prepare_now(&runs).await {
-        if warm_up {
-            warm(&runs, &plan).await;
-        }
-    }
-    runs.ready.store(true, Ordering::SeqCst);
-}
-
-/// After the book was republished: prepares again if a manifest changed.
-pub async fn reload(runs: Arc<Runs>) {
-    let l = runs.iso.host.layout.clone();
-    let now = tokio::task::spawn_blocking(move || manifests(&l)).await.unwrap_or(0);
-    if runs.ready.load(Ordering::SeqCst) && now != runs.plan.manifests.load(Ordering::SeqCst) {
-        eprintln!("runner: a Cargo.toml changed: preparing the workspace again");
-        prepare_now(&runs).await;
+    /// Whether a manifest changed since the last preparation.
+    pub async fn changed(&self, layout: &Layout) -> bool {
+        let l = layout.clone();
+        let now = tokio::task::spawn_blocking(move || manifests(&l)).await.unwrap_or(0);
+        now != self.manifests.load(Ordering::SeqCst)
     }
 }

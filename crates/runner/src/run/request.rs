@@ -19,6 +19,7 @@ use crate::wire::{Job, Lang};
 pub const TOKEN_HEADER: &str = "X-RSP-Token";
 
 /// What a request that takes code must show.
+#[derive(Clone)]
 pub struct Gate {
     /// This start's token.
     pub token: String,

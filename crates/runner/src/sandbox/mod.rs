@@ -243,7 +243,7 @@ impl Isolation {
         remove_tree(&l.runs());
         own_dir(&l.runs(), None, 0o700)?;
         let user = match root {
-            true => Some(user::pick(&[&l.dir.join("etc"), &l.runs()])?),
+            true => Some(user::pick()?),
             false => None,
         };
         let inside = user.unwrap_or(65534);
@@ -395,20 +395,13 @@ impl Isolation {
         })
     }
 
-    /// Compile caches: per way of sandboxing, since rustc's incremental
-    /// cache is only reused under the same paths.
-    fn cache(&self) -> PathBuf {
-        let how = if self.bwrap.is_some() { "bwrap" } else { "plain" };
-        self.host.layout.cache(how)
-    }
-
     /// Keeps what a snippet's compiles leave on disk (its incremental
     /// folder and executable) within its share: over it, both go. The
     /// book's snippets are a fixed set, so all together stay within their
     /// number of shares. Call it between runs (no sandbox of it alive).
     pub fn bound_cache(&self, slug: &str) {
         use std::os::unix::fs::MetadataExt;
-        let dirs = ["incr", "out"].map(|d| self.cache().join(d).join(slug));
+        let dirs = ["incr", "out"].map(|d| self.host.layout.cache().join(d).join(slug));
         let mut todo = dirs.to_vec();
         let mut bytes = 0;
         while let Some(d) = todo.pop() {
@@ -431,7 +424,7 @@ impl Isolation {
         let name = format!("{}-{id}", std::process::id());
         // (inside path, host path, writable)
         let mut mounts = vec![("/rsp/runner", self.host.runner.clone(), false)];
-        let cache = self.cache();
+        let cache = self.host.layout.cache();
         let mut scratch = Vec::new();
         let mut tmp = Tmp::Tmpfs(self.budget.tmp_bytes);
         let bounds = match kind {

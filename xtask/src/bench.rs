@@ -10,7 +10,7 @@
 //!   the served page has it (target <= the block's own run time + 1.5 s).
 //! - `fresh`: a fresh clone, an empty tool cache (`RSP_TOOLS_DIR`), no
 //!   target/ -> `cargo xtask serve` serves the book; target <= 150 s.
-//! - `runner`: edit -> first output through the runner (`runner bench`).
+//! - `runner`: edit -> first output through the runner (`runner-bench`).
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;

@@ -105,9 +105,14 @@ fn runner(root: &Path, runs: usize) -> Result<()> {
     crate::debian::ensure(crate::debian::BUBBLEWRAP)?;
     procs::run(
         "building the runner",
-        procs::cargo()
-            .current_dir(root)
-            .args(["build", "--quiet", "-p", "runner", "-p", "runner-client"]),
+        procs::cargo().current_dir(root).args([
+            "build",
+            "--quiet",
+            "-p",
+            "runner",
+            "-p",
+            "runner-client",
+        ]),
     )?;
     procs::become_subreaper()?;
     let exe = supervisor::locate::target_dir(root)

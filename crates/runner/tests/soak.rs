@@ -89,8 +89,25 @@ fn a_hundred_and_fifty_runs_leave_no_zombie_and_no_process() {
     assert!(threads <= threads0 + 4, "threads {threads0} -> {threads}");
     assert!(rss <= rss0 + 16 * 1024, "resident {rss0} KiB -> {rss} KiB");
     s.assert_healthy();
-    // Stopped by the end of its stdin: exits 0, nothing of it left.
+    // Stopped by the end of its stdin: exits 0, nothing of it left: no
+    // process, no cgroup, no mount.
     let mut s = s;
     assert!(s.runner.stop().is_some_and(|st| st.success()));
     assert_eq!(left(pid, &uid), Vec::<String>::new());
+    let name = format!("rsp-runner-{pid}");
+    let mut todo = vec![std::path::PathBuf::from("/sys/fs/cgroup")];
+    for _ in 0..4 {
+        let mut next = Vec::new();
+        for d in todo.drain(..) {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                assert_ne!(e.file_name().to_string_lossy(), name, "left in {}", d.display());
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    next.push(e.path());
+                }
+            }
+        }
+        todo = next;
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains("target/runner/tmp "), "{mounts}");
 }

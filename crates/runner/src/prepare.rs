@@ -6,11 +6,12 @@
 //!
 //! ```text
 //! ws/, target/             the scratch workspace (Cargo.lock from the root), cargo's target dir
-//! cache/                   emptied at each start: edit/<slug>/src/main.rs (the last source),
-//!                          incr/<slug>/ and out/<slug>/<slug> (bounded per snippet)
-//! runs/<pid>-<n>/          a Python run's program, removed after it
-//! tmp.img, tmp/            the runs' /tmp: an ext4 image, mounted (root only)
-//! etc/                     the passwd and group files sandboxes see
+//! run-<pid>/               one runner's own, removed when it stops:
+//!   cache/                 edit/<slug>/src/main.rs (the last source), incr/<slug>/ and
+//!                          out/<slug>/<slug> (bounded per snippet)
+//!   runs/<pid>-<n>/        a Python run's program, removed after it
+//!   tmp.img, tmp/          the runs' /tmp: an ext4 image, mounted (root only)
+//!   etc/                   the passwd and group files sandboxes see
 //! ```
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -46,19 +47,24 @@ impl Layout {
     pub fn deps(&self) -> PathBuf {
         self.target().join("debug").join("deps")
     }
-    /// What compiles keep between runs (emptied at each start).
+    /// This runner's own folder (two may serve one workspace at once):
+    /// removed when it stops, or by the next runner if it was killed.
+    pub fn state(&self) -> PathBuf {
+        self.dir.join(format!("run-{}", std::process::id()))
+    }
+    /// What compiles keep between runs.
     pub fn cache(&self) -> PathBuf {
-        self.dir.join("cache")
+        self.state().join("cache")
     }
     pub fn runs(&self) -> PathBuf {
-        self.dir.join("runs")
+        self.state().join("runs")
     }
     pub fn etc(&self) -> PathBuf {
-        self.dir.join("etc")
+        self.state().join("etc")
     }
     /// Where the runs' /tmp file system is mounted.
     pub fn tmp(&self) -> PathBuf {
-        self.dir.join("tmp")
+        self.state().join("tmp")
     }
 
     /// The snippet crates: folders of snippets/ with a Cargo.toml.

@@ -112,7 +112,7 @@ fn a_fifo_or_a_link_at_the_compiles_output_is_refused_without_hanging() {
     };
     let budget = Budget { tmp_bytes: 16 << 20, ..Budget::default() };
     let iso = Isolation::detect(Mode::Require, host, budget).unwrap();
-    let out = dir.join("runner/cache/out/zombie");
+    let out = dir.join(format!("runner/run-{}/cache/out/zombie", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let secret = dir.join("secret");
     std::fs::write(&secret, "root's").unwrap();

@@ -296,11 +296,10 @@ fn warm_start_compiles_every_snippet_before_it_is_ready() {
     let _serial = common::one_at_a_time();
     let book = std::env::temp_dir().join(format!("rsp-runner-warm-{}", std::process::id()));
     std::fs::create_dir_all(&book).unwrap();
-    let cache = root().join("target/runner/cache");
-    let _ = std::fs::remove_dir_all(cache.join("out"));
     let mut r = common::Runner::start(|serve| {
         serve.arg("--book").arg(&book);
     });
+    let cache = root().join(format!("target/runner/run-{}/cache", r.pid()));
     common::wait_ready(&Client::new(r.addr()));
     for e in std::fs::read_dir(root().join("snippets")).unwrap().flatten() {
         if e.path().join("Cargo.toml").is_file() {
@@ -376,6 +375,11 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
         assert!(stand_in.is_some(), "root has cgroups here: the stand-in was not placed");
     }
     let (mut b, _) = start(&book);
+    // Its folder and its /tmp mount are gone too.
+    let state = root().join(format!("target/runner/run-{pid}"));
+    assert!(!state.exists(), "{} is left", state.display());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&format!("run-{pid}/tmp ")), "{mounts}");
     if let Some(mut child) = stand_in {
         let t = Instant::now();
         while child.try_wait().unwrap().is_none() {
@@ -387,5 +391,36 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
     let mut left = common::sandboxed_processes(pid);
     left.extend(common::sandboxed_processes(b.pid()));
     assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&book);
+}
+
+#[test]
+fn two_runners_on_one_workspace_keep_apart() {
+    // Each has its own uid, caches, /tmp and groups: neither disturbs the other.
+    let _serial = common::one_at_a_time();
+    let book = std::env::temp_dir().join(format!("rsp-runner-two-{}", std::process::id()));
+    std::fs::create_dir_all(&book).unwrap();
+    let start = || {
+        let r = common::Runner::start(|serve| {
+            serve.arg("--book").arg(&book).arg("--no-warm");
+        });
+        let c = Client::new(r.addr()).with_token(&r.token);
+        common::wait_ready(&c);
+        (r, c)
+    };
+    let (a, ca) = start();
+    let (b, cb) = start();
+    for i in 0..2 {
+        for (r, c) in [(&a, &ca), (&b, &cb)] {
+            let code = format!(
+                "fn main() {{ std::fs::write(\"/tmp/x\", \"{i}\").unwrap(); println!(\"{i}\"); }}"
+            );
+            let origin = format!("http://127.0.0.1:{}", r.port);
+            let (st, events) =
+                c.run(Some(&r.token), Some(&origin), &run_body("zombie", &code, "p")).unwrap();
+            assert_eq!((st, output(&events)), (200, format!("{i}\n")), "{:?}", events);
+        }
+    }
+    drop((a, b));
     let _ = std::fs::remove_dir_all(&book);
 }

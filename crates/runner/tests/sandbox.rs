@@ -367,7 +367,7 @@ fn main() {
         "/tmp/left-behind: false\n/dev/shm/left-behind: false\nleft-in-cwd: false\n/dev/shm/big: false\n"
     );
     // On the host, no folder of a run is left.
-    let runs = root().join("target/runner/runs");
+    let runs = root().join(format!("target/runner/run-{}/runs", s.runner.pid()));
     let mine: Vec<_> = std::fs::read_dir(&runs)
         .unwrap()
         .flatten()
@@ -464,7 +464,7 @@ fn what_compiles_keep_on_disk_is_bounded() {
     let code = "static BIG: [u8; 4 << 20] = [7; 4 << 20];\nfn main() { println!(\"{}\", std::hint::black_box(&BIG).len()); }";
     let (st, events) = s.run("zombie", code);
     assert_eq!((st, output(&events).as_str()), (200, "4194304\n"));
-    let cache = root().join("target/runner/cache");
+    let cache = root().join(format!("target/runner/run-{}/cache", s.runner.pid()));
     for part in ["incr", "out"] {
         assert!(!cache.join(part).join("zombie").exists(), "{part} kept");
     }

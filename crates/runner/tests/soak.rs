@@ -109,5 +109,7 @@ fn a_hundred_and_fifty_runs_leave_no_zombie_and_no_process() {
         todo = next;
     }
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(!mounts.contains("target/runner/tmp "), "{mounts}");
+    assert!(!mounts.contains(&format!("target/runner/run-{pid}/tmp ")), "{mounts}");
+    let state = common::root().join(format!("target/runner/run-{pid}"));
+    assert!(!state.exists(), "{} is left", state.display());
 }

@@ -14,12 +14,13 @@ pub struct Disk {
     pub mount: PathBuf,
 }
 
-fn mounted(at: &Path) -> bool {
-    let at = at.to_string_lossy();
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.split(' ').nth(4) == Some(&*at))
+/// Takes down a mount a killed runner left at `at`, if any.
+pub fn unmount_stale(at: &Path) {
+    let at_s = at.to_string_lossy();
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    if info.lines().any(|l| l.split(' ').nth(4) == Some(&*at_s)) {
+        let _ = run(Command::new("umount").arg("-l").arg(at));
+    }
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
@@ -38,8 +39,7 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 impl Disk {
     /// Makes and mounts a file system of `bytes` with at most `files`
-    /// entries at `mount`, its root owned by `owner` (a killed runner's
-    /// mount there is taken down first).
+    /// entries at `mount`, its root owned by `owner`.
     pub fn make(
         image: PathBuf,
         mount: PathBuf,
@@ -47,9 +47,6 @@ impl Disk {
         files: u64,
         owner: u32,
     ) -> Result<Disk> {
-        if mounted(&mount) {
-            run(Command::new("umount").arg("-l").arg(&mount))?;
-        }
         std::fs::create_dir_all(&mount)?;
         let _ = std::fs::remove_file(&image);
         std::fs::File::create(&image)

@@ -237,10 +237,17 @@ impl Isolation {
         let root = nix::unistd::geteuid().is_root();
         // 0700: no other user reaches the cache, sources or scratch folders.
         own_dir(&l.dir, None, 0o700)?;
-        // What compiles kept belongs to an earlier start's user: start
-        // afresh (the warm compiles fill it again).
-        remove_tree(&l.dir.join("cache"));
-        remove_tree(&l.runs());
+        // The folders of runners that are gone (killed: a clean stop
+        // removes its own), their /tmp mount first.
+        for e in std::fs::read_dir(&l.dir)?.flatten() {
+            let pid =
+                e.file_name().to_str().and_then(|n| n.strip_prefix("run-")?.parse::<u32>().ok());
+            if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+                disk::unmount_stale(&e.path().join("tmp"));
+                remove_tree(&e.path());
+            }
+        }
+        own_dir(&l.state(), None, 0o700)?;
         own_dir(&l.runs(), None, 0o700)?;
         let user = match root {
             true => Some(user::pick()?),
@@ -286,7 +293,7 @@ impl Isolation {
             }
         }
         if let (Some(id), Some(_)) = (user, &iso.bwrap) {
-            let (img, at) = (l.dir.join("tmp.img"), l.tmp());
+            let (img, at) = (l.state().join("tmp.img"), l.tmp());
             match Disk::make(img, at, budget.tmp_bytes, budget.tmp_files, id) {
                 Ok(d) => iso.disk = Some(d),
                 Err(e) => iso.why_no_disk = Some(format!("{e:#}")),
@@ -315,6 +322,7 @@ impl Isolation {
         if let Some(c) = &self.cgroups {
             c.remove();
         }
+        remove_tree(&self.host.layout.state());
     }
 
     /// A sandbox that runs `/bin/true`: proves bwrap and user namespaces

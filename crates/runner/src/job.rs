@@ -20,11 +20,10 @@ pub const COMPILER_OUTPUT_CAP: usize = 128 * 1024;
 
 /// An event as one line of JSON.
 pub fn line(e: &Event) -> String {
-    let mut s = serde_json::to_string(e).unwrap_or_else(|_| {
+    let s = serde_json::to_string(e).unwrap_or_else(|_| {
         r#"{"event":"error","message":"could not encode an event"}"#.to_string()
     });
-    s.push('\n');
-    s
+    s + "\n"
 }
 
 fn emit(e: &Event) {

@@ -47,12 +47,9 @@ fn inject(html: &str, token: &str, slugs: &[String]) -> String {
         "<meta name=\"{TOKEN_META}\" content=\"{token}\"><meta name=\"rsp-runner-slugs\" content=\"{}\">",
         slugs.join(" ")
     );
-    match html.find("<head>") {
-        Some(i) => {
-            let at = i + "<head>".len();
-            format!("{}{meta}{}", &html[..at], &html[at..])
-        }
-        None => format!("{meta}{html}"),
+    match html.contains("<head>") {
+        true => html.replacen("<head>", &format!("<head>{meta}"), 1),
+        false => format!("{meta}{html}"),
     }
 }
 

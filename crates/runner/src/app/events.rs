@@ -5,7 +5,6 @@
 //! reconnects by itself), so open streams never hold every connection.
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,28 +22,14 @@ pub struct Streams {
     /// `http://127.0.0.1:PORT` and `http://localhost:PORT`.
     pub origins: [String; 2],
     version: watch::Sender<u64>,
-    open: Mutex<VecDeque<(u64, CancellationToken)>>,
-    next: AtomicU64,
-}
-
-/// Takes a stream off the list when it ends.
-struct Registered(Arc<Streams>, u64);
-
-impl Drop for Registered {
-    fn drop(&mut self) {
-        let mut open = self.0.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.retain(|(id, _)| *id != self.1);
-    }
+    /// The newest streams' ends (those of streams already closed too:
+    /// cancelling them does nothing).
+    open: Mutex<VecDeque<CancellationToken>>,
 }
 
 impl Streams {
     pub fn new(origins: [String; 2]) -> Streams {
-        Streams {
-            origins,
-            version: watch::channel(0).0,
-            open: Mutex::default(),
-            next: AtomicU64::new(0),
-        }
+        Streams { origins, version: watch::channel(0).0, open: Mutex::default() }
     }
 
     /// Tells every open page to reload.
@@ -59,28 +44,24 @@ pub async fn events(State(streams): State<Arc<Streams>>, h: HeaderMap) -> Respon
             return (StatusCode::FORBIDDEN, "not from this server's pages\n").into_response();
         }
     }
-    let id = streams.next.fetch_add(1, Ordering::Relaxed);
     let end = CancellationToken::new();
     {
         let mut open = streams.open.lock().unwrap_or_else(|p| p.into_inner());
-        open.push_back((id, end.clone()));
+        open.push_back(end.clone());
         while open.len() > MAX_STREAMS {
-            if let Some((_, oldest)) = open.pop_front() {
-                oldest.cancel();
-            }
+            open.pop_front().inspect(CancellationToken::cancel);
         }
     }
-    let registered = Registered(Arc::clone(&streams), id);
     let mut rx = streams.version.subscribe();
     rx.mark_unchanged();
     let first = futures_util::stream::once(async {
         Ok::<Event, Infallible>(Event::default().comment("rsp live reload"))
     });
-    let reloads = futures_util::stream::unfold((rx, registered), |(mut rx, r)| async move {
+    let reloads = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.changed().await.ok()?;
         let v = *rx.borrow_and_update();
         let e = Event::default().event("reload").data(v.to_string());
-        Some((Ok::<Event, Infallible>(e), (rx, r)))
+        Some((Ok::<Event, Infallible>(e), rx))
     });
     Sse::new(first.chain(reloads).take_until(end.cancelled_owned()))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("ping"))

@@ -54,7 +54,7 @@ pub fn spec(
         },
     };
     if let Some(file) = python {
-        if !view.has("/rsp/venv") {
+        if !view.0.iter().any(|(i, _)| *i == "/rsp/venv") {
             return Err("there is no Python environment for the runner: `cargo xtask serve` makes it (python/requirements.lock)".into());
         }
         r.exe = view.at("/rsp/venv").join("bin").join("python");

@@ -40,11 +40,17 @@ fn push_path(a: &mut Vec<OsString>, flag: &str, src: &Path, dst: &Path) {
 }
 
 /// The arguments before the command: `bwrap <these> -- COMMAND...`.
-pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, uid: u32) -> Vec<OsString> {
+/// `own_net`: the sandbox's first process already joined a network
+/// namespace of its own (`mod.rs`), so bwrap makes none.
+pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, uid: u32, own_net: bool) -> Vec<OsString> {
     let mut a = Vec::new();
     let id = uid.to_string();
     push(&mut a, &["--uid", &id, "--gid", &id]);
-    let fixed = "--unshare-all --unshare-user --disable-userns --hostname sandbox --cap-drop ALL \
+    if !own_net {
+        push(&mut a, &["--unshare-net"]);
+    }
+    let fixed = "--unshare-user --unshare-ipc --unshare-pid --unshare-uts --unshare-cgroup-try \
+                 --disable-userns --hostname sandbox --cap-drop ALL \
                  --die-with-parent --new-session --as-pid-1 --clearenv \
                  --setenv PATH /usr/bin:/bin --setenv LANG C.UTF-8";
     a.extend(fixed.split_whitespace().map(OsString::from));

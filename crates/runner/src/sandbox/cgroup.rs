@@ -179,11 +179,7 @@ impl Cgroups {
     }
 
     pub fn version(&self) -> &'static str {
-        if self.v2 {
-            "v2"
-        } else {
-            "v1"
-        }
+        ["v1", "v2"][self.v2 as usize]
     }
 
     /// A new group named `name` with `bounds`.

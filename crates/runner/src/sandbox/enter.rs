@@ -62,6 +62,8 @@ pub struct Enter {
     user: Option<(u32, u32)>,
     /// Put at 3, 4, ... in the child; each must be above 2 + their count.
     fds: Vec<RawFd>,
+    /// A network namespace to join.
+    net: Option<RawFd>,
 }
 
 fn c(p: &Path) -> io::Result<CString> {
@@ -69,12 +71,17 @@ fn c(p: &Path) -> io::Result<CString> {
 }
 
 impl Enter {
-    pub fn new(stage: &[Staged], user: Option<(u32, u32)>, fds: Vec<RawFd>) -> io::Result<Enter> {
+    pub fn new(
+        stage: &[Staged],
+        user: Option<(u32, u32)>,
+        fds: Vec<RawFd>,
+        net: Option<RawFd>,
+    ) -> io::Result<Enter> {
         let mut s = Vec::new();
         for st in stage {
             s.push((c(&st.host)?, c(&st.path())?, st.host.is_dir()));
         }
-        Ok(Enter { stage: s, user, fds })
+        Ok(Enter { stage: s, user, fds, net })
     }
 
     /// Installs the steps as the command's pre_exec hook.
@@ -148,6 +155,9 @@ impl Enter {
                 }
                 check(unsafe { bind(src, dst) })?;
             }
+        }
+        if let Some(fd) = self.net {
+            check(unsafe { libc::setns(fd, libc::CLONE_NEWNET) })?;
         }
         if let Some((uid, gid)) = self.user {
             check(unsafe { libc::setgroups(0, std::ptr::null()) })?;

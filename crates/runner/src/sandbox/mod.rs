@@ -96,15 +96,6 @@ pub struct HostPaths {
     pub runner: PathBuf,
 }
 
-impl HostPaths {
-    /// The book's Python venv (`supervisor::python`), once it is complete
-    /// (serve may still be making it when the runner starts).
-    pub fn venv(&self) -> Option<PathBuf> {
-        let dir = supervisor::python::venv_dir(&self.layout.root).ok()?;
-        dir.join(supervisor::python::READY_FILE).is_file().then_some(dir)
-    }
-}
-
 /// What isolation this server got, found once at start.
 pub struct Isolation {
     pub bwrap: Option<PathBuf>,
@@ -118,6 +109,10 @@ pub struct Isolation {
     pub disk: Option<Disk>,
     pub why_no_disk: Option<String>,
     seccomp: Option<Vec<u8>>,
+    /// When root: an empty network namespace (only a loopback, down) that
+    /// every sandbox joins, made once: making one per sandbox is most of
+    /// what starting bwrap costs.
+    net: Option<OwnedFd>,
     pub budget: Budget,
     pub host: HostPaths,
 }
@@ -142,17 +137,13 @@ pub enum Kind {
 /// Paths as the job inside a sandbox sees them: with bwrap, where they
 /// are bound (`/rsp/bin`, ...); without, where the host has them.
 #[derive(Debug, Clone, Default)]
-pub struct View(Vec<(&'static str, PathBuf)>);
+pub struct View(pub Vec<(&'static str, PathBuf)>);
 
 impl View {
     /// The path the job sees for what the sandbox shows at `inside`.
     pub fn at(&self, inside: &str) -> PathBuf {
         let seen = self.0.iter().find(|(i, _)| *i == inside);
         seen.map_or_else(|| inside.into(), |(_, p)| p.clone())
-    }
-
-    pub fn has(&self, inside: &str) -> bool {
-        self.0.iter().any(|(i, _)| *i == inside)
     }
 }
 
@@ -218,6 +209,21 @@ pub fn remove_tree(dir: &Path) {
     }
 }
 
+/// A new network namespace, made by a thread of its own that ends with
+/// it (the server's other threads stay in the machine's).
+fn empty_net() -> Result<OwnedFd> {
+    let made = std::thread::spawn(|| -> std::io::Result<OwnedFd> {
+        // SAFETY: unshare takes a flag; it changes this thread only.
+        if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(std::fs::File::open("/proc/thread-self/ns/net")?.into())
+    });
+    let fd = made.join().map_err(|_| anyhow::anyhow!("the network namespace's thread panicked"))?;
+    // Above 9: `enter.rs` puts other descriptors at 3 and 4.
+    high(fd.context("making the sandboxes' network namespace")?)
+}
+
 /// A pipe end as a descriptor above 9, where `enter.rs` can put it at 3 or
 /// 4 in the child without clobbering another.
 fn high(fd: OwnedFd) -> Result<OwnedFd> {
@@ -270,11 +276,13 @@ impl Isolation {
             disk: None,
             why_no_disk: None,
             seccomp: seccomp::filter(),
+            net: None,
             budget,
             host,
         };
         if root {
             enter::make_stage_dir().with_context(|| format!("preparing {}", enter::STAGE_DIR))?;
+            iso.net = Some(empty_net()?);
         }
         if mode == Mode::Off {
             iso.why_no_bwrap = Some("turned off (--sandbox off)".into());
@@ -330,13 +338,14 @@ impl Isolation {
     fn trial(&self) -> Result<()> {
         let Some(bwrap) = &self.bwrap else { bail!("no bwrap") };
         let mut cmd = std::process::Command::new(bwrap);
-        cmd.args(bwrap::args(&[], Tmp::Tmpfs(1 << 20), 1 << 20, 65534))
+        cmd.args(bwrap::args(&[], Tmp::Tmpfs(1 << 20), 1 << 20, 65534, self.net.is_some()))
             .arg("--")
             .arg("/bin/true")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        Enter::new(&[], self.user.map(|u| (u, u)), Vec::new())?.install(&mut cmd);
+        let net = self.net.as_ref().map(|n| n.as_raw_fd());
+        Enter::new(&[], self.user.map(|u| (u, u)), Vec::new(), net)?.install(&mut cmd);
         let out = cmd.output().context("starting bwrap")?;
         if !out.status.success() {
             bail!(
@@ -477,8 +486,11 @@ impl Isolation {
                 }
                 (None, Some(_)) => {}
             }
-            if let Some(venv) = self.host.venv() {
-                mounts.push(("/rsp/venv", venv, false));
+            // The book's Python venv, once complete (serve may still be
+            // making it when the runner starts).
+            let venv = supervisor::python::venv_dir(&l.root).ok();
+            if let Some(v) = venv.filter(|v| v.join(supervisor::python::READY_FILE).is_file()) {
+                mounts.push(("/rsp/venv", v, false));
             }
         }
         mounts.push(("/etc/passwd", l.etc().join("passwd"), false));
@@ -523,7 +535,8 @@ impl Isolation {
                     .collect();
                 let mut c = std::process::Command::new(b);
                 let uid = self.user.unwrap_or(65534);
-                c.args(bwrap::args(&binds, tmp, self.budget.shm_bytes, uid));
+                let own_net = self.net.is_some();
+                c.args(bwrap::args(&binds, tmp, self.budget.shm_bytes, uid, own_net));
                 // The job's pid on fd 3 (bwrap writes it once the job
                 // exists); the seccomp filter on fd 4.
                 let (r, w) = std::io::pipe()?;
@@ -557,7 +570,8 @@ impl Isolation {
         };
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let raw = fds.iter().map(|f| f.as_raw_fd()).collect();
-        Enter::new(&staged, self.user.map(|u| (u, u)), raw)?.install(&mut cmd);
+        let net = self.net.as_ref().filter(|_| self.bwrap.is_some()).map(|n| n.as_raw_fd());
+        Enter::new(&staged, self.user.map(|u| (u, u)), raw, net)?.install(&mut cmd);
         let mut child = tokio::process::Command::from(cmd)
             .spawn()
             .with_context(|| format!("starting sandbox {name}"))?;

@@ -214,6 +214,10 @@ fn in_browser_with(
         }
         assert!(errors.is_empty(), "console errors: {errors:?}");
     });
+    // The runner first, stopped as xtask stops it (it ends its sandboxes,
+    // removes its cgroups, folder and mount): the driver then kills
+    // whatever is left below this process, a runner included.
+    drop(server);
     drop(d);
 }
 

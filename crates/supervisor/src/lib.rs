@@ -9,8 +9,8 @@ pub mod compile;
 pub mod locate;
 pub mod python;
 pub mod reap;
-pub mod record;
 pub mod render;
+pub mod store;
 pub mod supervise;
 
 pub use args::Args;

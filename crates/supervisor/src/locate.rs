@@ -40,11 +40,23 @@ pub const SUPERVISOR_ENV: &str = "RSP_SUPERVISOR";
 /// book build does not pay for one `cargo build` per directive.
 pub const PREBUILT_ENV: &str = "RSP_SNIPPETS_PREBUILT";
 
-/// Builds the snippet's binary unless xtask already did; returns the path of the
+/// The executables a directive may run (for the output store's key).
+pub fn executables(root: &Path, args: &crate::Args) -> Vec<PathBuf> {
+    match &args.exe {
+        Some(exe) => vec![exe.clone()],
+        None => vec![target_dir(root).join("debug").join(args.bin_name())],
+    }
+}
+
+/// Builds the snippet's binary unless xtask already did (and no source of
+/// the crate is newer: a serve rebuild whose compile failed must show
+/// cargo's errors, not run the old binary); returns the path of the
 /// executable, or cargo's error output.
 pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, String> {
     let exe = target_dir(root).join("debug").join(bin);
-    if std::env::var_os(PREBUILT_ENV).is_some() && exe.is_file() {
+    if std::env::var_os(PREBUILT_ENV).is_some()
+        && newer_than_sources(&exe, &root.join("snippets").join(slug))
+    {
         return Ok(exe);
     }
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -66,6 +78,33 @@ pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, Stri
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
     Ok(exe)
+}
+
+/// Whether xtask built the snippets and `exe` is newer than `slug`'s
+/// manifest and every file under its `src/`.
+pub fn prebuilt(exe: &Path, root: &Path, slug: &str) -> bool {
+    std::env::var_os(PREBUILT_ENV).is_some()
+        && newer_than_sources(exe, &root.join("snippets").join(slug))
+}
+
+fn newer_than_sources(exe: &Path, krate: &Path) -> bool {
+    fn newest(p: &Path) -> Option<std::time::SystemTime> {
+        let m = std::fs::metadata(p).ok()?;
+        let mut t = m.modified().ok()?;
+        if m.is_dir() {
+            for e in std::fs::read_dir(p).ok()?.flatten() {
+                t = t.max(newest(&e.path())?);
+            }
+        }
+        Some(t)
+    }
+    let built = std::fs::metadata(exe).and_then(|m| m.modified()).ok();
+    let sources = [krate.join("Cargo.toml"), krate.join("src")]
+        .iter()
+        .map(|p| newest(p))
+        .max()
+        .flatten();
+    matches!((built, sources), (Some(b), Some(s)) if b >= s)
 }
 
 #[cfg(test)]

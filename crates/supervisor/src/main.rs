@@ -12,42 +12,114 @@ use clap::Parser;
 // The binary's own: `--python` and `--strace` runs (they use block/judge/text below).
 mod run_python;
 mod traced;
-use supervisor::render::{render, Block};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use supervisor::render::{render, render_with, Block, Footer, STAMP_ENV};
+use supervisor::store::{self, Mode, Record, Store};
 use supervisor::{compile, locate, supervise, Args, Ending, Limits, Outcome};
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    // The directive's words, as the record's name: the shell split them.
+    let words: Vec<String> = std::env::args().skip(1).collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let root = locate::workspace_root(&cwd);
-    let place = match root
+    let chapter = root
         .as_deref()
-        .and_then(|r| locate::chapter(r, &cwd, &args.slug))
-    {
+        .and_then(|r| locate::chapter(r, &cwd, &args.slug));
+    let place = match &chapter {
         Some(ch) => format!("snippet `{}` (chapter {})", args.slug, ch.display()),
         None => format!("snippet `{}` (run from {})", args.slug, cwd.display()),
     };
-    let mut block = match root {
-        Some(root) => run(&args, &root),
+    let store = match Store::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("supervisor: {place}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (Some(root), Some(store)) = (root.clone(), store) else {
+        let block = failed(place, run_or_say(&args, root.as_deref()));
+        return print(&render(&block), &block);
+    };
+    let rel = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
+    let cwd_rel = rel(&cwd);
+    let stamp = std::env::var(STAMP_ENV).unwrap_or_default();
+    let exes = locate::executables(&root, &args);
+    let inputs = || store::inputs(&root, &cwd_rel, &words, &stamp, &exes);
+    match (store.mode, store.load(&cwd_rel, &words)) {
+        (Mode::Replay, Some(r)) => return print(&r.markdown, &r.block),
+        (Mode::Reuse, Some(r)) if r.inputs == inputs() => return print(&r.markdown, &r.block),
+        (Mode::Replay, None) => {
+            let why = format!(
+                "no record of this directive in {} (a replay runs nothing: did the English build run it?)",
+                store.dir.display()
+            );
+            let block = failed(place, block(&args, "not run", String::new(), Err(why)));
+            return print(&render(&block), &block);
+        }
+        _ => {}
+    }
+    let inputs = inputs();
+    let started = Instant::now();
+    let block = failed(place, run(&args, &root));
+    let took_ms = started.elapsed().as_secs_f64() * 1e3;
+    let ran_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut footer = Footer::for_block(&args.slug, &stamp, Some(&root), &cwd);
+    if let (Some(f), Mode::Reuse) = (footer.as_mut(), store.mode) {
+        f.ran = Some(supervisor::render::local_time(ran_at));
+    }
+    let record = Record {
+        cwd: cwd_rel,
+        chapter: chapter.map(|c| rel(&c).trim_start_matches("src/").to_string()),
+        args: words,
+        vary: args.vary.clone(),
+        inputs,
+        ran_at,
+        took_ms,
+        stamp,
+        markdown: render_with(&block, footer.as_ref()),
+        block,
+    };
+    if let Err(e) = store.save(&record) {
+        eprintln!("supervisor: {}: {e}", record.block.slug);
+        return ExitCode::from(1);
+    }
+    print(&record.markdown, &record.block)
+}
+
+/// A run without a store: the workspace is needed to find the snippet.
+fn run_or_say(args: &Args, root: Option<&Path>) -> Block {
+    match root {
+        Some(root) => run(args, root),
         None => block(
-            &args,
+            args,
             "not run",
             String::new(),
             Err("no workspace (Cargo.toml and snippets/) above this folder".into()),
         ),
-    };
+    }
+}
+
+/// The block with its error, if any, naming the snippet and the chapter,
+/// and said on stderr too.
+fn failed(place: String, mut block: Block) -> Block {
     if let Some(why) = block.error.take() {
         let why = format!("{place}: {why}");
         eprintln!("supervisor: {}", why.lines().next().unwrap_or_default());
         block.error = Some(why);
     }
-    match supervisor::record::wanted() {
-        true => print!("{}", supervisor::record::to_json(&block)),
-        false => print!("{}", render(&block)),
-    }
-    if block.error.is_some() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    block
+}
+
+/// Prints the page's Markdown; the exit status says whether the run failed.
+fn print(markdown: &str, block: &Block) -> ExitCode {
+    print!("{markdown}");
+    match block.error {
+        Some(_) => ExitCode::from(1),
+        None => ExitCode::SUCCESS,
     }
 }
 
@@ -71,20 +143,27 @@ fn run(args: &Args, root: &Path) -> Block {
         Some(exe) => exe.clone(),
         None => match locate::build_snippet(root, &args.slug, args.bin_name()) {
             Ok(exe) => exe,
-            Err(e) => {
-                return block(
-                    args,
-                    "does not build",
-                    e,
-                    Err("does not build (cargo's errors below)".into()),
-                )
-            }
+            Err(e) => return does_not_build(args, e),
         },
     };
-    // Exactly what the page's `cargo run -q -p <slug>` does when typed at
-    // the workspace root: the same argv[0] and the same working folder.
-    let mut cmd = Command::new(&exe);
-    cmd.arg0(cargo_run_arg0(&exe, root))
+    run_rust(args, root, &exe, &limits)
+}
+
+fn does_not_build(args: &Args, cargo: String) -> Block {
+    block(
+        args,
+        "does not build",
+        cargo,
+        Err("does not build (cargo's errors below)".into()),
+    )
+}
+
+/// Runs `exe`, exactly as the page's `cargo run -q -p <slug>` does when
+/// typed at the workspace root: the same argv[0] and the same working folder.
+fn run_rust(args: &Args, root: &Path, exe: &Path, limits: &Limits) -> Block {
+    let shown = root.join("target").join("debug").join(args.bin_name());
+    let mut cmd = Command::new(exe);
+    cmd.arg0(cargo_run_arg0(&shown, root))
         .args(&args.snippet_args)
         .current_dir(root)
         .env("RUST_BACKTRACE", "0")
@@ -95,9 +174,9 @@ fn run(args: &Args, root: &Path) -> Block {
             shown.push(' ');
             shown.push_str(a);
         }
-        return traced::run(args, root, cmd, &limits, &shown);
+        return traced::run(args, root, cmd, limits, &shown);
     }
-    supervised(args, cmd, &limits, &exe)
+    supervised(args, cmd, limits, exe)
 }
 
 /// `cmd` run under the supervisor's limits, judged against what the

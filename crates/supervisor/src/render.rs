@@ -130,6 +130,17 @@ pub fn render_with(b: &Block, footer: Option<&Footer>) -> String {
     md
 }
 
+/// "at 14:02:31", local time, for a block served from a kept record.
+pub fn local_time(unix: u64) -> String {
+    let t = unix as libc::time_t;
+    // SAFETY: localtime_r only writes into the struct we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return format!("at {unix}");
+    }
+    format!("at {:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+}
+
 fn longest_backtick_run(s: &str) -> usize {
     s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

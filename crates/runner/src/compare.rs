@@ -13,7 +13,7 @@
 //! `--source`. The first of them is compared; when the book runs the
 //! program only with arguments (process-group's experiments), the page
 //! says so instead of comparing with one of them.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -21,8 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::run::execute::Ran;
 use crate::run::request::{Job, Lang};
 
-/// What `--vary` matches are replaced with (as xtask's drift check does).
-pub const MASK: &str = "‹varies›";
+pub use supervisor::store::MASK;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -48,30 +47,7 @@ pub struct DiffLine {
     pub text: String,
 }
 
-/// The parts of xtask's `store::Record` read here.
-#[derive(Debug, Deserialize)]
-struct Record {
-    index: usize,
-    directive: String,
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    vary: Vec<String>,
-    key: Option<Key>,
-    block: Option<Block>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Key {
-    stamp: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Block {
-    status: String,
-    output: String,
-    error: Option<String>,
-}
+use supervisor::store::{mask, Record};
 
 /// Which of the snippet's programs the code is, unchanged: a Rust bin's
 /// name, or the Python program's name.
@@ -136,22 +112,14 @@ fn parse_args(args: &[String]) -> Option<supervisor::Args> {
     .ok()
 }
 
+/// The book's records of `chapter`'s directives (`processes/zombie.md`),
+/// in the order they ran.
 fn records(store: &Path, chapter: &str) -> Vec<Record> {
-    let dir = store.join(Path::new(chapter).with_extension(""));
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    supervisor::store::all(store)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    let mut out: Vec<Record> = files
-        .iter()
-        .filter_map(|f| serde_json::from_str(&std::fs::read_to_string(f).ok()?).ok())
-        .collect();
-    out.sort_by_key(|r| r.index);
-    out
+        .filter(|r| r.chapter.as_deref() == Some(chapter))
+        .collect()
 }
 
 /// `text` with `<dir>/` taken out of every path that starts there.
@@ -240,14 +208,6 @@ pub fn line_diff(book: &str, yours: &str) -> Vec<DiffLine> {
     out
 }
 
-pub fn mask(text: &str, vary: &[String]) -> String {
-    vary.iter()
-        .filter_map(|v| Regex::new(v).ok())
-        .fold(text.to_string(), |t, re| {
-            re.replace_all(&t, MASK).into_owned()
-        })
-}
-
 /// The reader's stamp: the book's own `about --line`, run outside the
 /// sandbox (it asks rustc its version, and the sandbox has no rustc on
 /// PATH; it is the book's program, not the page's code).
@@ -307,7 +267,7 @@ pub fn compare(
             continue;
         }
         if a.snippet_args.is_empty() {
-            same_program.push(r);
+            same_program.push((same_program.len(), r));
         } else {
             with_args.push(format!("`{}`", a.snippet_args.join(" ")));
         }
@@ -326,7 +286,7 @@ pub fn compare(
         vary: Vec::new(),
         diff: Vec::new(),
     };
-    let Some(r) = same_program.first() else {
+    let Some((index, r)) = same_program.first().copied() else {
         // One statement per note: xtask's i18n check finds them there.
         if with_args.is_empty() {
             c.note = Some("the book does not run this program on this page".to_string());
@@ -338,15 +298,15 @@ pub fn compare(
         }
         return Some(c);
     };
-    let Some(block) = r.block.as_ref().filter(|b| b.error.is_none()) else {
+    let Some(block) = Some(&r.block).filter(|b| b.error.is_none()) else {
         c.note = Some("the book's own run of this program failed: nothing to compare".into());
         return Some(c);
     };
-    c.directive = Some(r.directive.clone());
-    c.index = Some(r.index);
+    c.directive = Some(r.args.join(" "));
+    c.index = Some(index);
     c.vary = r.vary.clone();
     c.book_status = block.status.clone();
-    c.book_stamp = r.key.as_ref().map(|k| k.stamp.clone()).unwrap_or_default();
+    c.book_stamp = r.stamp.clone();
     if same_program.len() > 1 {
         let n = same_program.len();
         c.note = Some(format!(

@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn every_runner_message_has_its_entry() {
-        let root = crate::root::workspace_root().unwrap();
+        let root = crate::setup::workspace_root().unwrap();
         let sent = runner_messages(&root).unwrap();
         assert!(sent.contains("there is no code to run"), "{sent:#?}");
         assert!(

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::procs;
+use crate::setup as procs;
 
 /// A Debian package and a file it installs (how we know it is there).
 #[derive(Debug, Clone, Copy)]

@@ -3,6 +3,7 @@
 //! (a "Try it" included), never paste code, show only whole, unindented
 //! regions of their snippets, and never state facts about the build machine.
 mod facts;
+mod python;
 mod regions;
 
 use std::path::Path;
@@ -41,28 +42,6 @@ pub fn check(root: &Path, chapters: &[Chapter]) -> Result<()> {
     bail!("lint found {} problem(s), listed above", problems.len())
 }
 
-/// Directives not of the book's one form (`chapters::PREFIX`), which a
-/// build would hand to the shell as mdbook-cmdrun does: checked before
-/// anything runs (the rest of the lint runs beside the snippets).
-pub fn forms(chapters: &[Chapter]) -> Vec<String> {
-    chapters
-        .iter()
-        .flat_map(|ch| {
-            ch.directives
-                .iter()
-                .filter(|d| !d.command.starts_with(chapters::PREFIX))
-                .map(move |d| {
-                    format!(
-                        "{}:{}: bad cmdrun directive: it must start `cmdrun {}`",
-                        ch.shown(),
-                        d.line,
-                        chapters::PREFIX
-                    )
-                })
-        })
-        .collect()
-}
-
 pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
     let mut out = Vec::new();
     let summary = chapters.iter().find(|c| c.rel == Path::new("SUMMARY.md"));
@@ -91,8 +70,8 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         }
         out.extend(check_code_blocks(ch));
         out.extend(check_compile_fail(ch));
-        out.extend(crate::lint_python::check_chapter(root, ch));
-        out.extend(crate::lint_python::check_note(root, ch));
+        out.extend(python::check_chapter(root, ch));
+        out.extend(python::check_note(root, ch));
         if ch.rel != Path::new("SUMMARY.md") {
             out.extend(facts::problems(ch));
         }
@@ -273,7 +252,7 @@ fn check_snippets(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         let runs = chapters
             .iter()
             .any(|c| c.slug() == slug && !c.directives.is_empty());
-        out.extend(crate::lint_python::check_snippet(root, &slug));
+        out.extend(python::check_snippet(root, &slug));
         if !runs {
             out.push(format!(
                 "snippets/{slug}/: no chapter src/<part>/{slug}.md runs it"
@@ -323,21 +302,6 @@ mod tests {
         );
         let args = chapters::parse_args(&ch.directives[0]).unwrap();
         assert!(check_args(root(), &ch, &args).is_empty());
-    }
-
-    #[test]
-    fn a_directive_the_shell_would_run_is_found_before_anything_runs() {
-        let ours = chapter(
-            "processes/zombie.md",
-            "",
-            "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie",
-        );
-        assert!(forms(std::slice::from_ref(&ours)).is_empty());
-        let shell = chapter("processes/zombie.md", "", "date");
-        assert_eq!(
-            forms(&[ours, shell]),
-            ["src/processes/zombie.md:3: bad cmdrun directive: it must start `cmdrun ${RSP_SUPERVISOR:-cargo run -q -p supervisor --} `"]
-        );
     }
 
     #[test]

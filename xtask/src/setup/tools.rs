@@ -8,7 +8,6 @@
 //! them into a versioned cache folder outside the clone. A user's own
 //! global mdbook is never touched.
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
@@ -27,28 +26,6 @@ fn binaries() -> impl Iterator<Item = (&'static str, &'static str)> {
     TOOLS
         .iter()
         .flat_map(|(package, bins)| bins.iter().map(move |b| (*package, *b)))
-}
-
-pub struct Tools {
-    pub bin_dir: PathBuf,
-    pub mdbook: PathBuf,
-}
-
-impl Tools {
-    /// A PATH with our tools first, so mdbook finds our mdbook-cmdrun.
-    pub fn path_env(&self) -> std::ffi::OsString {
-        let mut dirs = vec![self.bin_dir.clone()];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        std::env::join_paths(dirs).unwrap_or_default()
-    }
-
-    pub fn mdbook(&self) -> Command {
-        let mut cmd = Command::new(&self.mdbook);
-        cmd.env("PATH", self.path_env());
-        cmd
-    }
 }
 
 fn cache_home() -> Result<PathBuf> {
@@ -89,14 +66,14 @@ pub fn pin(root: &Path, name: &str) -> Result<String> {
 }
 
 /// Builds the binaries if needed and copies them into the tools folder
-/// (one per set of pinned versions); returns where they are.
-pub fn ensure(root: &Path) -> Result<Tools> {
+/// (one per set of pinned versions); returns that folder.
+pub fn ensure(root: &Path) -> Result<PathBuf> {
     let mut versions = Vec::new();
     for (package, _) in TOOLS {
         versions.push(format!("{package}-{}", pin(root, package)?));
     }
     let bin_dir = cache_home()?.join(versions.join("_")).join("bin");
-    let mut cmd = crate::procs::cargo();
+    let mut cmd = crate::setup::cargo();
     // With xtask in the selection, as everywhere: the same features, so the
     // libraries xtask links are reused and only the binaries are new.
     cmd.current_dir(root)
@@ -107,7 +84,7 @@ pub fn ensure(root: &Path) -> Result<Tools> {
             cmd.args(["--bin", b]);
         }
     }
-    crate::procs::run(
+    crate::setup::run(
         "building the pinned mdbook, mdbook-cmdrun and mdbook-i18n-helpers",
         &mut cmd,
     )?;
@@ -115,17 +92,14 @@ pub fn ensure(root: &Path) -> Result<Tools> {
     let built = supervisor::locate::target_dir(root).join("debug");
     for (_, t) in binaries() {
         let (from, to) = (built.join(t), bin_dir.join(t));
-        if !crate::publish::same_file(&from, &to) {
+        if !crate::setup::same_file(&from, &to) {
             let tmp = bin_dir.join(format!(".{t}.new"));
             std::fs::copy(&from, &tmp)
                 .with_context(|| format!("copying {} to {}", from.display(), tmp.display()))?;
             std::fs::rename(&tmp, &to)?;
         }
     }
-    Ok(Tools {
-        mdbook: bin_dir.join("mdbook"),
-        bin_dir,
-    })
+    Ok(bin_dir)
 }
 
 #[cfg(test)]
@@ -137,7 +111,7 @@ mod tests {
     /// compile as xtask's.
     #[test]
     fn the_pins_are_the_locked_versions_and_there_is_one_mdbook() {
-        let root = crate::root::workspace_root().unwrap();
+        let root = crate::setup::workspace_root().unwrap();
         let lock: toml::Table =
             toml::from_str(&std::fs::read_to_string(root.join("Cargo.lock")).unwrap()).unwrap();
         let packages = lock["package"].as_array().unwrap();

@@ -4,12 +4,13 @@
 //! `part/broken.md`, and nothing about the pages that are right.
 use std::path::{Path, PathBuf};
 
-use crate::drift::Outputs;
-use crate::store::{Record, Store};
-use crate::{chapters, checks, drift, links};
+use super::drift::{self, Outputs};
+use super::links;
+use crate::build::pages;
+use crate::chapters;
 
 fn workspace() -> PathBuf {
-    crate::root::workspace_root().unwrap()
+    crate::setup::workspace_root().unwrap()
 }
 
 /// A fresh copy of the fixture (with the real theme/rsp.css) in a temp dir.
@@ -95,7 +96,7 @@ fn the_page_check_reports_the_empty_output_block() {
     let root = fixture_copy("pages");
     build(&root, &root.join("book"));
     let chapters = chapters::load(&root).unwrap();
-    let problems = checks::page_problems(&root.join("book"), &chapters).unwrap();
+    let problems = pages::page_problems(&root.join("book"), &chapters).unwrap();
     assert_eq!(
         problems,
         ["src/part/broken.md: an output block is empty"],
@@ -104,20 +105,27 @@ fn the_page_check_reports_the_empty_output_block() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
-/// A store holding one run of `part/good.md`'s directive that printed `output`.
-fn store(d: &chapters::Directive, output: &str) -> Store {
+/// The records of one run of `part/good.md`'s directive that printed `output`.
+fn records(d: &chapters::Directive, output: &str) -> Vec<supervisor::store::Record> {
     let args = chapters::parse_args(d).unwrap();
-    let mut r = Record::new("part/good.md", 1, &d.command);
-    r.masked = Some(drift::mask_with(output, &args.vary));
-    r.vary = args.vary;
-    r.block = Some(supervisor::render::Block {
-        slug: args.slug,
-        command: "cargo run -q -p good".into(),
-        status: "exit status 0".into(),
-        output: output.into(),
-        error: None,
-    });
-    Store::new("fresh", String::new(), "", vec![r])
+    vec![supervisor::store::Record {
+        cwd: "src/part".into(),
+        chapter: Some("part/good.md".into()),
+        args: shlex::split(d.command.strip_prefix(chapters::PREFIX).unwrap()).unwrap(),
+        vary: args.vary,
+        inputs: String::new(),
+        ran_at: 0,
+        took_ms: 0.0,
+        stamp: String::new(),
+        block: supervisor::render::Block {
+            slug: args.slug,
+            command: "cargo run -q -p good".into(),
+            status: "exit status 0".into(),
+            output: output.into(),
+            error: None,
+        },
+        markdown: String::new(),
+    }]
 }
 
 #[test]
@@ -131,22 +139,25 @@ fn the_drift_check_reports_a_changed_output_but_not_a_varying_one() {
     // The first run printed what the fixture's page shows.
     build(&root, &root.join("book"));
     let html = std::fs::read_to_string(good.html(&root.join("book"))).unwrap();
-    let printed = drift::blocks(&html).concat();
+    let printed: String = crate::html::blocks(&html)
+        .into_iter()
+        .map(crate::html::output)
+        .collect();
     assert!(printed.contains("pid 4242\nstate Z"), "{printed}");
-    let first = Outputs::from_store(&store(&good.directives[0], &printed));
+    let first = Outputs::from_records(&records(&good.directives[0], &printed));
 
     // Only the pid changes, and the directive says `--vary "\d{3,}"`.
     let pid = printed.replace("pid 4242", "pid 5151");
-    let second = Outputs::from_store(&store(&good.directives[0], &pid));
+    let second = Outputs::from_records(&records(&good.directives[0], &pid));
     assert_eq!(drift::compare(&first, &second), Vec::<String>::new());
 
     // The state letter changes too: drift.
     let state = pid.replace("state Z", "state R");
-    let third = Outputs::from_store(&store(&good.directives[0], &state));
+    let third = Outputs::from_records(&records(&good.directives[0], &state));
     let problems = drift::compare(&first, &third);
     assert_eq!(problems.len(), 1, "{problems:#?}");
     assert!(
-        problems[0].starts_with("src/part/good.md: output block 1 differs between two builds")
+        problems[0].starts_with("src/part/good.md: good --vary")
             && problems[0]
                 .ends_with("      spawned pid ‹varies›\n    - state Z\n    + state R\n      done"),
         "{}",

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::{debian, i18n, procs, tools};
+use crate::i18n;
+use crate::setup::{self as procs, debian, tools};
 
 /// The chapter every screenshot is of, and the one the README shows.
 pub const SHOT_PAGE: &str = "processes/zombie.html";
@@ -114,7 +115,7 @@ pub fn fixture_test(root: &Path) -> Result<()> {
                 "--",
                 "--ignored",
             ])
-            .env("RSP_MDBOOK", &tools.mdbook),
+            .env("RSP_MDBOOK", tools.join("mdbook")),
     );
     procs::fail_on_leftovers("the browser fixture test")?;
     result
@@ -123,7 +124,7 @@ pub fn fixture_test(root: &Path) -> Result<()> {
 /// `cargo xtask screenshot`: build, run the browser checks, and copy the
 /// light-theme screenshot of the model chapter to docs/screenshot.png.
 pub fn screenshot(root: &Path) -> Result<()> {
-    crate::book::build(root)?;
+    crate::build::run(root)?;
     run(root)?;
     let stem = Path::new(SHOT_PAGE)
         .file_stem()

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::{debian, procs};
+use crate::setup::{self as procs, debian};
 
 const FIXTURE: &str = "xtask/tests/fixtures/workflows/broken.yml";
 

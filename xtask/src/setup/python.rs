@@ -12,7 +12,8 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use supervisor::python::{self as py, BASE_PYTHON, LOCK, READY_FILE};
 
-use crate::{debian, procs};
+use super::debian;
+use crate::setup as procs;
 
 /// `cargo xtask python ...`
 #[derive(clap::Subcommand)]
@@ -36,7 +37,7 @@ pub fn run(root: &Path, what: &What) -> Result<()> {
             println!("{}", ensure(root)?.display());
             Ok(())
         }
-        What::Test => pytest(root),
+        What::Test => pytest(root, None),
         What::Lock { upgrade } => lock(root, *upgrade),
     }
 }
@@ -121,17 +122,24 @@ fn lock_file(path: &Path) -> Result<File> {
 /// pytest over snippets/*/python/ with the venv's interpreter. Each test
 /// runs its note's program as the book does, so this is a child subreaper
 /// check too: nothing may be left running.
-pub fn pytest(root: &Path) -> Result<()> {
+/// The pytest tests of every snippet's Python programs, or of one snippet's.
+pub fn pytest(root: &Path, slug: Option<&str>) -> Result<()> {
     let dir = ensure(root)?;
     procs::become_subreaper()?;
-    let result = procs::run(
-        "pytest",
-        Command::new(dir.join("bin").join("python"))
-            .current_dir(root)
-            .args(["-m", "pytest", "-c", "python/pytest.ini", "--rootdir", "."])
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env_remove("PYTHONPATH"),
-    );
+    let mut cmd = Command::new(dir.join("bin").join("python"));
+    cmd.current_dir(root)
+        .args(["-m", "pytest", "-c", "python/pytest.ini", "--rootdir", "."])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env_remove("PYTHONPATH");
+    if let Some(slug) = slug {
+        let tests = root.join("snippets").join(slug).join("python");
+        if !tests.is_dir() {
+            eprintln!("xtask: snippets/{slug}/ has no Python programs");
+            return Ok(());
+        }
+        cmd.arg(tests);
+    }
+    let result = procs::run("pytest", &mut cmd);
     procs::fail_on_leftovers("pytest")?;
     result
 }

@@ -1,5 +1,6 @@
-//! Checks of the built pages: mdbook build exits 0 even when cmdrun or a
-//! snippet failed, so the pages themselves are inspected.
+//! Checks of a build: mdbook-cmdrun drops a directive's exit status and
+//! stderr, and `mdbook build` exits 0 whatever a directive did, so the
+//! supervisor's records and the pages themselves are inspected.
 use std::path::Path;
 
 use anyhow::Result;
@@ -24,12 +25,16 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
         for e in error.captures_iter(&html) {
             let text = tags.replace_all(&e[2], "");
             let first = text.trim().lines().next().unwrap_or_default().to_string();
-            problems.push(format!("{}: {}: {}", ch.shown(), &e[1], unescape(&first)));
+            problems.push(format!(
+                "{}: {}: {}",
+                ch.shown(),
+                &e[1],
+                crate::html::unescape(&first)
+            ));
         }
-        // The output is the block's <pre><code>, not the command's <code> in its head.
-        let outputs: Vec<_> = crate::drift::blocks(&html)
+        let outputs: Vec<_> = crate::html::blocks(&html)
             .into_iter()
-            .map(|b| b.trim().to_string())
+            .map(|b| crate::html::output(b).trim().to_string())
             .collect();
         if outputs.len() != ch.directives.len() {
             problems.push(format!(
@@ -43,33 +48,19 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
             problems.push(format!("{}: an output block is empty", ch.shown()));
         }
     }
-    problems.extend(crate::search::problem(book));
     Ok(problems)
 }
 
 /// Every run that failed, from the build's records: the supervisor's
 /// reason names the snippet and the chapter.
-pub fn record_problems(store: &crate::store::Store) -> Vec<String> {
-    store
-        .records
+pub fn record_problems(records: &[supervisor::store::Record]) -> Vec<String> {
+    records
         .iter()
         .filter_map(|r| {
-            let why = r.block.as_ref()?.error.as_ref()?;
-            Some(format!(
-                "src/{}:{}: {}",
-                r.chapter,
-                r.line,
-                why.lines().next().unwrap_or_default()
-            ))
+            let why = r.block.error.as_ref()?;
+            Some(why.lines().next().unwrap_or_default().to_string())
         })
         .collect()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -101,7 +92,6 @@ mod tests {
         ));
         std::fs::create_dir_all(root.join("book/processes")).unwrap();
         std::fs::write(root.join("book/processes/zombie.html"), html).unwrap();
-        std::fs::write(root.join("book/searchindex.js"), "{}").unwrap();
         let problems = page_problems(&root.join("book"), &[chapter(directives)]);
         std::fs::remove_dir_all(&root).unwrap();
         match problems? {

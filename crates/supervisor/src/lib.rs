@@ -3,6 +3,7 @@
 //! process group while being a child subreaper, kills and reaps everything the
 //! snippet started, and prints the captured output as a Markdown block.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![warn(unreachable_pub)]
 
 pub mod args;
 pub mod compile;

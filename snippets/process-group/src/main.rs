@@ -529,7 +529,7 @@ impl Pidfd {
 
     /// True once the process has exited: the pidfd polls readable.
     fn wait_exit(&self, timeout_ms: u16) -> Result<bool, String> {
-        let fd: BorrowedFd = self.0.as_fd();
+        let fd: BorrowedFd<'_> = self.0.as_fd();
         loop {
             let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
             match poll(&mut fds, PollTimeout::from(timeout_ms)) {

@@ -127,7 +127,10 @@ window.rspStrings = {
     "runner.compare-failed": "the book's own run of this program failed: nothing to compare",
     "runner.no-python-program": "there is no Python program `{name}`",
     "runner.lang": "unknown language `{lang}` (rust or python)",
-    "runner.write-program": "writing the program into its sandbox: {detail}"
+    "runner.write-program": "writing the program into its sandbox: {detail}",
+    "try.summary": "What the edited program says",
+    "try.button": "Make this edit in the block above",
+    "try.not-found": "The block no longer holds the text this edit changes"
   },
   "zh-Hant-TW": {
     "edition.dir": "zh-TW/",
@@ -243,6 +246,9 @@ window.rspStrings = {
     "runner.compare-failed": "本書自己執行這個程式時失敗了：沒有可比較的",
     "runner.no-python-program": "沒有 `{name}` 這個 Python 程式",
     "runner.lang": "不認得的語言 `{lang}`（只有 rust 或 python）",
-    "runner.write-program": "把程式寫進它的 sandbox 時失敗：{detail}"
+    "runner.write-program": "把程式寫進它的 sandbox 時失敗：{detail}",
+    "try.summary": "修改後的程式印出什麼",
+    "try.button": "在上面的程式碼區塊做這個修改",
+    "try.not-found": "程式碼區塊裡已經沒有這個修改要改的文字"
   }
 };

@@ -66,6 +66,11 @@ pub struct Args {
     #[arg(long, requires = "strace", value_parser = parse_regex)]
     pub strace_grep: Option<String>,
 
+    /// Run the chapter's Try it: the edit of `snippets/<SLUG>/try-it.toml`,
+    /// made in a copy, which must end and print as that file says.
+    #[arg(long, conflicts_with_all = ["bin", "python", "strace", "expect_exit", "expect_signal", "expect_compile_error", "expect_warning"])]
+    pub try_it: bool,
+
     /// Run this executable instead of building the crate (for the supervisor's
     /// own tests; with --python, the interpreter).
     #[arg(long, hide = true)]

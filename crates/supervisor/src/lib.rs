@@ -13,6 +13,7 @@ pub mod reap;
 pub mod render;
 pub mod store;
 pub mod supervise;
+pub mod try_it;
 
 pub use args::Args;
 pub use supervise::{supervise, supervise_streaming, Ending, Limits, Outcome};

@@ -81,7 +81,7 @@ pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, Stri
 }
 
 /// Whether xtask built the snippets and `exe` is newer than `slug`'s
-/// manifest and every file under its `src/`.
+/// manifest, Try it and every file under its `src/`.
 pub fn prebuilt(exe: &Path, root: &Path, slug: &str) -> bool {
     std::env::var_os(PREBUILT_ENV).is_some()
         && newer_than_sources(exe, &root.join("snippets").join(slug))
@@ -102,6 +102,7 @@ fn newer_than_sources(exe: &Path, krate: &Path) -> bool {
     let sources = [krate.join("Cargo.toml"), krate.join("src")]
         .iter()
         .map(|p| newest(p))
+        .chain([newest(&krate.join(crate::try_it::FILE)).or(Some(std::time::UNIX_EPOCH))])
         .max()
         .flatten();
     matches!((built, sources), (Some(b), Some(s)) if b >= s)

@@ -16,6 +16,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use supervisor::render::{render, render_with, Block, Footer, STAMP_ENV};
 use supervisor::store::{self, Mode, Record, Store};
+use supervisor::try_it::{self, TryIt};
 use supervisor::{compile, locate, supervise, Args, Ending, Limits, Outcome};
 
 fn main() -> ExitCode {
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
     };
     let (Some(root), Some(store)) = (root.clone(), store) else {
         let block = failed(place, run_or_say(&args, root.as_deref()));
-        return print(&render(&block), &block);
+        return print(&page(&args, root.as_deref(), render(&block)), &block);
     };
     let rel = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
     let cwd_rel = rel(&cwd);
@@ -80,7 +81,7 @@ fn main() -> ExitCode {
         ran_at,
         took_ms,
         stamp,
-        markdown: render_with(&block, footer.as_ref()),
+        markdown: page(&args, Some(&root), render_with(&block, footer.as_ref())),
         block,
     };
     if let Err(e) = store.save(&record) {
@@ -88,6 +89,17 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     print(&record.markdown, &record.block)
+}
+
+/// The block as the page shows it: a Try it's, collapsed, carries its edits.
+fn page(args: &Args, root: Option<&Path>, markdown: String) -> String {
+    match root
+        .filter(|_| args.try_it)
+        .map(|r| TryIt::load(r, &args.slug))
+    {
+        Some(Ok(t)) => supervisor::render::try_it(&markdown, &t.edit),
+        _ => markdown,
+    }
 }
 
 /// A run without a store: the workspace is needed to find the snippet.
@@ -139,6 +151,9 @@ fn run(args: &Args, root: &Path) -> Block {
     if args.python.is_some() {
         return run_python::run(args, root, &limits);
     }
+    if args.try_it {
+        return try_it(args, root, &limits);
+    }
     let exe = match &args.exe {
         Some(exe) => exe.clone(),
         None => match locate::build_snippet(root, &args.slug, args.bin_name()) {
@@ -177,6 +192,53 @@ fn run_rust(args: &Args, root: &Path, exe: &Path, limits: &Limits) -> Block {
         return traced::run(args, root, cmd, limits, &shown);
     }
     supervised(args, cmd, limits, exe)
+}
+
+/// `--try-it`: the edit of try-it.toml, built in the Try it workspace and
+/// run as the book's program is; it must end and print as the file says.
+fn try_it(args: &Args, root: &Path, limits: &Limits) -> Block {
+    let fail = |why: String| {
+        let why = format!("Try it (snippets/{}/{}): {why}", args.slug, try_it::FILE);
+        block(args, "not run", String::new(), Err(why))
+    };
+    let t = match TryIt::load(root, &args.slug) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    if t.python().is_some() {
+        return fail("an edit of a Python program is not run yet: edit the Rust one".into());
+    }
+    let mut a = args.clone();
+    a.bin = t.bin.clone();
+    a.expect_exit = t.expect_exit;
+    if let Some(s) = &t.expect_signal {
+        match format!("SIG{}", s.trim_start_matches("SIG")).parse() {
+            Ok(sig) => a.expect_signal = Some(sig),
+            Err(_) => return fail(format!("expect-signal = {s}: not a signal name")),
+        }
+    }
+    let exe = try_it::dir(root)
+        .join("target")
+        .join("debug")
+        .join(a.bin_name());
+    if !locate::prebuilt(&exe, root, &a.slug) {
+        if let Err(e) = try_it::prepare(root) {
+            return fail(e);
+        }
+        if let Err(e) = try_it::build(root, &a.slug, a.bin_name()) {
+            return does_not_build(&a, e);
+        }
+    }
+    let mut b = run_rust(&a, root, &exe, limits);
+    if b.error.is_none() && !b.output.contains(&t.expect_output) {
+        b.error = Some(format!(
+            "Try it (snippets/{}/{}): the edited program no longer prints `{}`",
+            args.slug,
+            try_it::FILE,
+            t.expect_output
+        ));
+    }
+    b
 }
 
 /// `cmd` run under the supervisor's limits, judged against what the

@@ -141,6 +141,16 @@ pub fn local_time(unix: u64) -> String {
     format!("at {:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
 }
 
+/// A Try it's block: collapsed under a summary (theme/lang.js translates
+/// it), carrying its edits for a served page's "Try it" button.
+pub fn try_it(markdown: &str, edits: &[crate::try_it::Edit]) -> String {
+    let edits = serde_json::to_string(edits).unwrap_or_default();
+    format!(
+        "<details class=\"rsp-try\" data-edits=\"{}\"><summary>What the edited program says</summary>\n\n{markdown}\n</details>\n",
+        escape(&edits)
+    )
+}
+
 fn longest_backtick_run(s: &str) -> usize {
     s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

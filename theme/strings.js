@@ -9,7 +9,7 @@
 // is filled in by the script (rspT('run.ran', {time: '0.12 s'})). The
 // `search.` entries are the results header of mdBook's searcher.js. The
 // `stamp.` entries are the footer's words under `cargo xtask serve`
-// (xtask/src/directives.rs, `when`). The `runner.` entries are the messages crates/runner sends to the page, in
+// (crates/supervisor/src/render.rs, `local_time`). The `runner.` entries are the messages crates/runner sends to the page, in
 // its English words, `{name}` standing for what it fills in (which stays as
 // sent); the check requires one entry for each message the runner sends.
 window.rspStrings = {

@@ -1,7 +1,7 @@
 //! "Your machine vs the book's": after an unchanged block ran, its output
 //! beside the output the book's build recorded for the same program
 //! (`target/outputs/<store>/`, written by `cargo xtask build` or `serve`,
-//! xtask/src/store.rs), both masked with that directive's `--vary`
+//! supervisor::store), both masked with that directive's `--vary`
 //! regexes, as a line diff, with the two environment stamps.
 //!
 //! Which record is the block's: the code sent must be one of the snippet's

@@ -33,7 +33,7 @@ pub fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Directives run `${RSP_SUPERVISOR:-cargo run -q -p supervisor --}`: xtask
-/// sets this to the supervisor binary it has built (see xtask/src/book.rs).
+/// sets this to the supervisor binary it has built (see xtask/src/build/mod.rs).
 pub const SUPERVISOR_ENV: &str = "RSP_SUPERVISOR";
 
 /// `cargo xtask build` compiles every snippet first and sets this, so the

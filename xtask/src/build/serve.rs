@@ -36,7 +36,9 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
     // One cargo for all that serving needs, so a fresh clone compiles it
     // in parallel, while the Python environment is made.
     let mut packages = book_packages(root)?;
-    packages.push("runner".into());
+    // xtask (built already) in the selection: cargo unifies the runner's
+    // dependencies' features with xtask's and reuses what that compiled.
+    packages.extend(["runner".into(), "xtask".into()]);
     let (venv, compiled) = std::thread::scope(|s| {
         let venv = s.spawn(|| python::ensure(root));
         (venv.join(), compile(root, &packages))

@@ -105,7 +105,11 @@ pub fn pages(root: &Path) -> Result<Vec<Page>> {
                 .to_string_lossy()
                 .into_owned(),
             title: t[open + 1..mid].to_string(),
-            expects_output: numbered || text.contains("<!-- cmdrun "),
+            // A `--markdown` directive's output is the page's own text.
+            expects_output: numbered
+                || text
+                    .lines()
+                    .any(|l| l.contains("<!-- cmdrun ") && !l.contains(" --markdown")),
         });
     }
     if out.iter().any(|p| p.expects_output) {

@@ -71,6 +71,12 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["bin", "python", "strace", "expect_exit", "expect_signal", "expect_compile_error", "expect_warning"])]
     pub try_it: bool,
 
+    /// The program prints Markdown, spliced into the page as it is: an
+    /// index the book makes of its own runs (it reads the output store,
+    /// so every record is among its inputs).
+    #[arg(long, conflicts_with_all = ["python", "strace", "try_it", "expect_compile_error", "expect_warning"])]
+    pub markdown: bool,
+
     /// Run this executable instead of building the crate (for the supervisor's
     /// own tests; with --python, the interpreter).
     #[arg(long, hide = true)]

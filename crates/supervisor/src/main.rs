@@ -41,12 +41,20 @@ fn main() -> ExitCode {
     };
     let (Some(root), Some(store)) = (root.clone(), store) else {
         let block = failed(place, run_or_say(&args, root.as_deref()));
-        return print(&page(&args, root.as_deref(), render(&block)), &block);
+        return print(
+            &page(&args, root.as_deref(), render(&block), &block),
+            &block,
+        );
     };
     let rel = |p: &Path| p.strip_prefix(&root).unwrap_or(p).display().to_string();
     let cwd_rel = rel(&cwd);
     let stamp = std::env::var(STAMP_ENV).unwrap_or_default();
-    let exes = locate::executables(&root, &args);
+    let mut exes = locate::executables(&root, &args);
+    if args.markdown {
+        // Every other record: its own changes with each of its runs.
+        let own = store.path(&cwd_rel, &words);
+        exes.extend(store::files(&store.dir).into_iter().filter(|f| *f != own));
+    }
     let inputs = || store::inputs(&root, &cwd_rel, &words, &stamp, &exes);
     match (store.mode, store.load(&cwd_rel, &words)) {
         (Mode::Replay, Some(r)) => return print(&r.markdown, &r.block),
@@ -81,7 +89,12 @@ fn main() -> ExitCode {
         ran_at,
         took_ms,
         stamp,
-        markdown: page(&args, Some(&root), render_with(&block, footer.as_ref())),
+        markdown: page(
+            &args,
+            Some(&root),
+            render_with(&block, footer.as_ref()),
+            &block,
+        ),
         block,
     };
     if let Err(e) = store.save(&record) {
@@ -91,8 +104,12 @@ fn main() -> ExitCode {
     print(&record.markdown, &record.block)
 }
 
-/// The block as the page shows it: a Try it's, collapsed, carries its edits.
-fn page(args: &Args, root: Option<&Path>, markdown: String) -> String {
+/// The block as the page shows it: a Try it's, collapsed, carries its
+/// edits; a `--markdown` program's output is the Markdown, unless it failed.
+fn page(args: &Args, root: Option<&Path>, markdown: String, block: &Block) -> String {
+    if args.markdown && block.error.is_none() {
+        return block.output.clone();
+    }
     match root
         .filter(|_| args.try_it)
         .map(|r| TryIt::load(r, &args.slug))

@@ -143,23 +143,26 @@ pub fn read(path: &Path) -> Result<Record, String> {
 
 /// Every record in a store folder, ordered by folder and by when it ran.
 pub fn all(dir: &Path) -> Result<Vec<Record>, String> {
+    let mut out = files(dir)
+        .iter()
+        .map(|p| read(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort_by(|a, b| (&a.cwd, a.ran_at).cmp(&(&b.cwd, b.ran_at)));
+    Ok(out)
+}
+
+/// The record files of a store folder.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(folders) = fs::read_dir(dir) else {
-        return Ok(out);
-    };
-    for folder in folders.flatten() {
-        let Ok(files) = fs::read_dir(folder.path()) else {
-            continue;
-        };
-        for f in files.flatten() {
-            let p = f.path();
-            if p.extension().is_some_and(|e| e == "json") {
-                out.push(read(&p)?);
+    for folder in fs::read_dir(dir).into_iter().flatten().flatten() {
+        for f in fs::read_dir(folder.path()).into_iter().flatten().flatten() {
+            if f.path().extension().is_some_and(|e| e == "json") {
+                out.push(f.path());
             }
         }
     }
-    out.sort_by(|a, b| (&a.cwd, a.ran_at).cmp(&(&b.cwd, b.ran_at)));
-    Ok(out)
+    out.sort();
+    out
 }
 
 /// A digest of what a run of `args` reads: the arguments and folder, the

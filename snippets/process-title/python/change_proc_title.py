@@ -1,3 +1,4 @@
+# ANCHOR: all
 # Note 1, as the seed ran it: setproctitle() renames the process; `ps` shows
 # the new name, and /proc/<pid>/comm keeps only its first 15 bytes (16 with
 # the closing NUL). Where the seed ran `ps aux | grep` and `cat` from another
@@ -16,6 +17,7 @@ def check(ok, what):
         sys.exit(f"change_proc_title: behaviour not seen: {what}")
 
 
+# ANCHOR: title
 setproctitle.setproctitle(TITLE)
 pid = os.getpid()
 
@@ -23,7 +25,7 @@ pid = os.getpid()
 # columns that do not change from run to run, at fixed widths so that a
 # pid with one more digit does not shift the line).
 ps = subprocess.run(
-    ["ps", "-o", "user:8,pid:8,stat,comm,args", "-p", str(pid)],
+    ["ps", "-o", "user:8,pid:8,stat,comm,args", "-q", str(pid)],
     capture_output=True, text=True, check=True,
 ).stdout
 print(ps, end="")
@@ -35,7 +37,9 @@ with open(f"/proc/{pid}/cmdline", "rb") as f:
 print(f"/proc/{pid}/comm:    {comm!r} ({len(comm)} bytes)")
 # setproctitle writes over the old arguments and pads them with NULs.
 print(f"/proc/{pid}/cmdline: {cmdline[:len(TITLE) + 3]!r}... (NULs to the old end)")
+# ANCHOR_END: title
 
 check(comm == TITLE[:15], "comm holds the first 15 bytes of the title")
 check(cmdline.rstrip(bytes(1)) == TITLE.encode(), "cmdline holds the whole title, then NULs")
 check(TITLE in ps and TITLE[:15] in ps, "ps shows both names")
+# ANCHOR_END: all

@@ -1,3 +1,4 @@
+# ANCHOR: all
 # Note 2, as the seed ran it: a Popen child that has exited but was never
 # waited for is a zombie, and wait() removes it. Where the seed let time pass,
 # this waits for the exit itself without reaping (waitid with WNOWAIT); and it
@@ -28,6 +29,7 @@ def check(ok, what):
         sys.exit(f"subprocess_wait: behaviour not seen: {what}")
 
 
+# ANCHOR: cases
 process = subprocess.Popen(["true"])
 pid = process.pid
 # Returns once `true` has exited, and leaves it waitable: no sleep, no race.
@@ -44,3 +46,5 @@ pid = process.pid
 returncode = process.wait()
 print(f"with process.wait(): pid: {pid} exists: {exists(pid)} (returncode {returncode})")
 check(not exists(pid) and returncode == 0, "wait() reaps the child")
+# ANCHOR_END: cases
+# ANCHOR_END: all

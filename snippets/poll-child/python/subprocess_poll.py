@@ -1,3 +1,4 @@
+# ANCHOR: all
 # Note 13, as the seed ran it: Popen.poll() returns None while the child is
 # running, and its exit status once it has exited. The seed's child ran for a
 # while and the loop slept a second between polls; here the child is `cat`
@@ -17,6 +18,7 @@ def check(ok, what):
         sys.exit(f"subprocess_poll: behaviour not seen: {what}")
 
 
+# ANCHOR: poll
 process = subprocess.Popen(["cat"], stdin=subprocess.PIPE)
 pidfd = os.pidfd_open(process.pid)
 for _ in range(3):
@@ -32,3 +34,5 @@ os.close(pidfd)
 returncode = process.poll()
 print(f"after closing its stdin: poll() returned {returncode!r}")
 check(returncode == 0, "poll() returns the exit status once the child has exited")
+# ANCHOR_END: poll
+# ANCHOR_END: all

@@ -1,3 +1,4 @@
+# ANCHOR: all
 # Note 3, as the seed ran it: __del__ reads an attribute that is no longer in
 # the instance's __dict__, so Python calls __getattr__, which reads another
 # missing attribute, which calls __getattr__ again, until RecursionError.
@@ -8,6 +9,7 @@
 import sys
 
 
+# ANCHOR: class
 class MyClass:
     def __init__(self):
         self.hello = "hello"
@@ -21,6 +23,7 @@ class MyClass:
         if self.world == "world":
             return "world"
         raise AttributeError(name)
+# ANCHOR_END: class
 
 
 ignored = []
@@ -33,12 +36,15 @@ def hook(unraisable):
 
 sys.unraisablehook = hook
 
+# ANCHOR: seed
 obj = MyClass()
 print(obj.hello, obj.world)
 print(obj.__dict__)
 del obj.hello, obj.world  # both leave __dict__; __getattr__ now recurses
 del obj  # the last reference: __del__ runs here
+# ANCHOR_END: seed
 
 print(f"after del: exceptions ignored in __del__: {[e.__name__ for e in ignored]}")
 if ignored != [RecursionError]:
     sys.exit("access_non_exist_attr: behaviour not seen: one RecursionError in __del__")
+# ANCHOR_END: all

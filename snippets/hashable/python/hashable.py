@@ -1,3 +1,4 @@
+# ANCHOR: all
 # Note 8, as the seed ran it: a dict finds a key by hash, then by ==. A class
 # with neither method hashes and compares by identity; with only __hash__,
 # an equal-looking key lands in the right bucket but == is still identity;
@@ -5,6 +6,7 @@
 import sys
 
 
+# ANCHOR: seed
 class Person:  # neither __hash__ nor __eq__: id() decides
     def __init__(self, name, age):
         self.name = name
@@ -31,6 +33,8 @@ found = [Person("Alice", 20) in d, Person2("Alice", 20) in d2, Person3("Alice", 
 print("Person('Alice', 20) in d: ", found[0])
 print("Person2('Alice', 20) in d2: ", found[1])
 print("Person3('Alice', 20) in d3: ", found[2])
+# ANCHOR_END: seed
 
 if found != [False, False, True]:
     sys.exit(f"hashable: behaviour not seen: expected [False, False, True], got {found}")
+# ANCHOR_END: all

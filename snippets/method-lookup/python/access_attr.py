@@ -1,3 +1,4 @@
+# ANCHOR: all
 # Note 4, as the seed ran it: __getattribute__ runs for every attribute
 # access; __getattr__ only when __getattribute__ raised AttributeError; and
 # getattr(obj, name, default) goes through both before it falls back to the
@@ -7,6 +8,7 @@ import sys
 calls = []
 
 
+# ANCHOR: class
 class Example:
     def __init__(self):
         self.existing = "I exist"
@@ -23,8 +25,10 @@ class Example:
             return "I am dynamic!"
         # self.__class__ is one more attribute access: __getattribute__ again.
         raise AttributeError(f"'{self.__class__.__name__}' object has no attribute '{name}'")
+# ANCHOR_END: class
 
 
+# ANCHOR: cases
 e = Example()
 cases = [
     ("Case 1: e.existing which is exist in __dict__", lambda: e.existing),
@@ -34,6 +38,7 @@ cases = [
     ("Case 4: getattr non-existent attribute",
      lambda: getattr(e, "non_existent", "default value")),
 ]
+# ANCHOR_END: cases
 
 expected = [
     [("__getattribute__", "existing")],
@@ -50,3 +55,4 @@ for i, ((title, access), want) in enumerate(zip(cases, expected)):
     print(access())
     if calls != want:
         sys.exit(f"access_attr: behaviour not seen: {title}: calls {calls}, expected {want}")
+# ANCHOR_END: all

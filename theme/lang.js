@@ -148,6 +148,11 @@
         setLabel(parent('git-edit-button'), 'chrome.edit');
         document.querySelectorAll('a.previous').forEach(function (a) { setLabel(a, 'chrome.previous'); });
         document.querySelectorAll('a.next').forEach(function (a) { setLabel(a, 'chrome.next'); });
+        // The 404 page (src/404.md) shows its text in both languages by CSS;
+        // mdBook titles it in English.
+        if (document.querySelector('.rsp-404')) {
+            document.title = document.title.replace(en['chrome.not-found'], window.rspT('chrome.not-found'));
+        }
     }
 
     // The footer's first words in this page's language, and the rest:

@@ -115,8 +115,10 @@ pub fn typography(prose: &str) -> Vec<String> {
             j += 1;
         }
         if chars.get(j) == Some(&' ') {
+            // Code and links left out of the prose show as `…`.
             let around: String = chars[i.saturating_sub(6)..(j + 4).min(chars.len())]
                 .iter()
+                .map(|&c| if c == '\u{fffc}' { '…' } else { c })
                 .collect();
             out.push(format!(
                 "a half-width space after 「{c}」 in 「{around}」 (full-width punctuation needs none)"

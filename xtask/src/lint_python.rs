@@ -152,7 +152,7 @@ mod tests {
     const RUN: &str =
         "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --python subprocess_wait";
     const BLOCK: &str =
-        "```python\n{{#include ../../snippets/zombie/python/subprocess_wait.py}}\n```\n";
+        "```python\n{{#include ../../snippets/zombie/python/subprocess_wait.py:all}}\n```\n";
 
     #[test]
     fn an_included_program_with_its_directive_passes() {

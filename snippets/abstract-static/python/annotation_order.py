@@ -20,7 +20,6 @@ if "--swapped" not in sys.argv[1:]:
         pass
 
     print(f"Base.__abstractmethods__ = {set(Base.__abstractmethods__)}")
-    # Checked only when an instance is made: on the class, Base's body runs.
     print(f"Impl.get_communicator_metadata() = {Impl.get_communicator_metadata()!r}")
     impl = Impl()
     # ANCHOR_END: seed

@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 7, as the seed ran it: @attrs.define writes __init__, __repr__ and
 # __eq__ from the annotated fields; a plain class has object's: a repr with
 # its address, and equality by identity. And @attrs.define makes a slotted
@@ -48,4 +47,3 @@ if not re.fullmatch(r"<__main__\.Person2 object at 0x[0-9a-f]+>", repr(p2)) or s
     sys.exit("attrs_define: behaviour not seen: object's __repr__ and identity ==")
 if not slotted:
     sys.exit("attrs_define: behaviour not seen: @attrs.define's slotted class")
-# ANCHOR_END: all

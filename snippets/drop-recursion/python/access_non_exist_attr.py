@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 3, as the seed ran it: __del__ reads an attribute that is no longer in
 # the instance's __dict__, so Python calls __getattr__, which reads another
 # missing attribute, which calls __getattr__ again, until RecursionError.
@@ -47,4 +46,3 @@ del obj  # the last reference: __del__ runs here
 print(f"after del: exceptions ignored in __del__: {[e.__name__ for e in ignored]}")
 if ignored != [RecursionError]:
     sys.exit("access_non_exist_attr: behaviour not seen: one RecursionError in __del__")
-# ANCHOR_END: all

@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 8, as the seed ran it: a dict finds a key by hash, then by ==. A class
 # with neither method hashes and compares by identity; with only __hash__,
 # an equal-looking key lands in the right bucket but == is still identity;
@@ -37,4 +36,3 @@ print("Person3('Alice', 20) in d3: ", found[2])
 
 if found != [False, False, True]:
     sys.exit(f"hashable: behaviour not seen: expected [False, False, True], got {found}")
-# ANCHOR_END: all

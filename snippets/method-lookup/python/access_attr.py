@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 4, as the seed ran it: __getattribute__ runs for every attribute
 # access; __getattr__ only when __getattribute__ raised AttributeError; and
 # getattr(obj, name, default) goes through both before it falls back to the
@@ -23,8 +22,8 @@ class Example:
         calls.append(("__getattr__", name))
         if name == "dynamic":
             return "I am dynamic!"
-        # self.__class__ is one more attribute access: __getattribute__ again.
-        raise AttributeError(f"'{self.__class__.__name__}' object has no attribute '{name}'")
+        cls = self.__class__.__name__  # one more access: __getattribute__ again
+        raise AttributeError(f"'{cls}' object has no attribute '{name}'")
 # ANCHOR_END: class
 
 
@@ -55,4 +54,3 @@ for i, ((title, access), want) in enumerate(zip(cases, expected)):
     print(access())
     if calls != want:
         sys.exit(f"access_attr: behaviour not seen: {title}: calls {calls}, expected {want}")
-# ANCHOR_END: all

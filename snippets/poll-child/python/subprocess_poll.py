@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 13, as the seed ran it: Popen.poll() returns None while the child is
 # running, and its exit status once it has exited. The seed's child ran for a
 # while and the loop slept a second between polls; here the child is `cat`
@@ -35,4 +34,3 @@ returncode = process.poll()
 print(f"after closing its stdin: poll() returned {returncode!r}")
 check(returncode == 0, "poll() returns the exit status once the child has exited")
 # ANCHOR_END: poll
-# ANCHOR_END: all

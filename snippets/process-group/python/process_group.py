@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 12, the seed's three experiments: a monitor starts a leader, the
 # leader starts a child, and the monitor kills the leader (os.kill, SIGKILL)
 # or signals the leader's whole process group (os.killpg, SIGTERM as in the
@@ -95,17 +94,14 @@ def monitor(args):
               f" child {child_pid}: {'still running' if running else 'gone'}")
         ps(child_pid)
         check(running, "the child outlives a leader killed alone")
-        # The seed's `kill <pid>` from another shell.
-        os.kill(child_pid, signal.SIGTERM)
+        os.kill(child_pid, signal.SIGTERM)  # the seed's `kill <pid>`, by hand
         expect = f"got {signal.SIGTERM.value}"
     else:
         sig = signal.Signals["SIG" + args.pg_signal]
         print("[monitor] cleaning up its process group...")
         print(f"[monitor] sending {sig.name} to process group {leader.pid}...")
         os.killpg(leader.pid, sig)
-        # The child's last words (SIGTERM) come before ours: wait for its
-        # exit first, so the two processes never print at the same time.
-        select.select([pidfd], [], [])
+        select.select([pidfd], [], [])  # the child's last words before ours
         leader.wait()
         print(f"[monitor] leader: returncode {leader.returncode}")
         expect = f"got {sig.value}" if sig != signal.SIGKILL else ""
@@ -149,4 +145,3 @@ if __name__ == "__main__":
         leader(args.report_fd)
     else:
         monitor(args)
-# ANCHOR_END: all

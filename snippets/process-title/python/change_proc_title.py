@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 1, as the seed ran it: setproctitle() renames the process; `ps` shows
 # the new name, and /proc/<pid>/comm keeps only its first 15 bytes (16 with
 # the closing NUL). Where the seed ran `ps aux | grep` and `cat` from another
@@ -21,10 +20,7 @@ def check(ok, what):
 setproctitle.setproctitle(TITLE)
 pid = os.getpid()
 
-# What `ps` shows for this process (the seed's `ps aux | grep` line, in the
-# columns that do not change from run to run, at fixed widths so that a
-# pid with one more digit does not shift the line).
-ps = subprocess.run(
+ps = subprocess.run(  # the seed's `ps aux | grep`: fixed columns, fixed widths
     ["ps", "-o", "user:8,pid:8,stat,comm,args", "-q", str(pid)],
     capture_output=True, text=True, check=True,
 ).stdout
@@ -35,11 +31,9 @@ with open(f"/proc/{pid}/comm") as f:
 with open(f"/proc/{pid}/cmdline", "rb") as f:
     cmdline = f.read()
 print(f"/proc/{pid}/comm:    {comm!r} ({len(comm)} bytes)")
-# setproctitle writes over the old arguments and pads them with NULs.
 print(f"/proc/{pid}/cmdline: {cmdline[:len(TITLE) + 3]!r}... (NULs to the old end)")
 # ANCHOR_END: title
 
 check(comm == TITLE[:15], "comm holds the first 15 bytes of the title")
 check(cmdline.rstrip(bytes(1)) == TITLE.encode(), "cmdline holds the whole title, then NULs")
 check(TITLE in ps and TITLE[:15] in ps, "ps shows both names")
-# ANCHOR_END: all

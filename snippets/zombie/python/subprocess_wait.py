@@ -1,4 +1,3 @@
-# ANCHOR: all
 # Note 2, as the seed ran it: a Popen child that has exited but was never
 # waited for is a zombie, and wait() removes it. Where the seed let time pass,
 # this waits for the exit itself without reaping (waitid with WNOWAIT); and it
@@ -32,8 +31,7 @@ def check(ok, what):
 # ANCHOR: cases
 process = subprocess.Popen(["true"])
 pid = process.pid
-# Returns once `true` has exited, and leaves it waitable: no sleep, no race.
-os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # once it has exited; still waitable
 print(f"pid: {pid} exists: {exists(pid)} (state {state(pid)})")
 check(state(pid) == "Z", "an exited child nobody waited for is a zombie")
 
@@ -47,4 +45,3 @@ returncode = process.wait()
 print(f"with process.wait(): pid: {pid} exists: {exists(pid)} (returncode {returncode})")
 check(not exists(pid) and returncode == 0, "wait() reaps the child")
 # ANCHOR_END: cases
-# ANCHOR_END: all

@@ -99,7 +99,7 @@ fn with_sigchld_ignored() -> Result<(), String> {
         .spawn()
         .map_err(|e| format!("spawn: {e}"))?;
     let res = child.wait();
-    println!("SIGCHLD ignored: Child::wait() -> {res:?}");
+    println!("and std's Child::wait() -> {res:?}");
     expect(
         res.is_err_and(|e| e.raw_os_error() == Some(nix::libc::ECHILD)),
         "with SIG_IGN, Child::wait fails with ECHILD too",

@@ -22,7 +22,7 @@ fn shows_the_zombie_then_reaps_it() {
         lines[5]
     );
     assert!(
-        lines[6].starts_with("SIGCHLD ignored: Child::wait() -> Err(")
+        lines[6].starts_with("and std's Child::wait() -> Err(")
             && lines[6].contains("code: 10"),
         "{}",
         lines[6]

@@ -413,10 +413,17 @@ fn start_leader(me: &Ids, e: &Experiment) -> Result<(Tree, i32), String> {
         child: None,
     };
 
-    // Block until the child has its SIGTERM handler in place.
+    // Block until the child has its SIGTERM handler in place, and until the
+    // leader has closed its copy of the pipe, which it does once its spawn
+    // of the child has returned: then neither is in the middle of starting.
+    let mut ready = BufReader::new(ready_r);
     let mut line = String::new();
-    BufReader::new(ready_r)
+    ready
         .read_line(&mut line)
+        .map_err(|e| format!("ready pipe: {e}"))?;
+    let mut rest = String::new();
+    ready
+        .read_to_string(&mut rest)
         .map_err(|e| format!("ready pipe: {e}"))?;
     let child_pid: i32 = line
         .strip_prefix("ready ")

@@ -81,6 +81,12 @@ pub fn run(root: &Path, a: &NewArgs) -> Result<()> {
         );
     }
     std::fs::write(&summary_path, summary).context("writing src/SUMMARY.md")?;
+    for theme in TWIN_TABLES {
+        let path = root.join(theme);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {theme}"))?;
+        std::fs::write(&path, add_twin_row(&text, &a.part, &a.slug)?)
+            .with_context(|| format!("writing {theme}"))?;
+    }
     eprintln!(
         "xtask: added it to src/SUMMARY.md. Next:
   1. write the programs (snippets/{slug}/src/main.rs, python/{python}.py) and their tests;
@@ -92,6 +98,22 @@ pub fn run(root: &Path, a: &NewArgs) -> Result<()> {
         python = python_name(&a.slug)
     );
     Ok(())
+}
+
+/// The templates whose table of pages gives each page its twin's link
+/// (handlebars has no string functions to make `x.html` of `x.md`).
+const TWIN_TABLES: [&str; 2] = ["theme/head.hbs", "theme/header.hbs"];
+
+/// A row for `src/<part>/<slug>.md` in a twin table, before the pages
+/// after the parts.
+fn add_twin_row(text: &str, part: &str, slug: &str) -> Result<String> {
+    let before = r#"{{#if (eq path "about.md")}}"#;
+    anyhow::ensure!(
+        text.contains(before),
+        "no row for about.md to add a page before"
+    );
+    let row = format!(r#"{{{{#if (eq path "{part}/{slug}.md")}}}}{part}/{slug}.html{{{{/if}}}}"#);
+    Ok(text.replacen(before, &format!("{row}{before}"), 1))
 }
 
 /// The Python program's name: the slug with `_` for `-`.
@@ -176,7 +198,7 @@ mod tests {
         let root = crate::setup::workspace_root().unwrap();
         let copy = std::env::temp_dir().join(format!("xtask-new-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&copy);
-        for dir in ["src", "snippets"] {
+        for dir in ["src", "snippets", "theme"] {
             copy_dir(&root.join(dir), &copy.join(dir));
         }
         let a = NewArgs {

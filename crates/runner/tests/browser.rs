@@ -872,7 +872,7 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
         assert!(out.starts_with("BOTH-EDITIONS `true` as pid "), "{out}");
         // The status line in theme/strings.js's zh-Hant-TW words around the
         // supervisor's own ("exit status 0", as in the output blocks).
-        assert!(status.starts_with("exit status 0 · 執行 "), "{status}");
+        assert!(status.starts_with("exit status 0 · 執行耗時 "), "{status}");
         assert!(status.ends_with(" · 在這台機器上"), "{status}");
         // The runner's messages (sent in English) as the page shows them.
         let shown = js(

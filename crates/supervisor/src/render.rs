@@ -68,6 +68,58 @@ impl Footer {
     }
 }
 
+/// What a block shows for the folder of the clone that built the book
+/// (Python makes a script's path absolute in a traceback).
+pub const CLONE: &str = "‹clone›";
+
+/// What a block shows for the builder's home folder.
+pub const HOME: &str = "~";
+
+/// `text` as a block may show it: the builder's checkout and home folders
+/// are nobody else's, so the clone's root becomes [`CLONE`] and the home
+/// folder [`HOME`] (a reader's own run prints their folders there).
+pub fn mask_paths(text: &str, root: &Path) -> String {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    mask_paths_with(text, root, home.as_deref())
+}
+
+/// [`mask_paths`] with the home folder given.
+pub fn mask_paths_with(text: &str, root: &Path, home: Option<&Path>) -> String {
+    let mut out = text.to_string();
+    let folders = [(Some(root), CLONE), (home, HOME)];
+    for (folder, shown) in folders {
+        let Some(folder) = folder.and_then(Path::to_str) else {
+            continue;
+        };
+        let folder = folder.trim_end_matches('/');
+        // `/` or a relative path would match far too much.
+        if folder.len() < 2 || !folder.starts_with('/') {
+            continue;
+        }
+        out = replace_folder(&out, folder, shown);
+    }
+    out
+}
+
+/// `folder` replaced where it is a whole path or the start of one (followed
+/// by `/`, a quote, a space or the end), not inside a longer name.
+fn replace_folder(text: &str, folder: &str, shown: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(folder) {
+        let after = &rest[at + folder.len()..];
+        let whole = after
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || "_-.".contains(c)));
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { shown } else { folder });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// [`render_with`] and the footer from the environment.
 pub fn render(b: &Block) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -266,5 +318,23 @@ mod tests {
         assert_eq!(footer("/tmp").about, None);
         assert_eq!(footer("/tmp").stamp, "Linux 6.1");
         assert!(Footer::new(" ", Some(root), Path::new("/w/src")).is_none());
+    }
+
+    #[test]
+    fn the_builders_folders_are_masked() {
+        let root = Path::new("/home/ann/src/rsp");
+        let home = Some(Path::new("/home/ann"));
+        let tb = "  File \"/home/ann/src/rsp/snippets/a/python/a.py\", line 3\n\
+                  /home/ann/.cache/x/bin/python3 /home/ann/src/rsp-old /home/annex\n";
+        assert_eq!(
+            mask_paths_with(tb, root, home),
+            "  File \"‹clone›/snippets/a/python/a.py\", line 3\n\
+             ~/.cache/x/bin/python3 ~/src/rsp-old /home/annex\n"
+        );
+        assert_eq!(mask_paths_with("/x/y", Path::new("/"), None), "/x/y");
+        assert_eq!(
+            mask_paths_with("at /w", Path::new("/w/"), None),
+            "at ‹clone›"
+        );
     }
 }

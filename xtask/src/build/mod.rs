@@ -149,6 +149,7 @@ pub fn build(root: &Path, name: &str, kind: Kind) -> Result<Built> {
         problems.extend(i18n::check_edition(e, &pages, &chapters)?);
     }
     problems.extend(pages::page_problems(&pages, &chapters)?);
+    problems.extend(i18n::twins::check(&pages, &chapters, &editions));
     let records = store::all(&store_dir).map_err(anyhow::Error::msg)?;
     problems.extend(pages::record_problems(&records));
     let fresh: Vec<_> = records.iter().filter(|r| r.ran_at >= since).collect();

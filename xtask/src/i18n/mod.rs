@@ -18,9 +18,11 @@ pub mod check;
 pub mod config;
 pub mod edition;
 pub mod extract;
+pub mod glossary;
 pub mod strings;
 #[cfg(test)]
 mod tests;
+pub mod twins;
 
 use std::path::Path;
 use std::process::Command;

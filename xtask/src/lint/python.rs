@@ -63,9 +63,14 @@ pub fn check_chapter(root: &Path, ch: &Chapter) -> Vec<String> {
     out
 }
 
-/// `{{#include ../../snippets/<slug>/python/<name>.py[:anchor]}}` -> (slug, name).
+/// `{{#include ../../snippets/<slug>/python/<name>.py[:anchor]}}` (or
+/// `{{#rustdoc_include …:anchor}}`, the region shown and the rest of the
+/// program as hidden lines) -> (slug, name).
 fn included_program(line: &str) -> Option<(String, String)> {
-    let file = line.strip_prefix("{{#include ")?.strip_suffix("}}")?;
+    let file = line
+        .strip_prefix("{{#include ")
+        .or_else(|| line.strip_prefix("{{#rustdoc_include "))?
+        .strip_suffix("}}")?;
     let file = file.split(':').next()?;
     let (before, name) = file.rsplit_once("/python/")?;
     let slug = before.rsplit('/').next()?;
@@ -152,7 +157,7 @@ mod tests {
     const RUN: &str =
         "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --python subprocess_wait";
     const BLOCK: &str =
-        "```python\n{{#include ../../snippets/zombie/python/subprocess_wait.py}}\n```\n";
+        "```python\n{{#rustdoc_include ../../snippets/zombie/python/subprocess_wait.py:cases}}\n```\n";
 
     #[test]
     fn an_included_program_with_its_directive_passes() {

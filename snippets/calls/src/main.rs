@@ -115,7 +115,7 @@ fn main() -> ExitCode {
 
 fn run(kind: &str) -> Result<(), String> {
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
-    let store = std::env::var_os(supervisor::store::DIR_ENV).map(PathBuf::from);
+    let store = std::env::var_os("RSP_STORE").map(PathBuf::from);
     let index = index(&root, store.as_deref())?;
     let entries = match kind {
         "syscalls" => &index.syscalls,
@@ -143,16 +143,21 @@ fn index(root: &Path, store: Option<&Path>) -> Result<Index, String> {
     let p = Patterns::new();
     let mut index = Index::default();
     let mut chapters = BTreeMap::new();
-    if let Some(store) = store {
-        for r in supervisor::store::all(store)? {
-            let Some(chapter) = r.chapter.clone() else {
-                continue;
-            };
-            let traced = r.args.iter().any(|a| a == "--strace");
-            index.add_text(&p, &chapter, &r.block.output, traced);
-            if let Some(slug) = r.args.first() {
-                chapters.insert(slug.clone(), chapter);
-            }
+    for r in store.map(records).transpose()?.unwrap_or_default() {
+        let Some(chapter) = r["chapter"].as_str() else {
+            continue;
+        };
+        let args: Vec<&str> = r["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .collect();
+        let traced = args.contains(&"--strace");
+        let output = r["block"]["output"].as_str().unwrap_or_default();
+        index.add_text(&p, chapter, output, traced);
+        if let Some(slug) = args.first() {
+            chapters.insert(slug.to_string(), chapter.to_string());
         }
     }
     for (slug, chapter) in chapters {
@@ -166,6 +171,36 @@ fn index(root: &Path, store: Option<&Path>) -> Result<Index, String> {
         }
     }
     Ok(index)
+}
+
+/// The records of the store folder (one JSON file a directive, in a folder
+/// per chapter folder), sorted by file name.
+fn records(store: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let mut files = Vec::new();
+    for folder in std::fs::read_dir(store)
+        .map_err(|e| format!("{}: {e}", store.display()))?
+        .flatten()
+    {
+        for f in std::fs::read_dir(folder.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if f.path().extension().is_some_and(|e| e == "json") {
+                files.push(f.path());
+            }
+        }
+    }
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("{}: {e}", f.display()))?;
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: {e}", f.display()))
+        })
+        .collect()
 }
 
 /// The snippet's programs: Rust and Python sources, not its tests.

@@ -178,7 +178,7 @@ fn run(args: &Args, root: &Path) -> Block {
             Err(e) => return does_not_build(args, e),
         },
     };
-    run_rust(args, root, &exe, &limits)
+    run_rust(args, root, &exe, &limits, false)
 }
 
 fn does_not_build(args: &Args, cargo: String) -> Block {
@@ -192,9 +192,16 @@ fn does_not_build(args: &Args, cargo: String) -> Block {
 
 /// Runs `exe`, exactly as the page's `cargo run -q -p <slug>` does when
 /// typed at the workspace root: the same argv[0] and the same working folder.
-fn run_rust(args: &Args, root: &Path, exe: &Path, limits: &Limits) -> Block {
+fn run_rust(args: &Args, root: &Path, exe: &Path, limits: &Limits, clean: bool) -> Block {
     let shown = root.join("target").join("debug").join(args.bin_name());
     let mut cmd = Command::new(exe);
+    if clean {
+        // A fixed environment: an edit may print what follows argv in
+        // memory, the first environment string, which is the builder's.
+        cmd.env_clear()
+            .env("LANG", "C.UTF-8")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
     cmd.arg0(cargo_run_arg0(&shown, root))
         .args(&args.snippet_args)
         .current_dir(root)
@@ -246,7 +253,7 @@ fn try_it(args: &Args, root: &Path, limits: &Limits) -> Block {
             return does_not_build(&a, e);
         }
     }
-    let mut b = run_rust(&a, root, &exe, limits);
+    let mut b = run_rust(&a, root, &exe, limits, true);
     if b.error.is_none() && !b.output.contains(&t.expect_output) {
         b.error = Some(format!(
             "Try it (snippets/{}/{}): the edited program no longer prints `{}`",

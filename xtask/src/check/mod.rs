@@ -4,6 +4,7 @@ pub mod browser;
 pub mod drift;
 #[cfg(test)]
 mod fixtures;
+pub mod headers;
 pub mod links;
 mod mdbook_test;
 pub mod node;
@@ -23,7 +24,7 @@ pub fn run(root: &Path) -> Result<()> {
     // Before `cargo test`: the supervisor's tests run Python programs.
     python::ensure(root)?;
     let cargo = |what: &str, args: &[&str]| setup::run(what, setup::cargo().args(args));
-    let steps: [Step<'_>; 13] = [
+    let steps: [Step<'_>; 14] = [
         ("cargo fmt --check", &|| {
             cargo("cargo fmt", &["fmt", "--all", "--", "--check"])
         }),
@@ -58,6 +59,9 @@ pub fn run(root: &Path) -> Result<()> {
         }),
         ("drift check (a second build)", &|| {
             drift::compare_with_build(root)
+        }),
+        ("headers (a sample, typed as printed)", &|| {
+            headers::run(root)
         }),
         ("plain mdbook build (the pinned binaries)", &|| plain(root)),
         ("browser tests (headless Chromium)", &|| browser::run(root)),

@@ -245,7 +245,8 @@ fn try_it(args: &Args, root: &Path, limits: &Limits) -> Block {
         .join("target")
         .join("debug")
         .join(a.bin_name());
-    if !locate::prebuilt(&exe, root, &a.slug) {
+    let data = root.join("snippets").join(&a.slug).join(try_it::FILE);
+    if !(locate::prebuilt(&exe, root, &a.slug) && locate::newer_than(&exe, &[data])) {
         if let Err(e) = try_it::prepare(root) {
             return fail(e);
         }

@@ -113,15 +113,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// One kind of entry, or (no argument) every kind under its name.
 fn run(kind: &str) -> Result<(), String> {
+    const KINDS: [&str; 4] = ["syscalls", "prctl", "proc", "signals"];
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
     let store = std::env::var_os("RSP_STORE").map(PathBuf::from);
     let index = index(&root, store.as_deref())?;
-    let entries = match kind {
-        "syscalls" => &index.syscalls,
-        "prctl" => &index.prctl,
-        "proc" => &index.proc,
-        "signals" => &index.signals,
+    let kinds: Vec<&str> = match kind {
+        "" => KINDS.to_vec(),
+        k if KINDS.contains(&k) => vec![k],
         _ => {
             return Err(format!(
                 "`{kind}`: say syscalls, prctl, proc or signals"
@@ -131,8 +131,20 @@ fn run(kind: &str) -> Result<(), String> {
     if store.is_none() {
         println!("*(Made from the records of `cargo xtask build`; a plain `mdbook build` keeps none, so only the programs are read.)*\n");
     }
-    for (name, places) in entries {
-        println!("- {}: {}", shown(kind, name), links(places));
+    let all = kinds.len() > 1;
+    for kind in kinds {
+        if all {
+            println!("\n{kind}:\n");
+        }
+        let entries = match kind {
+            "syscalls" => &index.syscalls,
+            "prctl" => &index.prctl,
+            "proc" => &index.proc,
+            _ => &index.signals,
+        };
+        for (name, places) in entries {
+            println!("- {}: {}", shown(kind, name), links(places));
+        }
     }
     Ok(())
 }
@@ -160,6 +172,11 @@ fn index(root: &Path, store: Option<&Path>) -> Result<Index, String> {
             chapters.insert(slug.to_string(), chapter.to_string());
         }
     }
+    // Without records (a plain `mdbook build`), the chapters named after
+    // their snippets.
+    for (slug, chapter) in pages(&root.join("src")) {
+        chapters.entry(slug).or_insert(chapter);
+    }
     for (slug, chapter) in chapters {
         if slug == "calls" || slug == "about" {
             continue;
@@ -171,6 +188,26 @@ fn index(root: &Path, store: Option<&Path>) -> Result<Index, String> {
         }
     }
     Ok(index)
+}
+
+/// The chapters in src/'s part folders, by slug: `zombie` ->
+/// `processes/zombie.md`.
+fn pages(src: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for part in std::fs::read_dir(src).into_iter().flatten().flatten() {
+        for page in std::fs::read_dir(part.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = page.file_name().to_string_lossy().into_owned();
+            if let Some(slug) = name.strip_suffix(".md") {
+                let part = part.file_name().to_string_lossy().into_owned();
+                out.push((slug.to_string(), format!("{part}/{name}")));
+            }
+        }
+    }
+    out
 }
 
 /// The records of the store folder (one JSON file a directive, in a folder

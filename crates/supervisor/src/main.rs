@@ -245,8 +245,11 @@ fn try_it(args: &Args, root: &Path, limits: &Limits) -> Block {
         .join("target")
         .join("debug")
         .join(a.bin_name());
+    let exe = args.exe.clone().unwrap_or(exe);
     let data = root.join("snippets").join(&a.slug).join(try_it::FILE);
-    if !(locate::prebuilt(&exe, root, &a.slug) && locate::newer_than(&exe, &[data])) {
+    let built = args.exe.is_some()
+        || (locate::prebuilt(&exe, root, &a.slug) && locate::newer_than(&exe, &[data]));
+    if !built {
         if let Err(e) = try_it::prepare(root) {
             return fail(e);
         }

@@ -153,8 +153,8 @@ def talk(app):
     os.kill(pid1, signal.SIGTERM)
     ask(app, None)
     status = app.wait()
-    print(f"[runtime] unshare exited with status {status}: PID 1 is gone, "
-          "and its namespace with every zombie in it")
+    print(f"[runtime] unshare: exit status {status}; the namespace is gone, "
+          "zombies and all")
     check(status == 0, "the handler ends PID 1 with status 0")
 # ANCHOR_END: talk
 

@@ -23,7 +23,7 @@ def test_sigterm_is_ignored_until_there_is_a_handler(run):
     ping = lines.index("[runtime] os.kill(PID 1, SIGTERM); then a ping")
     assert lines[ping + 1] == "[pid 1]   pong"
     assert lines[-2] == "[pid 1]   got SIGTERM: shutting down"
-    assert lines[-1].startswith("[runtime] unshare exited with status 0")
+    assert lines[-1].startswith("[runtime] unshare: exit status 0;")
 
 
 def test_without_a_pid_namespace_it_says_so(run, monkeypatch):

@@ -100,9 +100,9 @@ fn never_reaps() -> Result<(), Error> {
         c.send("request")?;
         let done = c.answer()?;
         zombies = zombies_under(c.pid);
+        println!("[app]     request {request}: {done}");
         println!(
-            "[runtime] request {request}: {done}; zombies under PID 1: {} \
-             (pids {})",
+            "[runtime] zombies under PID 1: {} (pids {})",
             zombies.len(),
             ns_pids(&zombies)
         );
@@ -127,12 +127,9 @@ fn under_an_init() -> Result<(), Error> {
         c.send("request")?;
         let (done, reaped) = answer_and_reaps(&mut c)?;
         let zombies = zombies_under(c.pid);
-        println!(
-            "[runtime] request {request}: {done}; the init reaped {}; \
-             zombies under PID 1: {}",
-            reaped.join(" "),
-            zombies.len()
-        );
+        println!("[app]     request {request}: {done}");
+        println!("[init]    reaped {}", reaped.join(" "));
+        println!("[runtime] zombies under PID 1: {}", zombies.len());
         expect(zombies.is_empty(), "an init that reaps leaves no zombies")?;
     }
     forwarded_sigterm(c)
@@ -148,10 +145,8 @@ fn ignores_sigchld() -> Result<(), Error> {
     c.send("request")?;
     let done = c.answer()?;
     let zombies = zombies_under(c.pid);
-    println!(
-        "[runtime] request 1: {done}; zombies under PID 1: {}",
-        zombies.len()
-    );
+    println!("[app]     request 1: {done}");
+    println!("[runtime] zombies under PID 1: {}", zombies.len());
     expect(
         zombies.is_empty() && done.contains("(os error 10)"),
         "with SIGCHLD ignored no zombies, and waiting fails with ECHILD",
@@ -184,10 +179,8 @@ fn ignored_sigterm(c: &mut Container) -> Result<(), Error> {
     c.send("ping")?;
     let pong = c.answer()?;
     let running = !c.pidfd.exited()?;
-    println!(
-        "[runtime] SIGTERM to PID 1 (a handler: {handler}); then a ping: \
-         {pong:?}, still running: {running}"
-    );
+    println!("[runtime] SIGTERM to PID 1, which has a handler: {handler}");
+    println!("[runtime] then a ping: {pong:?}; still running: {running}");
     expect(
         !handler && pong == "pong" && running,
         "PID 1 should ignore a SIGTERM it has no handler for",
@@ -213,9 +206,9 @@ fn kill_namespace(
         .iter()
         .filter(|z| z.send(None) == Err(Errno::ESRCH))
         .count();
+    println!("[runtime] SIGKILL to PID 1: {status}");
     println!(
-        "[runtime] SIGKILL to PID 1: {status}; its zombies gone \
-         (pidfd_send_signal: ESRCH): {gone} of {}",
+        "[runtime] its zombies, asked through pidfds: gone (ESRCH): {gone} of {}",
         zombies.len()
     );
     expect(

@@ -68,7 +68,7 @@ def service(folder):
     try:
         signal.pidfd_send_signal(pidfd, signal.SIGTERM)
     except ProcessLookupError as e:
-        print(f"[pid 1] signal.pidfd_send_signal(pidfd, SIGTERM): {e!r}")
+        print(f"[pid 1] pidfd_send_signal(pidfd, SIGTERM): {e!r}")
     with open(pidfile) as f:
         number = int(f.read())
     os.kill(number, signal.SIGTERM)

@@ -15,7 +15,7 @@ def test_the_number_is_handed_to_a_stranger(run):
         "[pid 1] the worker: returncode 0; reaped",
         "[pid 1] a stranger (cat): pid 300",
         "[pid 1] worker.send_signal(SIGTERM): returncode known, nothing sent",
-        "[pid 1] signal.pidfd_send_signal(pidfd, SIGTERM): "
+        "[pid 1] pidfd_send_signal(pidfd, SIGTERM): "
         "ProcessLookupError(3, 'No such process')",
         "[pid 1] os.kill(300, SIGTERM), the pidfile's number",
         "[pid 1] the stranger: returncode -15",

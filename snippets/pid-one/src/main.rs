@@ -23,7 +23,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, signal, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{waitid, waitpid, Id, WaitPidFlag, WaitStatus};
-use nix::unistd::{geteuid, getpid, pipe2, Pid};
+use nix::unistd::{getpid, pipe2, Pid};
 
 const ROLE: &str = "PID_ONE_ROLE";
 /// Set for the app when it should ignore SIGCHLD (`-- sig-ign`).
@@ -285,10 +285,11 @@ impl Container {
         }
         let fds = [cmd_r.as_raw_fd(), ans_w.as_raw_fd()];
         env.push(cstring(format!("{FDS}={} {}", fds[0], fds[1]))?);
-        // Without root, a user namespace too, as rootless containers do.
+        // Without CAP_SYS_ADMIN, a user namespace too, as rootless
+        // containers do.
         let mut flags = libc::CLONE_NEWPID as u64;
         let mut names = "CLONE_NEWPID";
-        if !geteuid().is_root() {
+        if !has_cap_sys_admin() {
             flags |= libc::CLONE_NEWUSER as u64;
             names = "CLONE_NEWPID|CLONE_NEWUSER";
         }
@@ -640,6 +641,17 @@ impl Pidfd {
         let mut fds = [PollFd::new(self.0.as_fd(), PollFlags::POLLIN)];
         Ok(poll(&mut fds, PollTimeout::ZERO)? > 0)
     }
+}
+
+/// Whether this process has CAP_SYS_ADMIN (bit 21 of CapEff in
+/// /proc/self/status): what a new pid namespace needs, unless a new user
+/// namespace comes with it. Root in a container often lacks it.
+fn has_cap_sys_admin() -> bool {
+    let status =
+        std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:"));
+    let eff = eff.and_then(|m| u64::from_str_radix(m.trim(), 16).ok());
+    eff.is_some_and(|m| m & (1 << 21) != 0)
 }
 
 fn cstring(s: impl AsRef<[u8]>) -> Result<CString, Error> {

@@ -14,7 +14,7 @@ use nix::errno::Errno;
 use nix::libc;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, geteuid, getpid, ForkResult, Pid};
+use nix::unistd::{fork, getpid, ForkResult, Pid};
 
 const ROLE: &str = "PID_REUSE_ROLE";
 /// `RSP_DENY=pid-namespace`: act as if the kernel refused the namespace (the
@@ -61,8 +61,12 @@ fn main() -> ExitCode {
 /// Outside: a new pid namespace for our next child, which is its PID 1.
 fn runtime() -> Result<(), Error> {
     let mut flags = libc::CLONE_NEWPID;
-    // Without root, a user namespace too (then pid_max may stay out of reach).
-    if !geteuid().is_root() {
+    // Without CAP_SYS_ADMIN, a user namespace too, as rootless containers
+    // do; see own_user_namespace.
+    let user_ns = !has_cap_sys_admin();
+    // Our ids, read before the unshare: inside, unmapped, they read 65534.
+    let ids = (nix::unistd::geteuid(), nix::unistd::getegid());
+    if user_ns {
         flags |= libc::CLONE_NEWUSER;
     }
     // SAFETY: unshare(2) changes only this process's namespaces.
@@ -73,6 +77,9 @@ fn runtime() -> Result<(), Error> {
             "unshare(CLONE_NEWPID): {e}; a pid namespace needs CAP_SYS_ADMIN"
         )));
     }
+    if user_ns {
+        own_user_namespace(ids)?;
+    }
     let status = Command::new(std::env::current_exe()?)
         .env(ROLE, "init")
         .status()?;
@@ -80,6 +87,22 @@ fn runtime() -> Result<(), Error> {
     expect(status.success(), "PID 1 should end well")
 }
 // ANCHOR_END: runtime
+
+/// Maps uid and gid 0 of the new user namespace to ours, so that PID 1
+/// runs as root there, with the capabilities over its namespace that
+/// writing pid_max takes (an unmapped process has none after its exec).
+fn own_user_namespace(
+    (uid, gid): (nix::unistd::Uid, nix::unistd::Gid),
+) -> Result<(), Error> {
+    let write = |file: &str, text: String| {
+        std::fs::write(format!("/proc/self/{file}"), text).map_err(|e| {
+            Error::NotPossible(format!("a user namespace: {file}: {e}"))
+        })
+    };
+    write("uid_map", format!("0 {uid} 1"))?;
+    write("setgroups", "deny".to_string())?;
+    write("gid_map", format!("0 {gid} 1"))
+}
 
 /// Inside: PID 1 of the new namespace, where nothing else runs.
 fn init() -> Result<(), Error> {
@@ -207,6 +230,17 @@ fn signal_both(
     )
 }
 // ANCHOR_END: signal
+
+/// Whether this process has CAP_SYS_ADMIN (bit 21 of CapEff in
+/// /proc/self/status): what a new pid namespace needs, unless a new user
+/// namespace comes with it. Root in a container often lacks it.
+fn has_cap_sys_admin() -> bool {
+    let status =
+        std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let eff = status.lines().find_map(|l| l.strip_prefix("CapEff:"));
+    let eff = eff.and_then(|m| u64::from_str_radix(m.trim(), 16).ok());
+    eff.is_some_and(|m| m & (1 << 21) != 0)
+}
 
 fn result(r: Result<(), Errno>) -> String {
     match r {

@@ -32,6 +32,7 @@ struct Patterns {
     prctl: Regex,
     proc: Regex,
     pid: Regex,
+    tid: Regex,
     signal: Regex,
 }
 
@@ -47,16 +48,22 @@ impl Patterns {
             pid: re(
                 r"^/proc/(?:\d+|P\d+|self|thread-self|\{[^}]*\}|<[^>]*>)(/|$)",
             ),
+            tid: re(r"/task/(?:\d+|P\d+|\{[^}]*\})(/|$)"),
             signal: re(
                 r"\bSIG(?:ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|KILL|PIPE|PROF|PWR|QUIT|SEGV|STKFLT|STOP|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)\b",
             ),
         }
     }
 
-    /// `/proc/1234/stat`, `/proc/self/stat`, `/proc/{pid}/stat` -> `/proc/<pid>/stat`.
-    fn proc_file(&self, path: &str) -> String {
-        let path = path.trim_end_matches(['.', '/', '-']);
-        self.pid.replace(path, "/proc/<pid>$1").into_owned()
+    /// `/proc/1234/stat`, `/proc/self/stat`, `/proc/{pid}/stat` ->
+    /// `/proc/<pid>/stat`, a thread's id likewise `<tid>`; None for a path
+    /// a program makes from a name (`/proc/sys/kernel/{file}`).
+    fn proc_file(&self, path: &str) -> Option<String> {
+        // strace's `decode-fds=path` writes `3</proc/…>`.
+        let path = path.trim_end_matches(['.', '/', '-', '>']);
+        let path = self.pid.replace(path, "/proc/<pid>$1");
+        let path = self.tid.replace(&path, "/task/<tid>$1");
+        (!path.contains('{')).then(|| path.into_owned())
     }
 }
 
@@ -88,9 +95,11 @@ impl Index {
                 .insert(place());
         }
         for m in p.proc.find_iter(text) {
-            let file = p.proc_file(m.as_str());
-            if file.len() > "/proc/".len() {
-                self.proc.entry(file).or_default().insert(place());
+            match p.proc_file(m.as_str()) {
+                Some(file) if file.len() > "/proc/".len() => {
+                    self.proc.entry(file).or_default().insert(place());
+                }
+                _ => {}
             }
         }
         for m in p.signal.find_iter(text) {
@@ -335,12 +344,22 @@ mod tests {
             "/proc/{pid}/stat",
             "/proc/P2/stat.",
         ] {
-            assert_eq!(p.proc_file(path), "/proc/<pid>/stat", "{path}");
+            assert_eq!(
+                p.proc_file(path).unwrap(),
+                "/proc/<pid>/stat",
+                "{path}"
+            );
         }
+        let file = |path: &str| p.proc_file(path);
         assert_eq!(
-            p.proc_file("/proc/sys/kernel/pid_max"),
+            file("/proc/sys/kernel/pid_max>").unwrap(),
             "/proc/sys/kernel/pid_max"
         );
-        assert_eq!(p.proc_file("/proc/self"), "/proc/<pid>");
+        assert_eq!(file("/proc/self").unwrap(), "/proc/<pid>");
+        assert_eq!(
+            file("/proc/{pid}/task/{tid}/children").unwrap(),
+            "/proc/<pid>/task/<tid>/children"
+        );
+        assert_eq!(file("/proc/sys/kernel/{file}"), None);
     }
 }

@@ -66,6 +66,11 @@ pub struct Args {
     #[arg(long, requires = "strace", value_parser = parse_regex)]
     pub strace_grep: Option<String>,
 
+    /// With --strace, draw the run's processes under the trace: a lane
+    /// each, who started, signalled and reaped whom (crate::picture).
+    #[arg(long, requires = "strace")]
+    pub timeline: bool,
+
     /// Run the chapter's Try it: the edit of `snippets/<SLUG>/try-it.toml`,
     /// made in a copy, which must end and print as that file says.
     #[arg(long, conflicts_with_all = ["bin", "python", "strace", "expect_exit", "expect_signal", "expect_compile_error", "expect_warning"])]

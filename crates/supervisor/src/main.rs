@@ -356,6 +356,7 @@ fn block(args: &Args, status: &str, output: String, verdict: Result<(), String>)
         status: status.to_string(),
         output,
         error: verdict.err(),
+        pictures: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Pictures drawn from a block's own run, on every build: the timeline of
 //! a traced run's processes (`--timeline`: [`trace`] reads strace's files,
-//! [`timeline`] draws them).
+//! [`timeline`] draws them) and charts of a table the program printed
+//! (`--plot`: [`plot`]).
 //!
 //! Each is inline SVG in a `<figure>` inside the output block, so cmdrun
 //! splices it and a translated edition replays the same bytes. Colours are
@@ -13,6 +14,7 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+pub mod plot;
 pub mod timeline;
 pub mod trace;
 
@@ -22,7 +24,8 @@ pub struct Picture {
     pub text: String,
     /// The `<figure>`, one HTML block without blank lines.
     pub html: String,
-    /// Drawn above the output, else under it (a timeline under its trace).
+    /// Drawn above the output (a chart over its table), else under it (a
+    /// timeline under its trace).
     #[serde(default)]
     pub above: bool,
 }
@@ -32,6 +35,9 @@ pub struct Picture {
 pub const STRINGS: &[(&str, &str)] = &[
     ("pic.timeline", "The run's processes in time: a lane each, time going down, one row per event, drawn from the trace above."),
     ("pic.timeline-title", "Timeline of the run's processes: {lanes}"),
+    ("pic.plot", "Drawn from the table below, made by the same run: {columns}."),
+    ("pic.plot-title", "Chart of the table's {columns}"),
+    ("pic.log", "A log scale: each step is ten times the one before."),
     ("pic.in-words", "The timeline in words"),
     ("pic.key-start", "starts a process"),
     ("pic.key-thread", "a thread"),

@@ -65,6 +65,8 @@ enum Command {
     Links,
     /// Build twice and compare the outputs (apart from `--vary` parts).
     Drift,
+    /// Type a sample of the last build's block headers and compare.
+    Headers,
     /// Check book/ in headless Chromium; screenshots in target/browser/.
     Browser,
     /// Build, run the browser tests, and copy the light-theme screenshot to docs/screenshot.png.
@@ -117,6 +119,7 @@ fn run(cmd: Command) -> anyhow::Result<()> {
             check::links::run(&root.join("book"), &check::links::external_list(&root))
         }
         Command::Drift => check::drift::run(&root),
+        Command::Headers => check::headers::run(&root),
         Command::Browser => check::browser::run(&root),
         Command::Screenshot => check::browser::screenshot(&root),
         Command::I18n { command } => i18n::run(&root, &command),

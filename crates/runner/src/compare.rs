@@ -263,6 +263,8 @@ pub fn compare(
             || a.expect_compile_error.is_some()
             || a.source.is_some()
             || !a.strace.is_empty()
+            || a.try_it
+            || a.markdown
         {
             continue;
         }

@@ -54,9 +54,7 @@ pub fn executables(root: &Path, args: &crate::Args) -> Vec<PathBuf> {
 /// executable, or cargo's error output.
 pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, String> {
     let exe = target_dir(root).join("debug").join(bin);
-    if std::env::var_os(PREBUILT_ENV).is_some()
-        && newer_than_sources(&exe, &root.join("snippets").join(slug))
-    {
+    if prebuilt(&exe, root, slug) {
         return Ok(exe);
     }
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -81,13 +79,16 @@ pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, Stri
 }
 
 /// Whether xtask built the snippets and `exe` is newer than `slug`'s
-/// manifest, Try it and every file under its `src/`.
+/// manifest and every file under its `src/`.
 pub fn prebuilt(exe: &Path, root: &Path, slug: &str) -> bool {
+    let krate = root.join("snippets").join(slug);
     std::env::var_os(PREBUILT_ENV).is_some()
-        && newer_than_sources(exe, &root.join("snippets").join(slug))
+        && newer_than(exe, &[krate.join("Cargo.toml"), krate.join("src")])
 }
 
-fn newer_than_sources(exe: &Path, krate: &Path) -> bool {
+/// Whether `exe` exists and is newer than every file of `sources` (files
+/// or folders; one that does not exist counts as old).
+pub fn newer_than(exe: &Path, sources: &[PathBuf]) -> bool {
     fn newest(p: &Path) -> Option<std::time::SystemTime> {
         let m = std::fs::metadata(p).ok()?;
         let mut t = m.modified().ok()?;
@@ -99,12 +100,10 @@ fn newer_than_sources(exe: &Path, krate: &Path) -> bool {
         Some(t)
     }
     let built = std::fs::metadata(exe).and_then(|m| m.modified()).ok();
-    let sources = [krate.join("Cargo.toml"), krate.join("src")]
+    let sources = sources
         .iter()
-        .map(|p| newest(p))
-        .chain([newest(&krate.join(crate::try_it::FILE)).or(Some(std::time::UNIX_EPOCH))])
-        .max()
-        .flatten();
+        .map(|p| newest(p).unwrap_or(std::time::UNIX_EPOCH))
+        .max();
     matches!((built, sources), (Some(b), Some(s)) if b >= s)
 }
 

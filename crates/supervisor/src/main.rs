@@ -190,7 +190,7 @@ fn run_block(args: &Args, root: &Path) -> Block {
             Err(e) => return does_not_build(args, e),
         },
     };
-    run_rust(args, root, &exe, &limits)
+    run_rust(args, root, &exe, &limits, false)
 }
 
 fn does_not_build(args: &Args, cargo: String) -> Block {
@@ -204,9 +204,16 @@ fn does_not_build(args: &Args, cargo: String) -> Block {
 
 /// Runs `exe`, exactly as the page's `cargo run -q -p <slug>` does when
 /// typed at the workspace root: the same argv[0] and the same working folder.
-fn run_rust(args: &Args, root: &Path, exe: &Path, limits: &Limits) -> Block {
+fn run_rust(args: &Args, root: &Path, exe: &Path, limits: &Limits, clean: bool) -> Block {
     let shown = root.join("target").join("debug").join(args.bin_name());
     let mut cmd = Command::new(exe);
+    if clean {
+        // A fixed environment: an edit may print what follows argv in
+        // memory, the first environment string, which is the builder's.
+        cmd.env_clear()
+            .env("LANG", "C.UTF-8")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    }
     cmd.arg0(cargo_run_arg0(&shown, root))
         .args(&args.snippet_args)
         .current_dir(root)
@@ -250,7 +257,11 @@ fn try_it(args: &Args, root: &Path, limits: &Limits) -> Block {
         .join("target")
         .join("debug")
         .join(a.bin_name());
-    if !locate::prebuilt(&exe, root, &a.slug) {
+    let exe = args.exe.clone().unwrap_or(exe);
+    let data = root.join("snippets").join(&a.slug).join(try_it::FILE);
+    let built = args.exe.is_some()
+        || (locate::prebuilt(&exe, root, &a.slug) && locate::newer_than(&exe, &[data]));
+    if !built {
         if let Err(e) = try_it::prepare(root) {
             return fail(e);
         }
@@ -258,7 +269,7 @@ fn try_it(args: &Args, root: &Path, limits: &Limits) -> Block {
             return does_not_build(&a, e);
         }
     }
-    let mut b = run_rust(&a, root, &exe, limits);
+    let mut b = run_rust(&a, root, &exe, limits, true);
     if b.error.is_none() && !b.output.contains(&t.expect_output) {
         b.error = Some(format!(
             "Try it (snippets/{}/{}): the edited program no longer prints `{}`",

@@ -204,14 +204,38 @@ pub fn inputs(root: &Path, cwd: &str, args: &[String], stamp: &str, exes: &[Path
 /// drift check, the runner's "matches the book").
 pub const MASK: &str = "‹varies›";
 
-/// `text` with every match of each `--vary` regex replaced by [`MASK`] (a
-/// regex that does not compile masks nothing: the lint reports it).
+/// `text` with every match of each `--vary` regex replaced by [`MASK`]:
+/// each regex is matched against the text as it is (so one regex does not
+/// hide another's match), and overlapping matches become one mask. A regex
+/// that does not compile masks nothing: the lint reports it.
 pub fn mask(text: &str, vary: &[String]) -> String {
-    vary.iter()
+    let mut spans: Vec<(usize, usize)> = vary
+        .iter()
         .filter_map(|v| regex::Regex::new(v).ok())
-        .fold(text.to_string(), |t, re| {
-            re.replace_all(&t, MASK).into_owned()
+        .flat_map(|re| {
+            re.find_iter(text)
+                .filter(|m| !m.is_empty())
+                .map(|m| (m.start(), m.end()))
+                .collect::<Vec<_>>()
         })
+        .collect();
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        if end <= at {
+            continue;
+        }
+        if start > at {
+            out.push_str(&text[at..start]);
+            out.push_str(MASK);
+        } else if at == 0 && start == 0 {
+            out.push_str(MASK);
+        }
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -273,6 +297,23 @@ mod tests {
         assert_eq!(store.load("src/processes", &r.args[..1]), None);
         assert_eq!(all(&dir).unwrap(), vec![r]);
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn masks_see_the_text_as_it_is() {
+        let vary = [
+            r" *\d{3,}".to_string(),
+            r"its parent: \d+ \(\S+\)".to_string(),
+        ];
+        assert_eq!(
+            mask("pid=1234, its parent: 5678 (supervisor)", &vary),
+            "pid=‹varies›, ‹varies›"
+        );
+        assert_eq!(
+            mask("1234 at 0xff", &[r"\d+".into(), "0x[0-9a-f]+".into()]),
+            "‹varies› at ‹varies›"
+        );
+        assert_eq!(mask("none", &[r"\d+".into()]), "none");
     }
 
     #[test]

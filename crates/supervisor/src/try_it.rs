@@ -107,7 +107,7 @@ pub fn prepare(root: &Path) -> Result<Vec<String>, String> {
 }
 
 /// The workspace's manifest: the book's workspace settings, profiles and
-/// lints, with its path dependencies made absolute.
+/// lints (unused code allowed), with its path dependencies made absolute.
 fn manifest(root: &Path, members: &[String]) -> Result<String, String> {
     let text =
         std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
@@ -125,6 +125,20 @@ fn manifest(root: &Path, members: &[String]) -> Result<String, String> {
                 *path = abs.to_string_lossy().into_owned().into();
             }
         }
+    }
+    // An edit often leaves something unused: not the reader's concern.
+    let lints = ws
+        .entry("lints")
+        .or_insert_with(|| toml::Table::new().into());
+    if let Some(rust) = lints
+        .as_table_mut()
+        .map(|l| l.entry("rust").or_insert_with(|| toml::Table::new().into()))
+        .and_then(|r| r.as_table_mut())
+    {
+        rust.insert(
+            "unused".into(),
+            toml::toml! { level = "allow" priority = -2 }.into(),
+        );
     }
     let mut out = toml::Table::new();
     out.insert("workspace".into(), ws.into());

@@ -32,6 +32,7 @@ struct Patterns {
     prctl: Regex,
     proc: Regex,
     pid: Regex,
+    tid: Regex,
     signal: Regex,
 }
 
@@ -47,16 +48,22 @@ impl Patterns {
             pid: re(
                 r"^/proc/(?:\d+|P\d+|self|thread-self|\{[^}]*\}|<[^>]*>)(/|$)",
             ),
+            tid: re(r"/task/(?:\d+|P\d+|\{[^}]*\})(/|$)"),
             signal: re(
                 r"\bSIG(?:ABRT|ALRM|BUS|CHLD|CONT|FPE|HUP|ILL|INT|IO|KILL|PIPE|PROF|PWR|QUIT|SEGV|STKFLT|STOP|SYS|TERM|TRAP|TSTP|TTIN|TTOU|URG|USR1|USR2|VTALRM|WINCH|XCPU|XFSZ)\b",
             ),
         }
     }
 
-    /// `/proc/1234/stat`, `/proc/self/stat`, `/proc/{pid}/stat` -> `/proc/<pid>/stat`.
-    fn proc_file(&self, path: &str) -> String {
-        let path = path.trim_end_matches(['.', '/', '-']);
-        self.pid.replace(path, "/proc/<pid>$1").into_owned()
+    /// `/proc/1234/stat`, `/proc/self/stat`, `/proc/{pid}/stat` ->
+    /// `/proc/<pid>/stat`, a thread's id likewise `<tid>`; None for a path
+    /// a program makes from a name (`/proc/sys/kernel/{file}`).
+    fn proc_file(&self, path: &str) -> Option<String> {
+        // strace's `decode-fds=path` writes `3</proc/…>`.
+        let path = path.trim_end_matches(['.', '/', '-', '>']);
+        let path = self.pid.replace(path, "/proc/<pid>$1");
+        let path = self.tid.replace(&path, "/task/<tid>$1");
+        (!path.contains('{')).then(|| path.into_owned())
     }
 }
 
@@ -88,9 +95,11 @@ impl Index {
                 .insert(place());
         }
         for m in p.proc.find_iter(text) {
-            let file = p.proc_file(m.as_str());
-            if file.len() > "/proc/".len() {
-                self.proc.entry(file).or_default().insert(place());
+            match p.proc_file(m.as_str()) {
+                Some(file) if file.len() > "/proc/".len() => {
+                    self.proc.entry(file).or_default().insert(place());
+                }
+                _ => {}
             }
         }
         for m in p.signal.find_iter(text) {
@@ -113,15 +122,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// One kind of entry, or (no argument) every kind under its name.
 fn run(kind: &str) -> Result<(), String> {
+    const KINDS: [&str; 4] = ["syscalls", "prctl", "proc", "signals"];
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
-    let store = std::env::var_os(supervisor::store::DIR_ENV).map(PathBuf::from);
+    let store = std::env::var_os("RSP_STORE").map(PathBuf::from);
     let index = index(&root, store.as_deref())?;
-    let entries = match kind {
-        "syscalls" => &index.syscalls,
-        "prctl" => &index.prctl,
-        "proc" => &index.proc,
-        "signals" => &index.signals,
+    let kinds: Vec<&str> = match kind {
+        "" => KINDS.to_vec(),
+        k if KINDS.contains(&k) => vec![k],
         _ => {
             return Err(format!(
                 "`{kind}`: say syscalls, prctl, proc or signals"
@@ -131,8 +140,20 @@ fn run(kind: &str) -> Result<(), String> {
     if store.is_none() {
         println!("*(Made from the records of `cargo xtask build`; a plain `mdbook build` keeps none, so only the programs are read.)*\n");
     }
-    for (name, places) in entries {
-        println!("- {}: {}", shown(kind, name), links(places));
+    let all = kinds.len() > 1;
+    for kind in kinds {
+        if all {
+            println!("\n{kind}:\n");
+        }
+        let entries = match kind {
+            "syscalls" => &index.syscalls,
+            "prctl" => &index.prctl,
+            "proc" => &index.proc,
+            _ => &index.signals,
+        };
+        for (name, places) in entries {
+            println!("- {}: {}", shown(kind, name), links(places));
+        }
     }
     Ok(())
 }
@@ -143,17 +164,27 @@ fn index(root: &Path, store: Option<&Path>) -> Result<Index, String> {
     let p = Patterns::new();
     let mut index = Index::default();
     let mut chapters = BTreeMap::new();
-    if let Some(store) = store {
-        for r in supervisor::store::all(store)? {
-            let Some(chapter) = r.chapter.clone() else {
-                continue;
-            };
-            let traced = r.args.iter().any(|a| a == "--strace");
-            index.add_text(&p, &chapter, &r.block.output, traced);
-            if let Some(slug) = r.args.first() {
-                chapters.insert(slug.clone(), chapter);
-            }
+    for r in store.map(records).transpose()?.unwrap_or_default() {
+        let Some(chapter) = r["chapter"].as_str() else {
+            continue;
+        };
+        let args: Vec<&str> = r["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .collect();
+        let traced = args.contains(&"--strace");
+        let output = r["block"]["output"].as_str().unwrap_or_default();
+        index.add_text(&p, chapter, output, traced);
+        if let Some(slug) = args.first() {
+            chapters.insert(slug.to_string(), chapter.to_string());
         }
+    }
+    // Without records (a plain `mdbook build`), the chapters named after
+    // their snippets.
+    for (slug, chapter) in pages(&root.join("src")) {
+        chapters.entry(slug).or_insert(chapter);
     }
     for (slug, chapter) in chapters {
         if slug == "calls" || slug == "about" {
@@ -166,6 +197,56 @@ fn index(root: &Path, store: Option<&Path>) -> Result<Index, String> {
         }
     }
     Ok(index)
+}
+
+/// The chapters in src/'s part folders, by slug: `zombie` ->
+/// `processes/zombie.md`.
+fn pages(src: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for part in std::fs::read_dir(src).into_iter().flatten().flatten() {
+        for page in std::fs::read_dir(part.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = page.file_name().to_string_lossy().into_owned();
+            if let Some(slug) = name.strip_suffix(".md") {
+                let part = part.file_name().to_string_lossy().into_owned();
+                out.push((slug.to_string(), format!("{part}/{name}")));
+            }
+        }
+    }
+    out
+}
+
+/// The records of the store folder (one JSON file a directive, in a folder
+/// per chapter folder), sorted by file name.
+fn records(store: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let mut files = Vec::new();
+    for folder in std::fs::read_dir(store)
+        .map_err(|e| format!("{}: {e}", store.display()))?
+        .flatten()
+    {
+        for f in std::fs::read_dir(folder.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if f.path().extension().is_some_and(|e| e == "json") {
+                files.push(f.path());
+            }
+        }
+    }
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("{}: {e}", f.display()))?;
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: {e}", f.display()))
+        })
+        .collect()
 }
 
 /// The snippet's programs: Rust and Python sources, not its tests.
@@ -263,12 +344,22 @@ mod tests {
             "/proc/{pid}/stat",
             "/proc/P2/stat.",
         ] {
-            assert_eq!(p.proc_file(path), "/proc/<pid>/stat", "{path}");
+            assert_eq!(
+                p.proc_file(path).unwrap(),
+                "/proc/<pid>/stat",
+                "{path}"
+            );
         }
+        let file = |path: &str| p.proc_file(path);
         assert_eq!(
-            p.proc_file("/proc/sys/kernel/pid_max"),
+            file("/proc/sys/kernel/pid_max>").unwrap(),
             "/proc/sys/kernel/pid_max"
         );
-        assert_eq!(p.proc_file("/proc/self"), "/proc/<pid>");
+        assert_eq!(file("/proc/self").unwrap(), "/proc/<pid>");
+        assert_eq!(
+            file("/proc/{pid}/task/{tid}/children").unwrap(),
+            "/proc/<pid>/task/<tid>/children"
+        );
+        assert_eq!(file("/proc/sys/kernel/{file}"), None);
     }
 }

@@ -52,8 +52,38 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
         if outputs.iter().any(String::is_empty) {
             problems.push(format!("{}: an output block is empty", ch.shown()));
         }
+        problems.extend(unshown_messages(ch, &outputs));
     }
     Ok(problems)
+}
+
+/// A program's message quoted in prose (a code span starting `<slug>: `,
+/// how the book's programs say what went wrong) that no output block of
+/// the page shows: typed, not run.
+fn unshown_messages(ch: &Chapter, outputs: &[String]) -> Vec<String> {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let prefix = format!("{}: ", ch.slug());
+    let shown = |m: &str| {
+        let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let m = squeeze(m);
+        outputs.iter().any(|o| squeeze(o).contains(&m))
+    };
+    let mut in_code_block = false;
+    let mut out = Vec::new();
+    for event in Parser::new(&ch.text) {
+        match event {
+            Event::Start(Tag::CodeBlock(_)) => in_code_block = true,
+            Event::End(TagEnd::CodeBlock) => in_code_block = false,
+            Event::Code(code) if !in_code_block && code.starts_with(&prefix) && !shown(&code) => {
+                out.push(format!(
+                    "{}: quotes `{code}`, which no output block of the page shows: point at the block instead",
+                    ch.shown()
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Every run that failed, from the build's records: the supervisor's
@@ -109,6 +139,19 @@ mod tests {
 <pre><code class="language-text">spawned
 </code></pre>
 </div>"#;
+
+    #[test]
+    fn a_quoted_message_must_be_on_the_page() {
+        let mut ch = chapter(1);
+        ch.text =
+            "It stops with `zombie: behaviour not\nseen: x`.\n\n```text\nzombie: in code\n```\n"
+                .into();
+        let shown = ["spawned\nzombie: behaviour not seen: x\n".to_string()];
+        assert!(unshown_messages(&ch, &shown).is_empty());
+        let problems = unshown_messages(&ch, &["spawned".to_string()]);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("quotes `zombie: behaviour not seen: x`"));
+    }
 
     #[test]
     fn a_good_page_passes() {

@@ -4,6 +4,7 @@ pub mod browser;
 pub mod drift;
 #[cfg(test)]
 mod fixtures;
+pub mod headers;
 pub mod links;
 mod mdbook_test;
 pub mod node;
@@ -23,7 +24,7 @@ pub fn run(root: &Path) -> Result<()> {
     // Before `cargo test`: the supervisor's tests run Python programs.
     python::ensure(root)?;
     let cargo = |what: &str, args: &[&str]| setup::run(what, setup::cargo().args(args));
-    let steps: [Step<'_>; 13] = [
+    let steps: [Step<'_>; 14] = [
         ("cargo fmt --check", &|| {
             cargo("cargo fmt", &["fmt", "--all", "--", "--check"])
         }),
@@ -58,6 +59,9 @@ pub fn run(root: &Path) -> Result<()> {
         }),
         ("drift check (a second build)", &|| {
             drift::compare_with_build(root)
+        }),
+        ("headers (a sample, typed as printed)", &|| {
+            headers::run(root)
         }),
         ("plain mdbook build (the pinned binaries)", &|| plain(root)),
         ("browser tests (headless Chromium)", &|| browser::run(root)),
@@ -142,8 +146,10 @@ pub fn chapter(root: &Path, slug: &str) -> Result<()> {
 /// A plain `mdbook build` with the pinned binaries (`cargo xtask tools`),
 /// its directives replayed from the records of the build just made: the
 /// English pages must be book/'s, byte for byte. It proves book.toml and
-/// the binaries a reader installs make this book: the shell starts the
-/// supervisor with `cargo run`, as a reader's does; no snippet runs.
+/// the binaries a reader installs make this book. The shell runs the built
+/// supervisor (`RSP_SUPERVISOR`, which a reader may set too): through
+/// `cargo run`, the fallback, each of some hundred directives would cost a
+/// cargo start; one directive shows the fallback prints the same.
 pub fn plain(root: &Path) -> Result<()> {
     let bin = tools::ensure(root)?;
     let target = supervisor::locate::target_dir(root);
@@ -161,11 +167,16 @@ pub fn plain(root: &Path) -> Result<()> {
             .arg(&dest)
             .env("PATH", std::env::join_paths(path)?)
             .env(
+                supervisor::locate::SUPERVISOR_ENV,
+                target.join("debug/supervisor"),
+            )
+            .env(
                 supervisor::store::DIR_ENV,
                 target.join("outputs").join("build"),
             )
             .env(supervisor::store::MODE_ENV, "replay"),
     )?;
+    fallback(root, &target)?;
     let mut differ = Vec::new();
     let mut pages = 0;
     compare_html(&dest, &root.join("book"), &dest, &mut pages, &mut differ)?;
@@ -178,6 +189,47 @@ pub fn plain(root: &Path) -> Result<()> {
         );
     }
     eprintln!("xtask: plain: `mdbook build` with the pinned binaries made book/'s {pages} pages");
+    Ok(())
+}
+
+/// The directive's own fallback, `cargo run -q -p supervisor --`, as a
+/// reader's shell without `RSP_SUPERVISOR` takes it, replays the about
+/// page's record as the built supervisor does.
+fn fallback(root: &Path, target: &Path) -> Result<()> {
+    let chapters = crate::chapters::load(root)?;
+    let about = chapters
+        .iter()
+        .find(|c| c.rel == Path::new("about.md"))
+        .and_then(|c| c.directives.first())
+        .context("src/about.md has no directive")?;
+    let line = about.command.clone();
+    let run = |supervisor: Option<&std::ffi::OsStr>| -> Result<Vec<u8>> {
+        let mut cmd = std::process::Command::new("sh");
+        cmd.arg("-c")
+            .arg(&line)
+            .current_dir(root.join("src"))
+            .env(
+                supervisor::store::DIR_ENV,
+                target.join("outputs").join("build"),
+            )
+            .env(supervisor::store::MODE_ENV, "replay")
+            .env_remove(supervisor::locate::SUPERVISOR_ENV);
+        if let Some(s) = supervisor {
+            cmd.env(supervisor::locate::SUPERVISOR_ENV, s);
+        }
+        let out = cmd.output().context("running sh")?;
+        anyhow::ensure!(
+            out.status.success(),
+            "`{line}` failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(out.stdout)
+    };
+    let ours = target.join("debug/supervisor");
+    anyhow::ensure!(
+        run(None)? == run(Some(ours.as_os_str()))?,
+        "`{line}` through `cargo run` printed another block than the build's supervisor"
+    );
     Ok(())
 }
 

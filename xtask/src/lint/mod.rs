@@ -59,7 +59,7 @@ pub fn problems(root: &Path, chapters: &[Chapter]) -> Vec<String> {
         }
         if in_part(ch) {
             out.extend(check_sections(ch));
-            out.extend(check_try_it(ch));
+            out.extend(check_try_it(root, ch));
         }
         if !ch.directives.is_empty() {
             if let Some(s) = summary {
@@ -139,11 +139,12 @@ fn check_sections(ch: &Chapter) -> Vec<String> {
     )]
 }
 
-/// Every note has a "Try it": an edit to make in the editable block and
-/// what the program then says, under "What it printed".
+/// Every note has a "Try it" under "What it printed": an edit, kept as
+/// data in `snippets/<slug>/try-it.toml`, whose run (`--try-it`) the
+/// section shows.
 pub const TRY_IT: &str = "### Try it";
 
-fn check_try_it(ch: &Chapter) -> Vec<String> {
+fn check_try_it(root: &Path, ch: &Chapter) -> Vec<String> {
     let heads: Vec<&str> = ch
         .text
         .lines()
@@ -151,14 +152,50 @@ fn check_try_it(ch: &Chapter) -> Vec<String> {
         .collect();
     let printed = heads.iter().position(|h| *h == "## What it printed");
     let try_it = heads.iter().position(|h| *h == TRY_IT);
-    match (printed, try_it) {
-        (Some(p), Some(t)) if t == p + 1 => Vec::new(),
-        _ => vec![format!(
+    if !matches!((printed, try_it), (Some(p), Some(t)) if t == p + 1) {
+        return vec![format!(
             "{}: needs a `{TRY_IT}` section right after `## What it printed`: an edit to make in \
-             the block and what the program's own check then says",
+             the block, and what the edited program then does",
             ch.shown()
-        )],
+        )];
     }
+    let start = ch.text.find(TRY_IT).unwrap_or_default();
+    let end = ch.text[start..]
+        .find("\n## ")
+        .map_or(ch.text.len(), |e| start + e);
+    let runs_it = ch
+        .directives
+        .iter()
+        .filter(|d| chapters::parse_args(d).is_ok_and(|a| a.try_it))
+        .any(|d| {
+            let at = ch
+                .text
+                .lines()
+                .take(d.line - 1)
+                .map(|l| l.len() + 1)
+                .sum::<usize>();
+            (start..end).contains(&at)
+        });
+    let mut out = Vec::new();
+    if !runs_it {
+        out.push(format!(
+            "{}: its `{TRY_IT}` runs no `--try-it` directive, so the page would quote the edit's result instead of showing it",
+            ch.shown()
+        ));
+    }
+    let data = root
+        .join("snippets")
+        .join(ch.slug())
+        .join(supervisor::try_it::FILE);
+    if !data.is_file() {
+        out.push(format!(
+            "{}: no snippets/{}/{}: the Try it's edit and what it must do",
+            ch.shown(),
+            ch.slug(),
+            supervisor::try_it::FILE
+        ));
+    }
+    out
 }
 
 /// Rust code in a chapter comes from snippets/ by include, never pasted:
@@ -401,13 +438,26 @@ mod template_tests {
     }
 
     #[test]
-    fn a_note_needs_its_try_it_after_the_output() {
-        let ok = "## What it printed\n\nout\n\n### Try it\n\nedit\n\n## Why\n";
-        assert!(check_try_it(&chapter("processes/x.md", ok)).is_empty());
+    fn a_note_needs_its_try_it_after_the_output_and_run() {
+        let root = crate::setup::workspace_root().unwrap();
+        let run =
+            "<!-- cmdrun ${RSP_SUPERVISOR:-cargo run -q -p supervisor --} zombie --try-it -->";
+        let check = |text: &str| check_try_it(&root, &chapter("processes/zombie.md", text));
+        let ok = format!("## What it printed\n\nout\n\n### Try it\n\nedit\n\n{run}\n\n## Why\n");
+        assert!(check(&ok).is_empty(), "{:?}", check(&ok));
         let missing = "## What it printed\n\nout\n\n## Why\n";
-        assert_eq!(check_try_it(&chapter("processes/x.md", missing)).len(), 1);
-        let late = "## What it printed\n\n## Why\n\n### Try it\n";
-        assert_eq!(check_try_it(&chapter("processes/x.md", late)).len(), 1);
+        assert_eq!(check(missing).len(), 1);
+        let late = format!("## What it printed\n\n## Why\n\n### Try it\n\n{run}\n");
+        assert_eq!(check(&late).len(), 1);
+        let quoted = "## What it printed\n\nout\n\n### Try it\n\nIt says `zombie: x`.\n\n## Why\n";
+        assert!(check(quoted)[0].contains("runs no `--try-it` directive"));
+        let elsewhere = check_try_it(&root, &chapter("processes/none.md", &ok));
+        assert!(
+            elsewhere
+                .iter()
+                .any(|p| p.contains("no snippets/none/try-it.toml")),
+            "{elsewhere:?}"
+        );
     }
 
     #[test]

@@ -191,6 +191,15 @@
         });
     }
 
+    // The words of the pictures crates/supervisor/src/picture/ draws: each
+    // element carries its key and the values it was filled with.
+    function translatePictures() {
+        document.querySelectorAll('.rsp-pic [data-rsp-t]').forEach(function (el) {
+            var args = JSON.parse(el.getAttribute('data-rsp-args') || 'null');
+            el.textContent = window.rspT(el.getAttribute('data-rsp-t'), args);
+        });
+    }
+
     // mdBook's searcher.js writes the results header in English each time
     // the query changes; it is rewritten here as it appears.
     function translateSearchHeader() {
@@ -214,6 +223,7 @@
     if (mine !== en) {
         translateChrome();
         translateBlocks();
+        translatePictures();
         translateSearchHeader();
     }
 })();

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod compile;
 pub mod locate;
+pub mod picture;
 pub mod python;
 pub mod reap;
 pub mod render;

@@ -152,7 +152,19 @@ fn print(markdown: &str, block: &Block) -> ExitCode {
     }
 }
 
+/// The block of the run, with the charts `--plot` asks for.
 fn run(args: &Args, root: &Path) -> Block {
+    let mut b = run_block(args, root);
+    if !args.plot.is_empty() && b.error.is_none() {
+        match supervisor::picture::plot::draw(&args.plot, &b.output) {
+            Ok(p) => b.pictures.push(p),
+            Err(e) => b.error = Some(e),
+        }
+    }
+    b
+}
+
+fn run_block(args: &Args, root: &Path) -> Block {
     let snippet_dir = root.join("snippets").join(&args.slug);
     if args.exe.is_none() && !snippet_dir.join("Cargo.toml").is_file() {
         let why = format!("no snippet crate at snippets/{}/", args.slug);
@@ -367,6 +379,7 @@ fn block(args: &Args, status: &str, output: String, verdict: Result<(), String>)
         status: status.to_string(),
         output,
         error: verdict.err(),
+        pictures: Vec::new(),
     }
 }
 

@@ -26,6 +26,9 @@ pub struct Block {
     pub output: String,
     /// Set when the run failed; the one-line reason naming snippet and chapter.
     pub error: Option<String>,
+    /// Drawn from this run (`--timeline`, `--plot`): see crate::picture.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<crate::picture::Picture>,
 }
 
 /// The footer under a block: where it ran, and a link to the page that
@@ -160,7 +163,13 @@ pub fn render_with(b: &Block, footer: Option<&Footer>) -> String {
         let _ = writeln!(md, "**{ERROR_MARKER}**: {}\n", escape(err));
     }
     let fence = "`".repeat(longest_backtick_run(&b.output).max(2) + 1);
+    for p in b.pictures.iter().filter(|p| p.above) {
+        let _ = writeln!(md, "{}\n", p.html);
+    }
     let _ = writeln!(md, "{fence}text\n{}\n{fence}\n", b.output.trim_end());
+    for p in b.pictures.iter().filter(|p| !p.above) {
+        let _ = writeln!(md, "{}\n", p.html);
+    }
     if let Some(f) = footer {
         // Markdown, not HTML, so mdbook rewrites the link for every page and
         // for print.html.
@@ -242,6 +251,7 @@ mod tests {
             status: "exit status 0".into(),
             output: output.into(),
             error: error.map(String::from),
+            pictures: vec![],
         })
     }
 
@@ -268,6 +278,7 @@ mod tests {
             status: "killed by SIGABRT (expected)".into(),
             output: "thread 'main' has overflowed its stack".into(),
             error: None,
+            pictures: vec![],
         }
     }
 

@@ -277,6 +277,7 @@ mod tests {
                 status: "exit status 0".into(),
                 output: "pid 12".into(),
                 error: None,
+                pictures: vec![],
             },
             markdown: "<div>".into(),
         }

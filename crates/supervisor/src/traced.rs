@@ -14,9 +14,14 @@
 //! the same files and print them (`rm -f trace.*; strace ... >/dev/null;`
 //! then `grep -H ... trace.*`), each line after its file's name,
 //! `trace.<pid>`, which the block turns into the process's label.
+//!
+//! strace also writes each line's time and each call's duration (`-ttt
+//! -T`), for `--timeline` (crate::picture): they are taken off before
+//! anything else reads the lines, which are then what the header prints.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use supervisor::picture::trace::{self as timed, replace_pids};
 use supervisor::render::Block;
 use supervisor::{locate, supervise, Args, Limits, Outcome};
 
@@ -55,7 +60,8 @@ pub fn run(args: &Args, root: &Path, cmd: Command, limits: &Limits, shown: &str)
         .strace_grep
         .as_deref()
         .and_then(|re| regex::Regex::new(re).ok());
-    let trace = collect(&dir);
+    let with_times = collect(&dir);
+    let trace = timed::untimed(&with_times);
     let _ = std::fs::remove_dir_all(&dir);
     let mut b = match result {
         Ok(outcome) => {
@@ -75,6 +81,11 @@ pub fn run(args: &Args, root: &Path, cmd: Command, limits: &Limits, shown: &str)
             Err(format!("cannot run {STRACE}: {e}")),
         ),
     };
+    if args.timeline && b.error.is_none() {
+        let timeline = timed::read(&with_times, grep.as_ref());
+        b.pictures
+            .push(supervisor::picture::timeline::draw(&timeline));
+    }
     b.command = header;
     b
 }
@@ -116,7 +127,7 @@ fn shell_word(s: &str) -> String {
 /// is looked up on the PATH the program gets.
 fn wrap(cmd: &Command, args: &Args, root: &Path, out: &Path) -> Command {
     let mut t = Command::new(STRACE);
-    t.args(["-ff", "-q", "-o"]).arg(out);
+    t.args(["-ff", "-q", "-ttt", "-T", "-o"]).arg(out);
     for e in &args.strace {
         t.arg("-e").arg(e);
     }
@@ -274,37 +285,6 @@ fn align(line: &str) -> String {
     let rest = line[at + 1..].trim_start_matches(' ');
     let pad = COLUMN.saturating_sub(call.chars().count()).max(1);
     format!("{call}{}{rest}", " ".repeat(pad))
-}
-
-/// Replaces every whole number equal to a pid (not part of a longer number,
-/// a hex literal or a word) by its label.
-fn replace_pids(line: &str, labels: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(line.len());
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() && (i == 0 || !is_word(bytes[i - 1])) {
-            let end = (i..bytes.len())
-                .find(|&j| !bytes[j].is_ascii_digit())
-                .unwrap_or(bytes.len());
-            let number = &line[i..end];
-            let whole = end == bytes.len() || !is_word(bytes[end]);
-            match labels.iter().find(|(pid, _)| whole && pid == number) {
-                Some((_, label)) => out.push_str(label),
-                None => out.push_str(number),
-            }
-            i = end;
-        } else {
-            let c = line[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
-
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
 }
 
 #[cfg(test)]

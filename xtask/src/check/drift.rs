@@ -3,7 +3,7 @@
 //! addresses, timings). An output that changes otherwise means the chapter's
 //! prose can be contradicted by the next build: the check fails and shows
 //! the lines that differ. It compares the two builds' output stores: how
-//! each run ended and its output, masked.
+//! each run ended, its output and what its pictures show, masked.
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -15,7 +15,8 @@ use crate::build::{self, Kind};
 use crate::setup;
 
 /// Per directive (`src/processes/zombie.md: zombie --vary ...`), how its
-/// run ended and its output, masked with its `--vary` regexes.
+/// run ended, its output and its pictures' text, masked with its `--vary`
+/// regexes.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Outputs(pub BTreeMap<String, String>);
 
@@ -87,7 +88,12 @@ impl Outputs {
                 .as_deref()
                 .map_or(r.cwd.clone(), |c| format!("src/{c}"));
             let key = format!("{place}: {}", r.args.join(" "));
-            let text = format!("[{}]\n{}", r.block.status, mask(&r.block.output, &r.vary));
+            let mut text = format!("[{}]\n{}", r.block.status, mask(&r.block.output, &r.vary));
+            // A picture by what it shows (its text: pids as labels, no
+            // times), masked as the output is; its coordinates may move.
+            for p in &r.block.pictures {
+                let _ = write!(text, "\n[picture]\n{}", mask(&p.text, &r.vary));
+            }
             out.0.insert(key, text);
         }
         out
@@ -168,6 +174,50 @@ mod tests {
             problems[0]
         );
         assert!(problems[0].starts_with("src/p/a.md: a: the output differs"));
+    }
+
+    fn record(picture: &str, svg: &str) -> store::Record {
+        store::Record {
+            cwd: "src/p".into(),
+            chapter: Some("p/a.md".into()),
+            args: vec!["a".into(), "--timeline".into()],
+            vary: vec![r"0x[0-9a-f]+".into()],
+            inputs: String::new(),
+            ran_at: 0,
+            took_ms: 0.0,
+            stamp: String::new(),
+            block: supervisor::render::Block {
+                slug: "a".into(),
+                command: "strace ...".into(),
+                status: "exit status 0".into(),
+                output: "P1  vfork() = P2".into(),
+                error: None,
+                pictures: vec![supervisor::picture::Picture {
+                    text: picture.into(),
+                    html: svg.into(),
+                    above: false,
+                }],
+            },
+            markdown: String::new(),
+        }
+    }
+
+    #[test]
+    fn pictures_compare_by_what_they_show() {
+        let one =
+            Outputs::from_records(&[record("P1: starts P2 (vfork) at 0x1f", "<svg y=\"12\">")]);
+        let moved =
+            Outputs::from_records(&[record("P1: starts P2 (vfork) at 0x2e", "<svg y=\"34\">")]);
+        assert!(compare(&one, &moved).is_empty());
+        let other =
+            Outputs::from_records(&[record("P1: starts P2 (clone3) at 0x1f", "<svg y=\"12\">")]);
+        let problems = compare(&one, &other);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("+ P1: starts P2 (clone3)"),
+            "{}",
+            problems[0]
+        );
     }
 
     #[test]

@@ -123,6 +123,7 @@ fn records(d: &chapters::Directive, output: &str) -> Vec<supervisor::store::Reco
             status: "exit status 0".into(),
             output: output.into(),
             error: None,
+            pictures: vec![],
         },
         markdown: String::new(),
     }]

@@ -157,6 +157,7 @@ mod tests {
                 status: "exit status 0".into(),
                 output: output.into(),
                 error: None,
+                pictures: vec![],
             },
             markdown: String::new(),
         }

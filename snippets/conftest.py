@@ -1,6 +1,7 @@
 """Shared by the tests in snippets/*/python/: run a note's program the way the
-book's build does (from the workspace root, by its path, unbuffered), with a
-timeout, and hand back what it printed."""
+book's build does (`python3 snippets/...` from the workspace root, with the
+venv's bin/ first on PATH, unbuffered), with a timeout, and hand back what it
+printed."""
 import os
 import subprocess
 import sys
@@ -19,8 +20,12 @@ def run_program(slug, name, *args, flags=()):
     stdout and stderr are kept apart here (the book shows them merged)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
     env.pop("PYTHONPATH", None)
+    # `python3` found on PATH, as the header of the book's block says; with
+    # `env` given, subprocess looks the program up on env's PATH.
+    venv_bin = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", os.defpath)])
     return subprocess.run(
-        [sys.executable, *flags, f"snippets/{slug}/python/{name}.py", *args],
+        ["python3", *flags, f"snippets/{slug}/python/{name}.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

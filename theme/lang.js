@@ -89,22 +89,35 @@
         return site + other['edition.dir'] + encodeURI(page);
     }
 
+    // The page carries a plain link to its twin in each other edition
+    // (theme/header.hbs, so it works without JavaScript); it is moved into
+    // the menu bar here and follows the section the reader is at. A page
+    // without one (an older template) gets a link made here.
     function switcher() {
         var bar = document.querySelector('#menu-bar .right-buttons');
         if (!bar) { return; }
+        var statics = Array.prototype.slice.call(document.querySelectorAll('a.rsp-lang-static'));
+        var primary = function (tag) { return String(tag).split('-')[0]; };
         Object.keys(all).forEach(function (code) {
-            if (code === lang) { return; }
+            if (code === lang || primary(code) === primary(lang)) { return; }
             var other = all[code];
-            var a = document.createElement('a');
-            a.className = 'rsp-lang-switch';
+            var a = statics.filter(function (s) { return s.getAttribute('hreflang') === code; })[0];
+            var base;
+            if (a) {
+                base = a.getAttribute('href');
+                a.classList.remove('rsp-lang-static');
+            } else {
+                a = document.createElement('a');
+                a.className = 'rsp-lang-switch';
+                a.hreflang = code;
+                a.lang = code;
+                a.textContent = other['edition.name'];
+                base = twinHref(other);
+            }
             // Headings keep their English anchors in every edition, so the
             // section the reader is at carries over.
-            var base = twinHref(other);
             a.href = base + window.location.hash;
             window.addEventListener('hashchange', function () { a.href = base + window.location.hash; });
-            a.hreflang = code;
-            a.lang = code;
-            a.textContent = other['edition.name'];
             a.title = other['edition.read'];
             a.setAttribute('aria-label', other['edition.read']);
             bar.insertBefore(a, bar.firstChild);
@@ -135,6 +148,11 @@
         setLabel(parent('git-edit-button'), 'chrome.edit');
         document.querySelectorAll('a.previous').forEach(function (a) { setLabel(a, 'chrome.previous'); });
         document.querySelectorAll('a.next').forEach(function (a) { setLabel(a, 'chrome.next'); });
+        // The 404 page (src/404.md) shows its text in both languages by CSS;
+        // mdBook titles it in English.
+        if (document.querySelector('.rsp-404')) {
+            document.title = document.title.replace(en['chrome.not-found'], window.rspT('chrome.not-found'));
+        }
     }
 
     // The footer's first words in this page's language, and the rest:
@@ -173,6 +191,15 @@
         });
     }
 
+    // The words of the pictures crates/supervisor/src/picture/ draws: each
+    // element carries its key and the values it was filled with.
+    function translatePictures() {
+        document.querySelectorAll('.rsp-pic [data-rsp-t]').forEach(function (el) {
+            var args = JSON.parse(el.getAttribute('data-rsp-args') || 'null');
+            el.textContent = window.rspT(el.getAttribute('data-rsp-t'), args);
+        });
+    }
+
     // mdBook's searcher.js writes the results header in English each time
     // the query changes; it is rewritten here as it appears.
     function translateSearchHeader() {
@@ -196,6 +223,7 @@
     if (mine !== en) {
         translateChrome();
         translateBlocks();
+        translatePictures();
         translateSearchHeader();
     }
 })();

@@ -39,6 +39,7 @@
     // Appends `text` to `parent` as spans and text nodes.
     function render(text, parent) {
         var state = { bold: false, underline: false, fg: null };
+        // eslint-disable-next-line no-control-regex -- a terminal's escapes start with ESC
         var re = /\x1b\[([0-9;]*)([@-~])/g;
         var at = 0;
         var m;
@@ -60,6 +61,7 @@
             at = re.lastIndex;
         }
         // A lone ESC that starts no sequence is shown as nothing.
+        // eslint-disable-next-line no-control-regex -- ESC itself
         put(text.slice(at).replace(/\x1b/g, ''));
     }
 

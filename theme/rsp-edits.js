@@ -23,7 +23,7 @@
     function storage() {
         try {
             return window.localStorage;
-        } catch (e) {
+        } catch {
             return null; // storage turned off: edits last as long as the page
         }
     }
@@ -37,7 +37,7 @@
         try {
             var v = JSON.parse(s.getItem(key(chapter, block)) || 'null');
             return v && typeof v.text === 'string' && typeof v.source === 'string' ? v : null;
-        } catch (e) {
+        } catch {
             return null;
         }
     }
@@ -47,7 +47,7 @@
         if (!s) { return; }
         try {
             s.setItem(key(chapter, block), JSON.stringify(value));
-        } catch (e) {
+        } catch {
             // Full: the edit still lives in the page.
         }
     }

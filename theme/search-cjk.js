@@ -24,7 +24,7 @@
 
     function words(text) {
         var out = [];
-        text.toLowerCase().split(/[\s\-]+/).forEach(function (word) {
+        text.toLowerCase().split(/[\s-]+/).forEach(function (word) {
             if (!word) { return; }
             if (!HAS_CJK.test(word)) { out.push(word); return; }
             var last = 0;

@@ -1,15 +1,12 @@
-//! The book's chapters and their cmdrun directives, read from src/.
+//! The book's chapters and their cmdrun directives, read from src/, and
+//! the snippet crates.
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use regex::Regex;
 
-/// What mdbook-cmdrun 0.7 matches (its own regex): the rest of the line up to `-->`.
-pub const DIRECTIVE: &str = r"<!--[ ]*cmdrun (.*?)-->";
-/// The one form this book allows; the remainder is the supervisor's arguments.
-/// `cargo xtask build` recognises this prefix and runs the supervisor it has
-/// just built directly (src/directives.rs); under plain `mdbook build` the
-/// shell runs `$RSP_SUPERVISOR`, or `cargo run` (~70 ms more) when unset.
+/// The one form of directive this book allows: the shell runs the
+/// supervisor xtask built (`$RSP_SUPERVISOR`), or `cargo run` builds it
+/// for a plain `mdbook build`; the remainder is the supervisor's arguments.
 pub const PREFIX: &str = "${RSP_SUPERVISOR:-cargo run -q -p supervisor --} ";
 
 pub struct Chapter {
@@ -47,7 +44,6 @@ impl Chapter {
 /// Every Markdown file under src/, sorted, with its directives.
 pub fn load(root: &Path) -> Result<Vec<Chapter>> {
     let src = root.join("src");
-    let re = Regex::new(DIRECTIVE)?;
     let mut files = Vec::new();
     collect(&src, &mut files)?;
     files.sort();
@@ -59,13 +55,11 @@ pub fn load(root: &Path) -> Result<Vec<Chapter>> {
             let directives = text
                 .lines()
                 .enumerate()
-                .flat_map(|(i, line)| {
-                    re.captures_iter(line)
-                        .map(move |c| Directive {
-                            line: i + 1,
-                            command: c[1].trim().to_string(),
-                        })
-                        .collect::<Vec<_>>()
+                .filter_map(|(i, line)| {
+                    Some(Directive {
+                        line: i + 1,
+                        command: directive(line)?,
+                    })
                 })
                 .collect();
             let rel = path.strip_prefix(&src).unwrap_or(&path).to_path_buf();
@@ -76,6 +70,34 @@ pub fn load(root: &Path) -> Result<Vec<Chapter>> {
             })
         })
         .collect()
+}
+
+/// The command of a cmdrun directive on this line: an HTML comment whose
+/// text starts with `cmdrun` (the lint wants it alone on its line), up to
+/// `-->` (or the line's end when the comment is not closed).
+fn directive(line: &str) -> Option<String> {
+    let at = line.find("<!--")?;
+    let rest = line[at + 4..]
+        .trim_start_matches(' ')
+        .strip_prefix("cmdrun")?;
+    let end = rest.find("-->").unwrap_or(rest.len());
+    Some(rest[..end].trim().to_string())
+}
+
+/// The snippet crates: folders of snippets/ with a Cargo.toml, sorted.
+pub fn snippet_slugs(root: &Path) -> Result<Vec<String>> {
+    let dir = root.join("snippets");
+    let mut slugs = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.join("Cargo.toml").is_file() {
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                slugs.push(name.to_string());
+            }
+        }
+    }
+    slugs.sort();
+    Ok(slugs)
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {

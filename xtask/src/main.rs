@@ -1,41 +1,16 @@
-//! `cargo xtask <command>`: everything a contributor or CI runs.
+//! `cargo xtask <command>`: everything a contributor or CI runs. How the
+//! pieces fit: docs/architecture.md.
 #![deny(clippy::unwrap_used)]
 
-mod actionlint;
-mod ahead;
 mod bench;
-mod book;
-mod browser;
+mod build;
 mod chapters;
-mod checks;
-mod compiled;
-mod debian;
-mod directives;
-mod drift;
-#[cfg(test)]
-mod fixture_tests;
-mod hash;
+mod check;
+mod html;
 mod i18n;
-mod links;
 mod lint;
-mod lint_python;
 mod new;
-mod plain;
-mod procs;
-mod profile;
-mod publish;
-mod python;
-mod render;
-mod root;
-mod search;
-mod serve;
-mod stamp;
-mod store;
-#[cfg(test)]
-mod store_tests;
-mod test;
-mod text;
-mod tools;
+mod setup;
 
 use std::process::ExitCode;
 
@@ -59,57 +34,58 @@ enum Command {
         #[arg(long, default_value_t = 3000)]
         port: u16,
     },
-    /// Build every snippet and the book, running every directive afresh; fail on
-    /// any failed or empty output, or leftover process. Records in target/outputs/build/.
+    /// Build both editions into book/, every directive run afresh; fail on
+    /// a failed run, a broken page, a missing translation or a process
+    /// left running (book/ is then left as it was).
     Build,
-    /// Everything CI checks: fmt, clippy, tests, directive lint, build, link
-    /// check, drift check, browser tests, mdbook test.
+    /// Everything CI checks.
     Test,
-    /// Scaffold a chapter, its snippet crate with a test, and its SUMMARY entry.
+    /// One chapter's checks: its tests, its Python tests, the lint, its
+    /// pages in both editions and its translation.
+    Check {
+        /// The chapter's slug (`zombie`).
+        slug: String,
+    },
+    /// Scaffold a chapter: its page, snippet crate and test, Python
+    /// program and test, and SUMMARY entry.
     New(new::NewArgs),
-    /// Benchmarks with targets (medians; each fails when its target is missed):
-    /// `book` warm builds (time beyond the snippets' own <= 0.5 s), `serve`
-    /// (prose edit -> served page <= 1.0 s; snippet edit <= its run + 1.5 s),
-    /// `fresh` (fresh clone, empty tool cache -> book served <= 150 s),
-    /// `runner` (edit -> first output through the runner).
+    /// Speed targets, as medians (`cargo xtask bench --help`).
     Bench {
         #[arg(value_enum, default_value_t = bench::What::Book)]
         what: bench::What,
-        /// How many timed runs (builds, edits or clones; book: at least 5,
-        /// runner: at least 10).
+        /// How many timed runs.
         #[arg(long)]
         runs: Option<usize>,
     },
-    /// Check the cmdrun directives and chapter structure only.
+    /// Check the directives and the chapters' structure.
     Lint,
-    /// Check every internal link and #anchor in book/ (as built); list the
-    /// external ones in target/external-links.txt.
+    /// eslint on the page's scripts, actionlint on the workflows.
+    Jslint,
+    /// Check every internal link and #anchor in book/.
     Links,
     /// Build twice and compare the outputs (apart from `--vary` parts).
     Drift,
-    /// Check book/ (as built) in headless Chromium; screenshots in target/browser/.
-    /// Installs Debian's chromium and chromium-driver if missing.
+    /// Type a sample of the last build's block headers and compare.
+    Headers,
+    /// Check book/ in headless Chromium; screenshots in target/browser/.
     Browser,
     /// Build, run the browser tests, and copy the light-theme screenshot to docs/screenshot.png.
     Screenshot,
-    /// Translations: `i18n update` after changing English text (re-extract
-    /// po/messages.pot, msgmerge every po/<lang>.po); `i18n check`.
+    /// Translations: `i18n update` after changing English text; `i18n check`.
     I18n {
         #[command(subcommand)]
         command: i18n::I18nCommand,
     },
-    /// The book's Python environment (python/requirements.lock): `path`, `test`, `lock`.
+    /// The book's Python environment: `path`, `test`, `lock`.
     #[command(subcommand)]
-    Python(python::What),
-    /// Build the pinned mdbook, mdbook-cmdrun, mdbook-xgettext and
-    /// mdbook-gettext binaries (from the workspace's lock) into the tools
-    /// folder, make the Python environment if needed, and print the tools'
-    /// folder, e.g. `export PATH="$(cargo xtask tools):$PATH"` for plain
-    /// `mdbook` use.
-    Tools,
-    /// Build the book with the plain pinned binaries (`mdbook build`, mdbook-cmdrun)
-    /// and check its pages are book/'s, apart from `--vary` parts.
+    Python(setup::python::What),
+    /// A plain `mdbook build` with the pinned binaries, replaying the last
+    /// build's outputs: it must make book/'s pages.
     Plain,
+    /// Build the pinned mdbook, mdbook-cmdrun, mdbook-xgettext and
+    /// mdbook-gettext binaries and print their folder, for
+    /// `export PATH="$(cargo xtask tools):$PATH"`.
+    Tools,
 }
 
 fn main() -> ExitCode {
@@ -127,26 +103,33 @@ fn main() -> ExitCode {
 }
 
 fn run(cmd: Command) -> anyhow::Result<()> {
-    let root = root::workspace_root()?;
+    let root = setup::workspace_root()?;
+    // mdbook-cmdrun finds each chapter's folder from the working folder.
+    std::env::set_current_dir(&root)?;
     match cmd {
-        Command::Serve { port } => serve::serve(&root, port),
-        Command::Build => book::build(&root).map(|_| ()),
-        Command::Test => test::run(&root),
+        Command::Serve { port } => build::serve::serve(&root, port),
+        Command::Build => build::run(&root).map(|_| ()),
+        Command::Test => check::run(&root),
+        Command::Check { slug } => check::chapter(&root, &slug),
         Command::New(args) => new::run(&root, &args),
         Command::Bench { what, runs } => bench::run(&root, what, runs),
         Command::Lint => lint::run(&root),
-        Command::Links => links::run(&root.join("book"), &links::external_list(&root)),
-        Command::Drift => drift::run(&root, false),
-        Command::Browser => browser::run(&root),
-        Command::Screenshot => browser::screenshot(&root),
+        Command::Jslint => check::node::run(&root),
+        Command::Links => {
+            check::links::run(&root.join("book"), &check::links::external_list(&root))
+        }
+        Command::Drift => check::drift::run(&root),
+        Command::Headers => check::headers::run(&root),
+        Command::Browser => check::browser::run(&root),
+        Command::Screenshot => check::browser::screenshot(&root),
         Command::I18n { command } => i18n::run(&root, &command),
-        Command::Python(what) => python::run(&root, &what),
+        Command::Python(what) => setup::python::run(&root, &what),
+        Command::Plain => check::plain(&root),
         Command::Tools => {
-            let tools = tools::ensure(&root)?;
-            python::ensure(&root)?;
-            println!("{}", tools.bin_dir.display());
+            let bin = setup::tools::ensure(&root)?;
+            setup::python::ensure(&root)?;
+            println!("{}", bin.display());
             Ok(())
         }
-        Command::Plain => plain::run(&root),
     }
 }

@@ -10,7 +10,10 @@
 //! in each other edition, and output-block labels not in the page's
 //! language. It then checks the search box (each word must find its page
 //! first) and the theme switcher, and writes screenshots of one chapter in
-//! every theme (and as printed) for review. One run checks one edition: the
+//! every theme (and as printed), and of a timeline drawn from a run in a
+//! light and a dark theme, for review. Pictures' words must be in the
+//! page's language, and their text is held to the same contrast. One run
+//! checks one edition: the
 //! English book at the root of `book`, or a translation in a folder of it.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
@@ -65,6 +68,8 @@ pub struct Config {
     pub searches: Vec<(String, String)>,
     /// The chapter to take screenshots of (default: the first with output).
     pub shot_page: Option<String>,
+    /// A chapter whose first timeline is shot in a light and a dark theme.
+    pub picture_page: Option<String>,
     pub chromium: PathBuf,
     pub chromedriver: PathBuf,
 }
@@ -105,7 +110,11 @@ pub fn pages(root: &Path) -> Result<Vec<Page>> {
                 .to_string_lossy()
                 .into_owned(),
             title: t[open + 1..mid].to_string(),
-            expects_output: numbered || text.contains("<!-- cmdrun "),
+            // A `--markdown` directive's output is the page's own text.
+            expects_output: numbered
+                || text
+                    .lines()
+                    .any(|l| l.contains("<!-- cmdrun ") && !l.contains(" --markdown")),
         });
     }
     if out.iter().any(|p| p.expects_output) {
@@ -230,6 +239,33 @@ async fn check_all(
             }
         }
     }
+    // A timeline (crates/supervisor/src/picture) in a light and a dark
+    // theme, for review.
+    if let Some(page) = &cfg.picture_page {
+        for theme in ["light", "navy"] {
+            set_theme(client, server, theme).await?;
+            client
+                .goto(&server.url(&format!("{}{page}", cfg.edition)))
+                .await?;
+            let found = client
+                .execute(
+                    "const f = document.querySelector('#content .rsp-pic-timeline'); \
+                     if (f) f.scrollIntoView({block: 'center'}); return !!f;",
+                    vec![],
+                )
+                .await
+                .context("scrolling to a timeline")?;
+            if found != Value::Bool(true) {
+                report
+                    .problems
+                    .push(format!("{}{page}: no timeline to show", cfg.edition));
+                break;
+            }
+            let path = cfg.out.join(format!("timeline-{theme}.png"));
+            save_screenshot(client, &path).await?;
+            report.screenshots.push(path);
+        }
+    }
     set_theme(client, server, "light").await?;
     if let Some(page) = &shot {
         // As printed: print.html with print styles, every block on it, in
@@ -325,7 +361,14 @@ async fn check_page(
                 .map(a => a.href);
             const labels = Array.from(new Set(Array.from(
                 document.querySelectorAll('#content .rsp-run-label')).map(l => l.textContent.trim())));
-            return { blocks, run, switches, labels, lang: document.documentElement.lang,
+            // A picture's words, each as theme/lang.js should have put it.
+            const words = Array.from(document.querySelectorAll('#content .rsp-pic [data-rsp-t]'))
+                .filter(el => el.textContent !== window.rspT(el.dataset.rspT,
+                    JSON.parse(el.dataset.rspArgs || 'null')))
+                .map(el => el.dataset.rspT + ': ' + el.textContent.slice(0, 40));
+            const pictures = Array.from(document.querySelectorAll('#content .rsp-pic svg'))
+                .filter(svg => svg.getBoundingClientRect().width < 100).length;
+            return { blocks, run, switches, labels, words, pictures, lang: document.documentElement.lang,
                      title: document.title, main: !!document.querySelector('#content main') };
             "#,
             vec![],
@@ -393,6 +436,17 @@ async fn check_page(
             ));
         }
     }
+    for w in strings(&info["words"]) {
+        report.problems.push(format!(
+            "{at}: a picture's words are not in the page's language: {w}"
+        ));
+    }
+    if info["pictures"].as_u64().unwrap_or(0) > 0 {
+        report.problems.push(format!(
+            "{at}: {} picture(s) drawn less than 100 px wide",
+            info["pictures"]
+        ));
+    }
     let run = info["run"].as_u64().unwrap_or(0);
     if run > 0 {
         report.problems.push(format!(
@@ -451,11 +505,12 @@ async fn contrast(client: &Client) -> Result<Vec<String>> {
                 return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
             };
             const bad = [];
-            const sel = '.rsp-run-label, .rsp-run-cmd, .rsp-run-status, .rsp-run pre code, .rsp-stamp p, .rsp-stamp a, .rsp-run > p';
+            const sel = '.rsp-run-label, .rsp-run-cmd, .rsp-run-status, .rsp-run pre code, .rsp-stamp p, .rsp-stamp a, .rsp-run > p, .rsp-pic text, .rsp-pic figcaption, .rsp-pic li';
             document.querySelectorAll('#content ' + sel.split(', ').join(', #content ')).forEach(el => {
                 if (!el.textContent.trim() || el.getClientRects().length === 0) return;
                 const bg = background(el);
-                const fg = parse(getComputedStyle(el).color);
+                // SVG text is painted with its fill.
+                const fg = parse(el instanceof SVGElement ? getComputedStyle(el).fill : getComputedStyle(el).color);
                 const text = over({ ...fg, a: fg.a * opacity(el) }, bg);
                 const r = ratio(text, bg);
                 if (r < 4.5) {

@@ -44,6 +44,9 @@ struct Cli {
     /// The chapter to screenshot in every theme (default: the first with output).
     #[arg(long, default_value = "processes/zombie.html")]
     shot: String,
+    /// The chapter whose first timeline is shot in the light and navy themes.
+    #[arg(long, default_value = "processes/process-group.html")]
+    picture: String,
     #[arg(long, default_value = browser_test::driver::CHROMIUM)]
     chromium: PathBuf,
     #[arg(long, default_value = browser_test::driver::CHROMEDRIVER)]
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         label: cli.label,
         searches: cli.searches,
         shot_page: Some(cli.shot),
+        picture_page: Some(cli.picture),
         chromium: cli.chromium,
         chromedriver: cli.chromedriver,
     };

@@ -76,6 +76,7 @@ fn every_browser_check_reports_the_broken_fixture_book() {
         // The fixture has no zombie: the search check must say so.
         searches: vec![("zombie".into(), "part/good.html".into())],
         shot_page: Some("part/good.html".into()),
+        picture_page: Some("part/good.html".into()),
         chromium: driver::CHROMIUM.into(),
         chromedriver: driver::CHROMEDRIVER.into(),
     };
@@ -98,6 +99,8 @@ fn every_browser_check_reports_the_broken_fixture_book() {
     has("part/broken.html: output block labels [\"Outptu\"], expected only \"Output\"");
     has("part/silent.html: no language switcher link to http://127.0.0.1:");
     has("search: typing `zombie` found 0 result(s), the first not on part/good.html");
+    has("part/broken.html: a picture's words are not in the page's language: pic.key-busy: blockd in a call");
+    has("part/broken.html: 1 picture(s) drawn less than 100 px wide");
     for good in ["introduction.html", "part/good.html", "theme switch"] {
         assert!(
             !report.problems.iter().any(|p| p.starts_with(good)),
@@ -105,8 +108,8 @@ fn every_browser_check_reports_the_broken_fixture_book() {
         );
     }
     assert_eq!(report.pages, 5, "intro, good, broken, silent, print");
-    // A screenshot per theme, and one as printed.
-    assert_eq!(report.screenshots.len(), THEMES.len() + 1);
+    // A screenshot per theme, one as printed, and the timeline in two themes.
+    assert_eq!(report.screenshots.len(), THEMES.len() + 1 + 2);
     for shot in &report.screenshots {
         let png = std::fs::read(shot).unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{}", shot.display());

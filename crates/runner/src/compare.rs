@@ -1,8 +1,9 @@
 //! "Your machine vs the book's": after an unchanged block ran, its output
 //! beside the output the book's build recorded for the same program
-//! (`target/outputs/<store>/`, written by `cargo xtask build` or `serve`,
-//! xtask/src/store.rs), both masked with that directive's `--vary`
-//! regexes, as a line diff, with the two environment stamps.
+//! (`target/outputs/<store>/`, written by the supervisor under `cargo
+//! xtask build` or `serve`: `supervisor::store`), both masked with that
+//! directive's `--vary` regexes, as a line diff, with the two environment
+//! stamps.
 //!
 //! Which record is the block's: the code sent must be one of the snippet's
 //! programs as the book has it (`src/main.rs`, `src/bin/<bin>.rs`, or
@@ -10,18 +11,15 @@
 //! `extern crate` lines aside), else it was edited and nothing is compared.
 //! Then the chapter's directives that run that program (same slug, bin or
 //! Python name) as the page runs it: no program arguments, no strace, no
-//! `--source`. The first of them is compared; when the book runs the
+//! `--source`, not a Try it. The first of them is compared; when the book runs the
 //! program only with arguments (process-group's experiments), the page
 //! says so instead of comparing with one of them.
 use std::path::Path;
 
 use regex::Regex;
-use serde::Deserialize;
+pub use supervisor::store::{mask, MASK};
 
 use crate::wire::{Comparison, DiffLine, Job, Lang, Ran};
-
-/// What `--vary` matches are replaced with (as xtask's drift check does).
-pub const MASK: &str = "‹varies›";
 
 /// One of the book's recorded runs of a directive, as compared here.
 #[derive(Debug, Clone, Default)]
@@ -41,58 +39,23 @@ pub struct BookRecord {
 }
 
 /// The book's records of `chapter` (`processes/zombie.md`) in `store`,
-/// in the chapter's order. The one place that reads the store's format
-/// (`target/outputs/<store>/<chapter>/<n>.json`, xtask/src/store.rs).
+/// in the order they ran: the one place that reads the store.
 pub fn book_records(store: &Path, chapter: &str) -> Vec<BookRecord> {
-    #[derive(Deserialize)]
-    struct Stored {
-        index: usize,
-        directive: String,
-        #[serde(default)]
-        args: Vec<String>,
-        #[serde(default)]
-        vary: Vec<String>,
-        key: Option<Key>,
-        block: Option<Block>,
-    }
-    #[derive(Deserialize)]
-    struct Key {
-        stamp: String,
-    }
-    #[derive(Deserialize)]
-    struct Block {
-        status: String,
-        output: String,
-        error: Option<String>,
-    }
-    let dir = store.join(Path::new(chapter).with_extension(""));
-    let mut out: Vec<BookRecord> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter_map(|f| serde_json::from_str::<Stored>(&std::fs::read_to_string(f).ok()?).ok())
-        .map(|r| {
-            let block = r.block.unwrap_or(Block {
-                status: String::new(),
-                output: String::new(),
-                error: Some("no output recorded".into()),
-            });
-            BookRecord {
-                index: r.index,
-                directive: r.directive,
-                args: r.args,
-                vary: r.vary,
-                stamp: r.key.map(|k| k.stamp).unwrap_or_default(),
-                status: block.status,
-                output: block.output,
-                error: block.error,
-            }
+    let all = supervisor::store::all(store).unwrap_or_default();
+    all.into_iter()
+        .filter(|r| r.chapter.as_deref() == Some(chapter))
+        .enumerate()
+        .map(|(index, r)| BookRecord {
+            index,
+            directive: r.args.join(" "),
+            args: r.args,
+            vary: r.vary,
+            stamp: r.stamp,
+            status: r.block.status,
+            output: r.block.output,
+            error: r.block.error,
         })
-        .collect();
-    out.sort_by_key(|r| r.index);
-    out
+        .collect()
 }
 
 /// Which of the snippet's programs the code is, unchanged: a Rust bin's
@@ -231,12 +194,6 @@ pub fn line_diff(book: &str, yours: &str) -> Vec<DiffLine> {
     out
 }
 
-pub fn mask(text: &str, vary: &[String]) -> String {
-    vary.iter()
-        .filter_map(|v| Regex::new(v).ok())
-        .fold(text.to_string(), |t, re| re.replace_all(&t, MASK).into_owned())
-}
-
 /// The reader's stamp: the book's own `about --line`, run outside the
 /// sandbox (it asks rustc its version, and the sandbox has no rustc on
 /// PATH; it is the book's program, not the page's code).
@@ -287,6 +244,8 @@ pub fn compare(
             || a.expect_compile_error.is_some()
             || a.source.is_some()
             || !a.strace.is_empty()
+            || a.try_it
+            || a.markdown
         {
             continue;
         }

@@ -66,6 +66,28 @@ pub struct Args {
     #[arg(long, requires = "strace", value_parser = parse_regex)]
     pub strace_grep: Option<String>,
 
+    /// With --strace, draw the run's processes under the trace: a lane
+    /// each, who started, signalled and reaped whom (crate::picture).
+    #[arg(long, requires = "strace")]
+    pub timeline: bool,
+
+    /// Draw a chart above the output of the table it prints: `COLUMN` (a
+    /// bar per row) or `MID,LOW,HIGH` (a dot on a range), then `:UNIT`
+    /// and `:log` as needed, e.g. `median,min,max:ms:log`. Repeatable.
+    #[arg(long, value_parser = crate::picture::plot::parse_spec, conflicts_with_all = ["strace", "markdown", "try_it", "expect_compile_error", "expect_warning"])]
+    pub plot: Vec<String>,
+
+    /// Run the chapter's Try it: the edit of `snippets/<SLUG>/try-it.toml`,
+    /// made in a copy, which must end and print as that file says.
+    #[arg(long, conflicts_with_all = ["bin", "python", "strace", "expect_exit", "expect_signal", "expect_compile_error", "expect_warning"])]
+    pub try_it: bool,
+
+    /// The program prints Markdown, spliced into the page as it is: an
+    /// index the book makes of its own runs (it reads the output store,
+    /// so every record is among its inputs).
+    #[arg(long, conflicts_with_all = ["python", "strace", "try_it", "expect_compile_error", "expect_warning"])]
+    pub markdown: bool,
+
     /// Run this executable instead of building the crate (for the supervisor's
     /// own tests; with --python, the interpreter).
     #[arg(long, hide = true)]

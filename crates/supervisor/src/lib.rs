@@ -3,15 +3,18 @@
 //! process group while being a child subreaper, kills and reaps everything the
 //! snippet started, and prints the captured output as a Markdown block.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
+#![warn(unreachable_pub)]
 
 pub mod args;
 pub mod compile;
 pub mod locate;
+pub mod picture;
 pub mod python;
 pub mod reap;
-pub mod record;
 pub mod render;
+pub mod store;
 pub mod supervise;
+pub mod try_it;
 
 pub use args::Args;
 pub use supervise::{supervise, supervise_streaming, Ending, Limits, Outcome};

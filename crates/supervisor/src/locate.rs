@@ -33,18 +33,28 @@ pub fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Directives run `${RSP_SUPERVISOR:-cargo run -q -p supervisor --}`: xtask
-/// sets this to the supervisor binary it has built (see xtask/src/book.rs).
+/// sets this to the supervisor binary it has built (see xtask/src/build/mod.rs).
 pub const SUPERVISOR_ENV: &str = "RSP_SUPERVISOR";
 
 /// `cargo xtask build` compiles every snippet first and sets this, so the
 /// book build does not pay for one `cargo build` per directive.
 pub const PREBUILT_ENV: &str = "RSP_SNIPPETS_PREBUILT";
 
-/// Builds the snippet's binary unless xtask already did; returns the path of the
+/// The executables a directive may run (for the output store's key).
+pub fn executables(root: &Path, args: &crate::Args) -> Vec<PathBuf> {
+    match &args.exe {
+        Some(exe) => vec![exe.clone()],
+        None => vec![target_dir(root).join("debug").join(args.bin_name())],
+    }
+}
+
+/// Builds the snippet's binary unless xtask already did (and no source of
+/// the crate is newer: a serve rebuild whose compile failed must show
+/// cargo's errors, not run the old binary); returns the path of the
 /// executable, or cargo's error output.
 pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, String> {
     let exe = target_dir(root).join("debug").join(bin);
-    if std::env::var_os(PREBUILT_ENV).is_some() && exe.is_file() {
+    if prebuilt(&exe, root, slug) {
         return Ok(exe);
     }
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
@@ -66,6 +76,35 @@ pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, Stri
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
     Ok(exe)
+}
+
+/// Whether xtask built the snippets and `exe` is newer than `slug`'s
+/// manifest and every file under its `src/`.
+pub fn prebuilt(exe: &Path, root: &Path, slug: &str) -> bool {
+    let krate = root.join("snippets").join(slug);
+    std::env::var_os(PREBUILT_ENV).is_some()
+        && newer_than(exe, &[krate.join("Cargo.toml"), krate.join("src")])
+}
+
+/// Whether `exe` exists and is newer than every file of `sources` (files
+/// or folders; one that does not exist counts as old).
+pub fn newer_than(exe: &Path, sources: &[PathBuf]) -> bool {
+    fn newest(p: &Path) -> Option<std::time::SystemTime> {
+        let m = std::fs::metadata(p).ok()?;
+        let mut t = m.modified().ok()?;
+        if m.is_dir() {
+            for e in std::fs::read_dir(p).ok()?.flatten() {
+                t = t.max(newest(&e.path())?);
+            }
+        }
+        Some(t)
+    }
+    let built = std::fs::metadata(exe).and_then(|m| m.modified()).ok();
+    let sources = sources
+        .iter()
+        .map(|p| newest(p).unwrap_or(std::time::UNIX_EPOCH))
+        .max();
+    matches!((built, sources), (Some(b), Some(s)) if b >= s)
 }
 
 #[cfg(test)]

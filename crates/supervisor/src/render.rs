@@ -26,6 +26,9 @@ pub struct Block {
     pub output: String,
     /// Set when the run failed; the one-line reason naming snippet and chapter.
     pub error: Option<String>,
+    /// Drawn from this run (`--timeline`, `--plot`): see crate::picture.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<crate::picture::Picture>,
 }
 
 /// The footer under a block: where it ran, and a link to the page that
@@ -68,6 +71,58 @@ impl Footer {
     }
 }
 
+/// What a block shows for the folder of the clone that built the book
+/// (Python makes a script's path absolute in a traceback).
+pub const CLONE: &str = "‹clone›";
+
+/// What a block shows for the builder's home folder.
+pub const HOME: &str = "~";
+
+/// `text` as a block may show it: the builder's checkout and home folders
+/// are nobody else's, so the clone's root becomes [`CLONE`] and the home
+/// folder [`HOME`] (a reader's own run prints their folders there).
+pub fn mask_paths(text: &str, root: &Path) -> String {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    mask_paths_with(text, root, home.as_deref())
+}
+
+/// [`mask_paths`] with the home folder given.
+pub fn mask_paths_with(text: &str, root: &Path, home: Option<&Path>) -> String {
+    let mut out = text.to_string();
+    let folders = [(Some(root), CLONE), (home, HOME)];
+    for (folder, shown) in folders {
+        let Some(folder) = folder.and_then(Path::to_str) else {
+            continue;
+        };
+        let folder = folder.trim_end_matches('/');
+        // `/` or a relative path would match far too much.
+        if folder.len() < 2 || !folder.starts_with('/') {
+            continue;
+        }
+        out = replace_folder(&out, folder, shown);
+    }
+    out
+}
+
+/// `folder` replaced where it is a whole path or the start of one (followed
+/// by `/`, a quote, a space or the end), not inside a longer name.
+fn replace_folder(text: &str, folder: &str, shown: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(folder) {
+        let after = &rest[at + folder.len()..];
+        let whole = after
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || "_-.".contains(c)));
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { shown } else { folder });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// [`render_with`] and the footer from the environment.
 pub fn render(b: &Block) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
@@ -108,7 +163,13 @@ pub fn render_with(b: &Block, footer: Option<&Footer>) -> String {
         let _ = writeln!(md, "**{ERROR_MARKER}**: {}\n", escape(err));
     }
     let fence = "`".repeat(longest_backtick_run(&b.output).max(2) + 1);
+    for p in b.pictures.iter().filter(|p| p.above) {
+        let _ = writeln!(md, "{}\n", p.html);
+    }
     let _ = writeln!(md, "{fence}text\n{}\n{fence}\n", b.output.trim_end());
+    for p in b.pictures.iter().filter(|p| !p.above) {
+        let _ = writeln!(md, "{}\n", p.html);
+    }
     if let Some(f) = footer {
         // Markdown, not HTML, so mdbook rewrites the link for every page and
         // for print.html.
@@ -128,6 +189,27 @@ pub fn render_with(b: &Block, footer: Option<&Footer>) -> String {
     }
     md.push_str("</div>\n");
     md
+}
+
+/// "at 14:02:31", local time, for a block served from a kept record.
+pub fn local_time(unix: u64) -> String {
+    let t = unix as libc::time_t;
+    // SAFETY: localtime_r only writes into the struct we own.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return format!("at {unix}");
+    }
+    format!("at {:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+}
+
+/// A Try it's block: collapsed under a summary (theme/lang.js translates
+/// it), carrying its edits for a served page's "Try it" button.
+pub fn try_it(markdown: &str, edits: &[crate::try_it::Edit]) -> String {
+    let edits = serde_json::to_string(edits).unwrap_or_default();
+    format!(
+        "<details class=\"rsp-try\" data-edits=\"{}\"><summary>What the edited program says</summary>\n\n{markdown}\n</details>\n",
+        escape(&edits)
+    )
 }
 
 fn longest_backtick_run(s: &str) -> usize {
@@ -169,6 +251,7 @@ mod tests {
             status: "exit status 0".into(),
             output: output.into(),
             error: error.map(String::from),
+            pictures: vec![],
         })
     }
 
@@ -195,6 +278,7 @@ mod tests {
             status: "killed by SIGABRT (expected)".into(),
             output: "thread 'main' has overflowed its stack".into(),
             error: None,
+            pictures: vec![],
         }
     }
 
@@ -245,5 +329,23 @@ mod tests {
         assert_eq!(footer("/tmp").about, None);
         assert_eq!(footer("/tmp").stamp, "Linux 6.1");
         assert!(Footer::new(" ", Some(root), Path::new("/w/src")).is_none());
+    }
+
+    #[test]
+    fn the_builders_folders_are_masked() {
+        let root = Path::new("/home/ann/src/rsp");
+        let home = Some(Path::new("/home/ann"));
+        let tb = "  File \"/home/ann/src/rsp/snippets/a/python/a.py\", line 3\n\
+                  /home/ann/.cache/x/bin/python3 /home/ann/src/rsp-old /home/annex\n";
+        assert_eq!(
+            mask_paths_with(tb, root, home),
+            "  File \"‹clone›/snippets/a/python/a.py\", line 3\n\
+             ~/.cache/x/bin/python3 ~/src/rsp-old /home/annex\n"
+        );
+        assert_eq!(mask_paths_with("/x/y", Path::new("/"), None), "/x/y");
+        assert_eq!(
+            mask_paths_with("at /w", Path::new("/w/"), None),
+            "at ‹clone›"
+        );
     }
 }

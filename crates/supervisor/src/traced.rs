@@ -1,25 +1,33 @@
 //! `--strace EXPR`: run the program (Rust or Python) under
 //! `strace -ff -q -o trace -e EXPR ...` and show the system calls instead of
-//! the program's output. One file per process (`-ff`) keeps each process's
-//! calls whole and in order, whatever the scheduler did between processes;
-//! they are shown one process after another, in the order they were made
+//! the program's output. One file per process, or per thread (`-ff`), keeps
+//! each one's calls whole and in order, whatever the scheduler did between
+//! them; they are shown one after another, in the order they were made
 //! (pid order, read round the wrap at `pid_max`), each line headed
 //! by a label (P1, P2, ...) that also replaces the pid wherever it appears,
 //! so two builds, and the Python and the Rust trace, line up. A call a
 //! signal interrupted and the kernel restarted is shown once, as it ended.
+//!
+//! The program runs as it does untraced, with the same environment (a
+//! Python program's PATH starts with the venv's `bin/`, see run_python.rs),
+//! and the header is what a reader types at the top of the clone to get
+//! the same files and print them (`rm -f trace.*; strace ... >/dev/null;`
+//! then `grep -H ... trace.*`), each line after its file's name,
+//! `trace.<pid>`, which the block turns into the process's label.
+//!
+//! strace also writes each line's time and each call's duration (`-ttt
+//! -T`), for `--timeline` (crate::picture): they are taken off before
+//! anything else reads the lines, which are then what the header prints.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use supervisor::picture::trace::{self as timed, replace_pids};
 use supervisor::render::Block;
 use supervisor::{locate, supervise, Args, Limits, Outcome};
 
 use super::{block, judge, text};
 
 pub const STRACE: &str = "/usr/bin/strace";
-
-/// The PATH of a traced run: a fixed one, so that a program's `execve` of
-/// `true` or `cat` is one call on every machine, not one per PATH entry.
-pub const PATH: &str = "/usr/bin:/bin";
 
 /// Most of a trace's bytes that are kept (like the output cap).
 const CAP: usize = 64 * 1024;
@@ -46,19 +54,25 @@ pub fn run(args: &Args, root: &Path, cmd: Command, limits: &Limits, shown: &str)
     if let Err(e) = std::fs::create_dir_all(&dir) {
         return fail(format!("cannot create {}: {e}", dir.display()));
     }
-    let traced = wrap(&cmd, args, &dir.join("trace"));
+    let traced = wrap(&cmd, args, root, &dir.join("trace"));
     let result = supervise(traced, limits);
     let grep = args
         .strace_grep
         .as_deref()
         .and_then(|re| regex::Regex::new(re).ok());
-    let trace = collect(&dir);
+    let with_times = collect(&dir);
+    let trace = timed::untimed(&with_times);
     let _ = std::fs::remove_dir_all(&dir);
     let mut b = match result {
         Ok(outcome) => {
             let (status, verdict) = judge(args, &outcome);
             let output = shown_output(&trace, grep.as_ref(), &outcome, verdict.is_err());
-            block(args, &status, output, verdict)
+            block(
+                args,
+                &status,
+                supervisor::render::mask_paths(&output, root),
+                verdict,
+            )
         }
         Err(e) => block(
             args,
@@ -67,22 +81,32 @@ pub fn run(args: &Args, root: &Path, cmd: Command, limits: &Limits, shown: &str)
             Err(format!("cannot run {STRACE}: {e}")),
         ),
     };
+    if args.timeline && b.error.is_none() {
+        let timeline = timed::read(&with_times, grep.as_ref());
+        b.pictures
+            .push(supervisor::picture::timeline::draw(&timeline));
+    }
     b.command = header;
     b
 }
 
-/// `PATH=/usr/bin:/bin strace -ff -q -o trace -e EXPR... PROGRAM ARGS`
-/// [`; grep -E REGEX trace.*`].
+/// `rm -f trace.*; strace -ff -q -o trace -e EXPR... PROGRAM ARGS >/dev/null;
+/// grep -H [-E REGEX | ''] trace.*`: the files of an earlier run removed,
+/// the program's own output dropped (the block shows the trace), and each
+/// process's lines printed after its file's name.
 fn header(args: &Args, shown: &str) -> String {
-    let mut h = format!("PATH={PATH} strace -ff -q -o trace");
+    let mut h = String::from("rm -f trace.*; strace -ff -q -o trace");
     for e in &args.strace {
         h.push_str(&format!(" -e {}", shell_word(e)));
     }
     h.push(' ');
     h.push_str(shown);
-    if let Some(re) = &args.strace_grep {
-        h.push_str(&format!("; grep -E {} trace.*", shell_word(re)));
+    h.push_str(" >/dev/null; grep -H ");
+    match &args.strace_grep {
+        Some(re) => h.push_str(&format!("-E {}", shell_word(re))),
+        None => h.push_str("''"),
     }
+    h.push_str(" trace.*");
     h
 }
 
@@ -97,14 +121,23 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-/// The same program, environment and folder, under strace.
-fn wrap(cmd: &Command, args: &Args, out: &Path) -> Command {
+/// The same program, environment and folder, under strace. A program
+/// inside the clone is named as the header names it, relative to the root
+/// (strace passes that name on as argv[0], as `cargo run` does); `python3`
+/// is looked up on the PATH the program gets.
+fn wrap(cmd: &Command, args: &Args, root: &Path, out: &Path) -> Command {
     let mut t = Command::new(STRACE);
-    t.args(["-ff", "-q", "-o"]).arg(out);
+    t.args(["-ff", "-q", "-ttt", "-T", "-o"]).arg(out);
     for e in &args.strace {
         t.arg("-e").arg(e);
     }
-    t.arg("--").arg(cmd.get_program()).args(cmd.get_args());
+    let program = Path::new(cmd.get_program());
+    let program = match program.strip_prefix(root) {
+        Ok(rel) if rel.parent() == Some(Path::new("")) => Path::new(".").join(rel),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => program.to_path_buf(),
+    };
+    t.arg("--").arg(program).args(cmd.get_args());
     if let Some(dir) = cmd.get_current_dir() {
         t.current_dir(dir);
     }
@@ -114,7 +147,6 @@ fn wrap(cmd: &Command, args: &Args, out: &Path) -> Command {
             None => t.env_remove(k),
         };
     }
-    t.env("PATH", PATH);
     t
 }
 
@@ -255,37 +287,6 @@ fn align(line: &str) -> String {
     format!("{call}{}{rest}", " ".repeat(pad))
 }
 
-/// Replaces every whole number equal to a pid (not part of a longer number,
-/// a hex literal or a word) by its label.
-fn replace_pids(line: &str, labels: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(line.len());
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() && (i == 0 || !is_word(bytes[i - 1])) {
-            let end = (i..bytes.len())
-                .find(|&j| !bytes[j].is_ascii_digit())
-                .unwrap_or(bytes.len());
-            let number = &line[i..end];
-            let whole = end == bytes.len() || !is_word(bytes[end]);
-            match labels.iter().find(|(pid, _)| whole && pid == number) {
-                Some((_, label)) => out.push_str(label),
-                None => out.push_str(number),
-            }
-            i = end;
-        } else {
-            let c = line[i..].chars().next().unwrap_or(' ');
-            out.push(c);
-            i += c.len_utf8();
-        }
-    }
-    out
-}
-
-fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,7 +409,18 @@ mod tests {
         .unwrap();
         assert_eq!(
             header(&a, "target/debug/zombie"),
-            "PATH=/usr/bin:/bin strace -ff -q -o trace -e trace=wait4,waitid -e signal=none target/debug/zombie; grep -E 'wait4|waitid' trace.*"
+            "rm -f trace.*; strace -ff -q -o trace -e trace=wait4,waitid -e signal=none target/debug/zombie >/dev/null; grep -H -E 'wait4|waitid' trace.*"
+        );
+        let a = <Args as clap::Parser>::try_parse_from([
+            "supervisor",
+            "zombie",
+            "--strace",
+            "trace=wait4",
+        ])
+        .unwrap();
+        assert_eq!(
+            header(&a, "python3 snippets/zombie/python/subprocess_wait.py"),
+            "rm -f trace.*; strace -ff -q -o trace -e trace=wait4 python3 snippets/zombie/python/subprocess_wait.py >/dev/null; grep -H '' trace.*"
         );
     }
 }

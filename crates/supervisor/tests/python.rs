@@ -58,17 +58,27 @@ fn the_block_names_the_file_and_keeps_the_order() {
 }
 
 #[test]
+fn python3_is_found_on_the_path_as_a_reader_types_it() {
+    let (md, out, _) = run("whoami", &[]);
+    assert!(out.status.success(), "{md}");
+    assert!(md.contains("argv[0] python3\n"), "{md}");
+    assert!(md.contains("PATH starts with /usr/bin\n"), "{md}");
+    assert!(md.contains("sys.executable /usr/bin/python3\n"), "{md}");
+}
+
+#[test]
 fn an_uncaught_exception_is_exit_1_and_passes_only_when_declared() {
     let (md, out, _) = run("raise", &[]);
     assert_eq!(out.status.code(), Some(1), "{md}");
     assert!(md.contains("exited with status 1"), "{md}");
     assert!(md.contains("RuntimeError: on purpose"), "{md}");
-    // Python makes the script's path absolute (3.9+): the traceback names
-    // the file under this workspace.
+    // Python makes the script's path absolute (3.9+): the traceback would
+    // name the workspace's folder, which the block shows as the clone's.
     assert!(
-        md.contains("/snippets/fixture/python/misbehave.py\", line 13, in <module>"),
+        md.contains("File \"‹clone›/snippets/fixture/python/misbehave.py\", line 20, in <module>"),
         "{md}"
     );
+    assert!(!md.contains("File \"/tmp/"), "{md}");
 
     let (md, out, _) = run("raise", &["--expect-exit", "1"]);
     assert!(out.status.success(), "{md}");

@@ -20,6 +20,7 @@ if "--swapped" not in sys.argv[1:]:
         pass
 
     print(f"Base.__abstractmethods__ = {set(Base.__abstractmethods__)}")
+    print(f"Impl.get_communicator_metadata() = {Impl.get_communicator_metadata()!r}")
     impl = Impl()
     # ANCHOR_END: seed
 else:

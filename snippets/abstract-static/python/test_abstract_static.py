@@ -4,7 +4,10 @@
 def test_instantiating_impl_raises_type_error(run):
     r = run("abstract-static", "annotation_order")
     assert r.returncode == 1, r.stderr
-    assert r.stdout == "Base.__abstractmethods__ = {'get_communicator_metadata'}\n"
+    assert r.stdout == (
+        "Base.__abstractmethods__ = {'get_communicator_metadata'}\n"
+        "Impl.get_communicator_metadata() = None\n"
+    )
     assert r.stderr.splitlines()[-1] == (
         "TypeError: Can't instantiate abstract class Impl with abstract method"
         " get_communicator_metadata"

@@ -1,4 +1,4 @@
-"""attrs_define.py: attrs' repr and ==, then object's."""
+"""attrs_define.py: attrs' repr and ==, then object's; attrs' slots."""
 import re
 
 
@@ -9,3 +9,4 @@ def test_attrs_writes_repr_and_eq(run):
     assert lines[1] == "Person(name='Alice', age=30, email='alice@example.com')"
     assert re.fullmatch(r"<__main__\.Person2 object at 0x[0-9a-f]+>", lines[3]), lines
     assert lines[4] == "equal fields, == : Person True, Person2 False"
+    assert lines[5].startswith("a new attribute: Person2 takes it, Person refuses it: AttributeError: "), lines

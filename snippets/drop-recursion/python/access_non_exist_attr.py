@@ -8,6 +8,7 @@
 import sys
 
 
+# ANCHOR: class
 class MyClass:
     def __init__(self):
         self.hello = "hello"
@@ -21,6 +22,7 @@ class MyClass:
         if self.world == "world":
             return "world"
         raise AttributeError(name)
+# ANCHOR_END: class
 
 
 ignored = []
@@ -33,11 +35,13 @@ def hook(unraisable):
 
 sys.unraisablehook = hook
 
+# ANCHOR: seed
 obj = MyClass()
 print(obj.hello, obj.world)
 print(obj.__dict__)
 del obj.hello, obj.world  # both leave __dict__; __getattr__ now recurses
 del obj  # the last reference: __del__ runs here
+# ANCHOR_END: seed
 
 print(f"after del: exceptions ignored in __del__: {[e.__name__ for e in ignored]}")
 if ignored != [RecursionError]:

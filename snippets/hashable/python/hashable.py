@@ -5,6 +5,7 @@
 import sys
 
 
+# ANCHOR: seed
 class Person:  # neither __hash__ nor __eq__: id() decides
     def __init__(self, name, age):
         self.name = name
@@ -31,6 +32,7 @@ found = [Person("Alice", 20) in d, Person2("Alice", 20) in d2, Person3("Alice", 
 print("Person('Alice', 20) in d: ", found[0])
 print("Person2('Alice', 20) in d2: ", found[1])
 print("Person3('Alice', 20) in d3: ", found[2])
+# ANCHOR_END: seed
 
 if found != [False, False, True]:
     sys.exit(f"hashable: behaviour not seen: expected [False, False, True], got {found}")

@@ -226,7 +226,7 @@ fn alice_and_twin() -> (Person, Person) {
 /// Python's default: `alice` is found, her equal twin is not.
 fn by_identity() -> (bool, bool) {
     let (alice, twin) = alice_and_twin();
-    let mut ids: HashSet<ById, Fixed> = HashSet::default();
+    let mut ids: HashSet<ById<'_>, Fixed> = HashSet::default();
     ids.insert(ById(&alice));
     let same = ids.contains(&ById(&alice));
     let other = ids.contains(&ById(&twin));
@@ -243,7 +243,7 @@ fn hash_without_eq() -> Found {
     let (a, b) = (HashNoEq(&alice), HashNoEq(&twin));
     let same_hash = hash_of(&a) == hash_of(&b);
     let equal = a == b;
-    let set: HashSet<HashNoEq, Fixed> = HashSet::from_iter([a]);
+    let set: HashSet<HashNoEq<'_>, Fixed> = HashSet::from_iter([a]);
     let found = set.contains(&b);
     println!("HashNoEq      hash(a) == hash(b): {same_hash}, a == b: {equal}, b in set: {found}");
     (same_hash, equal, found)

@@ -22,9 +22,9 @@ import sys
 import tempfile
 
 SEED = "import sys; l=[]; [print(i) or l.append(i) for i in range(1000)]; sys.stdin.readline()"
-# ANCHOR: payload
 # What runs inside the target: the seed's `from guppy import hpy; h=hpy();
 # h.heap()`, printed to the target's stdout between two marker lines.
+# ANCHOR: payload
 PAYLOAD = """
 from guppy import hpy
 print("--- heap of the target, from inside it ---")
@@ -67,9 +67,7 @@ def gdb(pid, *calls, strace=None):
     command = ["gdb", "-p", str(pid), "-batch", "-nx"]
     for call in calls:
         command += ["-ex", f"call {call}"]
-    if strace:
-        # Not -f: gdb ptraces helper processes of its own, which a tracer
-        # following its children would already hold.
+    if strace:  # not -f: a tracer of gdb's helpers would stop gdb's own ptrace
         command = ["strace", "-qq", "-o", strace, "-e", "trace=ptrace,wait4",
                    "-e", "signal=none", *command]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)

@@ -7,6 +7,7 @@ import sys
 calls = []
 
 
+# ANCHOR: class
 class Example:
     def __init__(self):
         self.existing = "I exist"
@@ -21,10 +22,12 @@ class Example:
         calls.append(("__getattr__", name))
         if name == "dynamic":
             return "I am dynamic!"
-        # self.__class__ is one more attribute access: __getattribute__ again.
-        raise AttributeError(f"'{self.__class__.__name__}' object has no attribute '{name}'")
+        cls = self.__class__.__name__  # one more access: __getattribute__ again
+        raise AttributeError(f"'{cls}' object has no attribute '{name}'")
+# ANCHOR_END: class
 
 
+# ANCHOR: cases
 e = Example()
 cases = [
     ("Case 1: e.existing which is exist in __dict__", lambda: e.existing),
@@ -34,6 +37,7 @@ cases = [
     ("Case 4: getattr non-existent attribute",
      lambda: getattr(e, "non_existent", "default value")),
 ]
+# ANCHOR_END: cases
 
 expected = [
     [("__getattribute__", "existing")],

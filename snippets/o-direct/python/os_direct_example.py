@@ -1,4 +1,4 @@
-# Note 11, as the seed ran it: read a file with O_DIRECT into a buffer from
+# Note 10, as the seed ran it: read a file with O_DIRECT into a buffer from
 # mmap, which is page-aligned, as O_DIRECT's alignment rules want. With
 # --plus-one, the seed's edit: a buffer one byte longer than two blocks, and
 # the read fails with EINVAL. The file is made here (in the temp folder, on a

@@ -17,6 +17,7 @@ def check(ok, what):
         sys.exit(f"subprocess_poll: behaviour not seen: {what}")
 
 
+# ANCHOR: poll
 process = subprocess.Popen(["cat"], stdin=subprocess.PIPE)
 pidfd = os.pidfd_open(process.pid)
 for _ in range(3):
@@ -32,3 +33,4 @@ os.close(pidfd)
 returncode = process.poll()
 print(f"after closing its stdin: poll() returned {returncode!r}")
 check(returncode == 0, "poll() returns the exit status once the child has exited")
+# ANCHOR_END: poll

@@ -1,4 +1,4 @@
-# Note 10, the seed's three experiments: a monitor starts a leader, the
+# Note 12, the seed's three experiments: a monitor starts a leader, the
 # leader starts a child, and the monitor kills the leader (os.kill, SIGKILL)
 # or signals the leader's whole process group (os.killpg, SIGTERM as in the
 # seed's transcript; --pg-signal KILL for SIGKILL). The child survives the
@@ -67,8 +67,12 @@ def alive(pid):
 
 def monitor(args):
     print(f"[monitor] args: {args_shown(args)}")
+    # Where an orphan goes when the monitor is no subreaper: see ps's PPID.
+    ppid = os.getppid()
+    print(f"[monitor] pid={os.getpid()}, its parent: {ppid} ({comm(ppid)})")
     check(args.use_process_group or not args.use_kill_pg,
           "--use-kill-pg without --use-process-group would signal the monitor's own group")
+    # ANCHOR: steps
     where = "a NEW SESSION/PROCESS GROUP" if args.use_process_group else "the monitor's process group"
     print(f"[monitor] starting leader in {where}... (use_process_group: {args.use_process_group})")
     r, w = os.pipe()
@@ -90,20 +94,18 @@ def monitor(args):
               f" child {child_pid}: {'still running' if running else 'gone'}")
         ps(child_pid)
         check(running, "the child outlives a leader killed alone")
-        # The seed's `kill <pid>` from another shell.
-        os.kill(child_pid, signal.SIGTERM)
+        os.kill(child_pid, signal.SIGTERM)  # the seed's `kill <pid>`, by hand
         expect = f"got {signal.SIGTERM.value}"
     else:
         sig = signal.Signals["SIG" + args.pg_signal]
         print("[monitor] cleaning up its process group...")
         print(f"[monitor] sending {sig.name} to process group {leader.pid}...")
         os.killpg(leader.pid, sig)
-        # The child's last words (SIGTERM) come before ours: wait for its
-        # exit first, so the two processes never print at the same time.
-        select.select([pidfd], [], [])
+        select.select([pidfd], [], [])  # the child's last words before ours
         leader.wait()
         print(f"[monitor] leader: returncode {leader.returncode}")
         expect = f"got {sig.value}" if sig != signal.SIGKILL else ""
+    # ANCHOR_END: steps
 
     select.select([pidfd], [], [])  # readable once the child has exited
     os.close(pidfd)
@@ -118,6 +120,11 @@ def args_shown(args):
     """The Namespace line of the seed, without the internal options."""
     shown = {k: v for k, v in vars(args).items() if k not in ("role", "report_fd")}
     return argparse.Namespace(**shown)
+
+
+def comm(pid):
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip()
 
 
 def ps(pid):

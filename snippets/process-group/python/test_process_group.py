@@ -26,6 +26,9 @@ def test_killing_the_leader_alone_leaves_the_child(run, group):
     # ps's PPID column: the child was re-parented once the leader died.
     ps = next(l for l in lines if l.startswith("[monitor] ps: ") and "PID" not in l).split()
     assert ps[3] == child["pid"] and ps[4] != leader["pid"], ps
+    # The monitor names its own parent: where the orphan goes when that
+    # parent is a subreaper, as the book's supervisor is (pytest is not).
+    assert any(re.fullmatch(r"\[monitor\] pid=\d+, its parent: \d+ \(.+\)", l) for l in lines), lines
     assert "[child] got signal 15, exiting..." in lines
     assert lines[-2:] == [f"[monitor] child {child['pid']} has exited; it reported: got 15",
                           "[monitor] done."]

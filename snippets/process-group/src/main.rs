@@ -323,6 +323,7 @@ impl Drop for Tree {
 /// One experiment: start, signal, see what is left, clean up.
 fn run(me: &Ids, e: &Experiment, subreaper: bool) -> Result<(), String> {
     let (mut tree, child_pid) = start_leader(me, e)?;
+    check_groups(me, e, tree.leader.id() as i32, child_pid)?;
     let leader_status = signal_leader(&mut tree, e)?;
     let leader_died = format!("killed by {}", e.signal);
     let child = tree.child.as_ref().ok_or("no child")?;
@@ -412,10 +413,17 @@ fn start_leader(me: &Ids, e: &Experiment) -> Result<(Tree, i32), String> {
         child: None,
     };
 
-    // Block until the child has its SIGTERM handler in place.
+    // Block until the child has its SIGTERM handler in place, and until the
+    // leader has closed its copy of the pipe, which it does once its spawn
+    // of the child has returned: then neither is in the middle of starting.
+    let mut ready = BufReader::new(ready_r);
     let mut line = String::new();
-    BufReader::new(ready_r)
+    ready
         .read_line(&mut line)
+        .map_err(|e| format!("ready pipe: {e}"))?;
+    let mut rest = String::new();
+    ready
+        .read_to_string(&mut rest)
         .map_err(|e| format!("ready pipe: {e}"))?;
     let child_pid: i32 = line
         .strip_prefix("ready ")
@@ -529,7 +537,7 @@ impl Pidfd {
 
     /// True once the process has exited: the pidfd polls readable.
     fn wait_exit(&self, timeout_ms: u16) -> Result<bool, String> {
-        let fd: BorrowedFd = self.0.as_fd();
+        let fd: BorrowedFd<'_> = self.0.as_fd();
         loop {
             let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
             match poll(&mut fds, PollTimeout::from(timeout_ms)) {
@@ -569,6 +577,50 @@ fn how(signal: Option<i32>, code: Option<i32>) -> String {
 }
 
 /// Field 4 of /proc/<pid>/stat, after the parenthesised command name.
+/// Where the leader and the child sit, from the kernel's side: with a new
+/// group, the leader leads it (its pid is the group's id) and the child,
+/// which inherited it, is in it; without, both are in the monitor's group.
+/// And the session is always the monitor's (`process_group` is no setsid).
+fn check_groups(
+    me: &Ids,
+    e: &Experiment,
+    leader: i32,
+    child: i32,
+) -> Result<(), String> {
+    let (leader_pgid, leader_sid) = proc_pgid_sid(leader)?;
+    let (child_pgid, child_sid) = proc_pgid_sid(child)?;
+    let group = if e.new_group { leader } else { me.pgid };
+    expect(
+        leader_pgid == group && child_pgid == group,
+        if e.new_group {
+            "the leader leads a new group, and the child is in it"
+        } else {
+            "the leader and the child are in the monitor's group"
+        },
+    )?;
+    expect(
+        leader_sid == me.sid && child_sid == me.sid,
+        "both stay in the monitor's session",
+    )
+}
+
+/// Fields 5 and 6 of /proc/<pid>/stat: the process group and the session.
+fn proc_pgid_sid(pid: i32) -> Result<(i32, i32), String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
+    let fields: Vec<i32> = stat
+        .rfind(')')
+        .map(|i| stat[i + 2..].split(' ').skip(2).take(2))
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    match fields[..] {
+        [pgid, sid] => Ok((pgid, sid)),
+        _ => Err(format!("cannot parse /proc/{pid}/stat")),
+    }
+}
+
 fn proc_ppid(pid: i32) -> Result<i32, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map_err(|e| format!("/proc/{pid}/stat: {e}"))?;

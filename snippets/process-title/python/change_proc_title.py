@@ -16,14 +16,12 @@ def check(ok, what):
         sys.exit(f"change_proc_title: behaviour not seen: {what}")
 
 
+# ANCHOR: title
 setproctitle.setproctitle(TITLE)
 pid = os.getpid()
 
-# What `ps` shows for this process (the seed's `ps aux | grep` line, in the
-# columns that do not change from run to run, at fixed widths so that a
-# pid with one more digit does not shift the line).
-ps = subprocess.run(
-    ["ps", "-o", "user:8,pid:8,stat,comm,args", "-p", str(pid)],
+ps = subprocess.run(  # the seed's `ps aux | grep`: fixed columns, fixed widths
+    ["ps", "-o", "user:8,pid:8,stat,comm,args", "-q", str(pid)],
     capture_output=True, text=True, check=True,
 ).stdout
 print(ps, end="")
@@ -33,8 +31,8 @@ with open(f"/proc/{pid}/comm") as f:
 with open(f"/proc/{pid}/cmdline", "rb") as f:
     cmdline = f.read()
 print(f"/proc/{pid}/comm:    {comm!r} ({len(comm)} bytes)")
-# setproctitle writes over the old arguments and pads them with NULs.
 print(f"/proc/{pid}/cmdline: {cmdline[:len(TITLE) + 3]!r}... (NULs to the old end)")
+# ANCHOR_END: title
 
 check(comm == TITLE[:15], "comm holds the first 15 bytes of the title")
 check(cmdline.rstrip(bytes(1)) == TITLE.encode(), "cmdline holds the whole title, then NULs")

@@ -90,10 +90,10 @@ fn set_comm() -> Result<(), String> {
 fn show_ps(when: &str) -> Result<(), String> {
     let pid = std::process::id().to_string();
     let out = Command::new("ps")
-        .args(["-o", "pid,comm,args", "-p", &pid])
+        .args(["-o", "pid,comm,args", "-q", &pid])
         .output()
         .map_err(|e| format!("ps: {e}"))?;
-    println!("$ ps -o pid,comm,args -p {pid}   ({when})");
+    println!("$ ps -o pid,comm,args -q {pid}   ({when})");
     print!("{}", String::from_utf8_lossy(&out.stdout));
     expect(out.status.success(), "ps should list this process")
 }

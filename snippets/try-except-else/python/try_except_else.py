@@ -1,4 +1,4 @@
-# Note 12, as the seed ran it: `else` runs only when the `try` block raised
+# Note 11, as the seed ran it: `else` runs only when the `try` block raised
 # nothing; `finally` (which the seed did not use) runs either way. Each
 # block records that it ran, and the program checks the order.
 import sys

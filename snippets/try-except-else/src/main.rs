@@ -117,8 +117,14 @@ fn exit_skips_finally() -> ! {
 // ANCHOR_END: exit
 
 fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("exit") {
-        exit_skips_finally();
+    match std::env::args().nth(1).as_deref() {
+        Some("exit") => exit_skips_finally(),
+        // Case 5 alone, for src/bin/panic-abort.rs's build with panic=abort.
+        Some("panic") => {
+            case_5();
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
     }
     match run() {
         Ok(()) => ExitCode::SUCCESS,
@@ -142,6 +148,10 @@ fn five_cases() {
     println!("Case 4: an error in else");
     let up = else_fails();
     say(&format!("the caller got {up:?}"));
+    case_5();
+}
+
+fn case_5() {
     println!("Case 5: a panic in try, stopped by catch_unwind");
     let caught = caught_panic();
     say(&format!("catch_unwind gave {caught:?}"));

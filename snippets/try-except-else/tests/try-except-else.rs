@@ -1,7 +1,8 @@
 //! The try-except-else snippet: the order of try/else/except/finally in each
 //! case, the error from `?` and from the else branch reaching the caller, and
 //! the finally guard running while a panic unwinds into catch_unwind, and
-//! not at all when std::process::exit ends the process.
+//! not at all when std::process::exit ends the process or when the panic
+//! aborts (a build with panic=abort).
 use snippet_support::run;
 
 #[test]
@@ -54,4 +55,18 @@ fn process_exit_skips_the_guard() {
         snippet_support::run(env!("CARGO_BIN_EXE_try-except-else"), &["exit"]);
     assert_eq!(status.code(), Some(3), "{out}{err}");
     assert_eq!(out, "  try\n  std::process::exit(3)\n", "no finally: {err}");
+}
+
+#[test]
+fn with_panic_abort_neither_the_guard_nor_catch_unwind_runs() {
+    let (status, out, err) = run(env!("CARGO_BIN_EXE_panic-abort"), &[]);
+    assert!(status.success(), "{out}{err}");
+    assert!(out.contains("Case 5: a panic in try"), "{out}");
+    assert!(
+        out.contains("panicked at snippets/try-except-else/src/main.rs:"),
+        "{out}"
+    );
+    assert!(!out.contains("finally"), "{out}");
+    assert!(!out.contains("catch_unwind gave"), "{out}");
+    assert!(out.ends_with("-> killed by SIGABRT\n"), "{out}");
 }

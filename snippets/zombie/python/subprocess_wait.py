@@ -28,10 +28,10 @@ def check(ok, what):
         sys.exit(f"subprocess_wait: behaviour not seen: {what}")
 
 
+# ANCHOR: cases
 process = subprocess.Popen(["true"])
 pid = process.pid
-# Returns once `true` has exited, and leaves it waitable: no sleep, no race.
-os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)  # once it has exited; still waitable
 print(f"pid: {pid} exists: {exists(pid)} (state {state(pid)})")
 check(state(pid) == "Z", "an exited child nobody waited for is a zombie")
 
@@ -44,3 +44,4 @@ pid = process.pid
 returncode = process.wait()
 print(f"with process.wait(): pid: {pid} exists: {exists(pid)} (returncode {returncode})")
 check(not exists(pid) and returncode == 0, "wait() reaps the child")
+# ANCHOR_END: cases

@@ -93,6 +93,16 @@ fn with_sigchld_ignored() -> Result<(), String> {
     expect(
         res == Err(nix::errno::Errno::ECHILD),
         "with SIG_IGN there is nothing to wait for",
+    )?;
+    // std's own wait meets the same: no status to collect.
+    let mut child = Command::new("true")
+        .spawn()
+        .map_err(|e| format!("spawn: {e}"))?;
+    let res = child.wait();
+    println!("and std's Child::wait() -> {res:?}");
+    expect(
+        res.is_err_and(|e| e.raw_os_error() == Some(nix::libc::ECHILD)),
+        "with SIG_IGN, Child::wait fails with ECHILD too",
     )
 }
 // ANCHOR_END: sig_ign

@@ -53,7 +53,7 @@ fn one(root: &Path, i: usize) -> Result<f64> {
     let (clone, tools, python) = (base.join("clone"), base.join("tools"), base.join("python"));
     std::fs::create_dir_all(&tools)?;
     std::fs::create_dir_all(&python)?;
-    crate::procs::run(
+    crate::setup::run(
         "git clone",
         Command::new("git")
             .arg("clone")

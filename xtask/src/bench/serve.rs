@@ -10,7 +10,6 @@ use anyhow::{bail, Context, Result};
 
 use super::edits::{free_port, Edit, Lines, Served};
 use super::{load, stats};
-use crate::store::Store;
 
 const PROSE_TARGET: f64 = 1.0;
 const SNIPPET_MARGIN: f64 = 1.5;
@@ -42,15 +41,14 @@ pub fn run(root: &Path, runs: usize) -> Result<()> {
     result
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn edits(root: &Path, served: &Served, runs: usize, lines: &Lines) -> Result<()> {
     served.wait_for("/index.html", Duration::from_secs(900), |_| true)?;
-    // The runner prepares its workspace and compiles every snippet after
-    // it starts serving; timing edits under that would time the runner.
-    eprintln!("xtask: bench serve: serving; waiting for the runner's warm-up to end");
-    let _ = lines.wait(
-        &["compiled every snippet once", "could not prepare"],
-        Duration::from_secs(240),
-    );
     eprintln!("xtask: bench serve: load {}", load());
     let page = |marker: String| move |body: &str| body.contains(&marker);
 
@@ -71,10 +69,10 @@ fn edits(root: &Path, served: &Served, runs: usize, lines: &Lines) -> Result<()>
             i + 1
         );
         prose.push(took);
-        lines.wait(&["xtask: serve: rebuilt"], Duration::from_secs(30))?;
+        lines.wait(&["xtask: serve: built"], Duration::from_secs(30))?;
     }
     drop(chapter);
-    lines.wait(&["xtask: serve: rebuilt"], Duration::from_secs(30))?;
+    lines.wait(&["xtask: serve: built"], Duration::from_secs(30))?;
 
     let snippet = Edit::new(&root.join(SNIPPET))?;
     let needle = "println!(\"spawned ";
@@ -85,7 +83,7 @@ fn edits(root: &Path, served: &Served, runs: usize, lines: &Lines) -> Result<()>
     for i in 0..runs {
         let marker = format!("rsp-bench-run-{}-{i}", std::process::id());
         lines.drain();
-        let t = Instant::now();
+        let (t, since) = (Instant::now(), unix_now());
         snippet.write(&snippet.original().replacen(
             needle,
             &format!("println!(\"{marker} spawned "),
@@ -94,16 +92,16 @@ fn edits(root: &Path, served: &Served, runs: usize, lines: &Lines) -> Result<()>
         // The marker must be in an output block, not only in the code listing.
         let m = marker.clone();
         served.wait_for(PAGE, Duration::from_secs(60), move |body| {
-            crate::drift::blocks(body).iter().any(|b| b.contains(&m))
+            crate::html::blocks(body).iter().any(|b| b.contains(&m))
         })?;
         let took = t.elapsed().as_secs_f64();
-        lines.wait(&["xtask: serve: rebuilt"], Duration::from_secs(30))?;
-        let store = Store::load(root, "serve")?;
-        let run: f64 = store
-            .records
+        lines.wait(&["xtask: serve: built"], Duration::from_secs(30))?;
+        let store = supervisor::locate::target_dir(root).join("outputs/serve");
+        let run: f64 = supervisor::store::all(&store)
+            .map_err(anyhow::Error::msg)?
             .iter()
-            .filter(|r| r.chapter == "processes/zombie.md" && !r.reused)
-            .map(|r| r.elapsed_ms / 1e3)
+            .filter(|r| r.chapter.as_deref() == Some("processes/zombie.md") && r.ran_at >= since)
+            .map(|r| r.took_ms / 1e3)
             .sum();
         eprintln!(
             "xtask: bench serve: snippet edit {}/{runs}: {took:.3} s, of which the block's own run {run:.3} s",
@@ -114,7 +112,7 @@ fn edits(root: &Path, served: &Served, runs: usize, lines: &Lines) -> Result<()>
         over.push(took - run);
     }
     drop(snippet);
-    let _ = lines.wait(&["xtask: serve: rebuilt"], Duration::from_secs(60));
+    let _ = lines.wait(&["xtask: serve: built"], Duration::from_secs(60));
     let _ = served.get(PAGE);
 
     let (pm, pmin, pmax) = stats(prose);

@@ -105,7 +105,7 @@ pub fn align_print(html: &str, english: &str) -> Option<String> {
         return None;
     }
     let mut ids = theirs.iter();
-    let out = re.replace_all(html, |c: &regex::Captures| {
+    let out = re.replace_all(html, |c: &regex::Captures<'_>| {
         let id = ids.next().map_or(&c[2], String::as_str);
         format!(
             r##"<h{} id="{id}"{}><a class="header" href="#{id}">"##,

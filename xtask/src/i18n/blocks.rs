@@ -7,45 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::anchors;
 use crate::chapters::Chapter;
-use crate::text::find_from;
-
-/// Each output block of a page, as HTML, in page order.
-pub fn blocks(html: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = find_from(html, "<div class=\"rsp-run", from) {
-        let after = i + "<div class=\"rsp-run".len();
-        // Only the block itself, not its parts (`rsp-run-head`).
-        if !matches!(html.as_bytes().get(after), Some(b' ' | b'"')) {
-            from = after;
-            continue;
-        }
-        let mut depth = 0usize;
-        let mut at = i;
-        let end = loop {
-            let open = find_from(html, "<div", at);
-            let close = find_from(html, "</div>", at);
-            match (open, close) {
-                (Some(o), Some(c)) if o < c => {
-                    depth += 1;
-                    at = o + 4;
-                }
-                (_, Some(c)) => {
-                    depth -= 1;
-                    at = c + "</div>".len();
-                    if depth == 0 {
-                        break Some(at);
-                    }
-                }
-                _ => break None,
-            }
-        };
-        let Some(end) = end else { break };
-        out.push(&html[i..end]);
-        from = end;
-    }
-    out
-}
+use crate::html::blocks;
 
 /// Compares every chapter's blocks and heading ids (and print.html's) in
 /// `book` and in `book/<dir>`, adding a problem for each page and block
@@ -107,22 +69,4 @@ fn check_pages(book: &Path, dir: &str, pages: &[PathBuf]) -> (usize, Vec<String>
         }
     }
     (count, problems)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_block_ends_at_its_own_closing_tag() {
-        let html = r#"<p>x</p><div class="rsp-run rsp-run-ok" data-snippet="z"><div class="rsp-run-head">h</div>
-<pre><code>out</code></pre>
-<div class="rsp-stamp"><p>s</p></div>
-</div><p>after</p><div class="rsp-run">two</div>"#;
-        let b = blocks(html);
-        assert_eq!(b.len(), 2);
-        assert!(b[0].starts_with("<div class=\"rsp-run rsp-run-ok\""));
-        assert!(b[0].ends_with("<div class=\"rsp-stamp\"><p>s</p></div>\n</div>"));
-        assert_eq!(b[1], "<div class=\"rsp-run\">two</div>");
-    }
 }

@@ -112,6 +112,21 @@ pub fn edition_is_complete(
             ));
         }
     }
+    // The terms and typography po/GLOSSARY.md settles (glossary.rs).
+    let glossary = std::fs::read_to_string(root.join("po/GLOSSARY.md")).unwrap_or_default();
+    let pairs: Vec<(String, String)> = catalog
+        .messages()
+        .filter(|m| m.is_translated() && !m.is_fuzzy())
+        .map(|m| {
+            (
+                m.msgid().to_string(),
+                m.msgstr().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for p in super::glossary::problems(&glossary, &pairs) {
+        f.problems.push(format!("{po_name}: {p}"));
+    }
     // msgid -> (translated, fuzzy)
     let have: HashMap<&str, (bool, bool)> = catalog
         .messages()

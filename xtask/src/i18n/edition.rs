@@ -1,14 +1,11 @@
-//! A translated edition, rendered by `render::finish` (one render function
-//! for every edition) from the English build's store (`Mode::Replay`):
-//! nothing runs again, and every output block is the English one.
-//!
-//! The preprocessors run in this order: translate (ours, below: headings
-//! keep their English anchors, then mdbook-i18n-helpers' `translate_book`
-//! translates prose, headings and SUMMARY titles; a message missing from
-//! the catalog, or fuzzy, stays English), then the directives, replayed
-//! (so an output block is never seen by the translation), then mdbook's
-//! `index` and `links` (the `{{#rustdoc_include}}` code, untranslated).
-use std::path::{Path, PathBuf};
+//! A translated edition: book.toml as the edition's, and its gettext
+//! step. `build::render` runs it first, so headings keep their English
+//! anchors, then mdbook-i18n-helpers' `translate_book` translates prose,
+//! headings and SUMMARY titles (a message missing from the catalog, or
+//! fuzzy, stays English); then the directives are replayed (an output
+//! block is never seen by the translation) and the code is included,
+//! untranslated.
+use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 use mdbook::book::{Book, BookItem};
@@ -18,37 +15,10 @@ use polib::catalog::Catalog;
 
 use super::anchors;
 use super::config::Edition;
-pub use crate::render::Loaded;
-use crate::render::{self, Rendered};
-use crate::store::Store;
-
-/// Loads `edition` to render into `dest`: the English sources through its
-/// translation (needs no output: done while the English directives run).
-pub fn load(root: &Path, edition: &Edition, dest: PathBuf) -> Result<Loaded> {
-    let translate = Translate::new(&edition.po_file(root))?;
-    let e = edition.clone();
-    render::load(
-        root,
-        &dest,
-        vec![Box::new(translate)],
-        Some(Box::new(move |config: &mut Config| configure(config, &e))),
-    )
-}
-
-/// Renders a loaded edition from `store`, the records of the English
-/// render of the same sources.
-pub fn finish(root: &Path, loaded: Loaded, store: Store) -> Result<Rendered> {
-    let (store, problems) = render::finish(loaded, render::replay(root, store), None)?;
-    Ok(Rendered {
-        store,
-        problems,
-        alongside: None,
-    })
-}
 
 /// book.toml, as this edition's: its `<html lang>` and description, its
 /// 404 page linking from its own root, "Suggest an edit" opening its catalog.
-fn configure(config: &mut Config, e: &Edition) {
+pub fn configure(config: &mut Config, e: &Edition) {
     config.book.language = Some(e.lang.clone());
     config.book.description = Some(e.description.clone());
     let site = config
@@ -71,14 +41,14 @@ fn configure(config: &mut Config, e: &Edition) {
 /// mdbook-i18n-helpers' gettext step, with the catalog given: its own
 /// preprocessor reads `po/<book.language>.po`, and our `book.language` is
 /// the `<html lang>` tag (`zh-Hant-TW`), not the catalog's name.
-struct Translate {
+pub struct Translate {
     catalog: Catalog,
 }
 
 impl Translate {
     /// Parses the catalog now, so a broken one fails before anything renders.
-    fn new(po: &Path) -> Result<Translate> {
-        let mut catalog = parse_po(po)?;
+    pub fn new(root: &Path, e: &Edition) -> Result<Translate> {
+        let mut catalog = parse_po(&e.po_file(root))?;
         // SUMMARY titles reach preprocessors without their formatting.
         mdbook_i18n_helpers::gettext::add_stripped_summary_translations(&mut catalog);
         Ok(Translate { catalog })

@@ -1,12 +1,12 @@
-//! The translated editions (issue 14): the gettext workflow of
-//! mdbook-i18n-helpers, in-process.
+//! The translated editions: the gettext workflow of mdbook-i18n-helpers,
+//! in-process (docs/translations.md).
 //!
 //! - `po/messages.pot`: every message of the English book (`extract`).
 //! - `po/<lang>.po`: one catalog per edition, listed in `po/i18n.toml`
 //!   (`config`) with the pages it is complete for.
 //! - `cargo xtask build` and `serve` render each edition into `book/<dir>/`
-//!   with the English one, from the English render's output store
-//!   (`edition`: nothing runs twice), and check that their output blocks
+//!   (`edition`: its configuration and gettext step; the directives are
+//!   replayed from the English run) and check that their output blocks
 //!   are byte-identical (`blocks`).
 //! - `cargo xtask i18n check` (a step of `cargo xtask test`): the template is
 //!   current and every complete page fully translated (`check`), and the
@@ -18,21 +18,19 @@ pub mod check;
 pub mod config;
 pub mod edition;
 pub mod extract;
+pub mod glossary;
 pub mod strings;
 #[cfg(test)]
 mod tests;
+pub mod twins;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::mpsc::Receiver;
-use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
 use crate::chapters::Chapter;
-use crate::render::{self, Told};
-use crate::store::Store;
-use crate::{checks, debian, procs};
+use crate::setup::{self as procs, debian};
 
 #[derive(clap::Subcommand)]
 pub enum I18nCommand {
@@ -50,154 +48,17 @@ pub fn run(root: &Path, cmd: &I18nCommand) -> Result<()> {
     }
 }
 
-/// Every edition of po/i18n.toml, loaded and translated to render into
-/// `<english>/<dir>/` (needs no output: `cargo xtask serve` does it while
-/// the English pages render).
-pub fn load_editions(root: &Path, english: &Path) -> Result<Vec<Loading>> {
-    load(root, config::editions(root)?, |e| english.join(&e.dir))
-}
-
-/// `editions` loaded and translated, each to render into `dest(edition)`.
-fn load(
-    root: &Path,
-    editions: Vec<config::Edition>,
-    dest: impl Fn(&config::Edition) -> PathBuf,
-) -> Result<Vec<Loading>> {
-    let mut loaded = Vec::new();
-    for e in editions {
-        let started = Instant::now();
-        let l = edition::load(root, &e, dest(&e))
-            .with_context(|| format!("loading the {} edition", e.po))?;
-        loaded.push((e, l, started));
-    }
-    Ok(loaded)
-}
-
-/// An edition loaded, and when its loading started.
-pub type Loading = (config::Edition, edition::Loaded, Instant);
-
-/// Renders the `loaded` editions ([`load_editions`]) from the records of
-/// the English render in `english` (a staging folder), then checks their
-/// pages as the English ones are checked, and their output blocks and
-/// heading ids against the English pages. Returns the problems found.
-pub fn render_editions(
-    root: &Path,
-    loaded: Vec<Loading>,
-    store: &Store,
+/// An edition's pages, in `<english>/<dir>/`, checked against the English
+/// ones: the same output blocks, print.html's heading ids.
+pub fn check_edition(
+    e: &config::Edition,
     english: &Path,
     chapters: &[Chapter],
 ) -> Result<Vec<String>> {
-    let mut renders = Vec::new();
-    for (e, l, started) in loaded {
-        renders.push(render_edition(root, e, l, store, started)?);
-    }
-    check_editions(renders, english, chapters)
-}
-
-/// Each rendered edition, in `<english>/<dir>/`, checked.
-fn check_editions(
-    renders: Vec<EditionRender>,
-    english: &Path,
-    chapters: &[Chapter],
-) -> Result<Vec<String>> {
-    let mut problems = Vec::new();
-    for r in renders {
-        problems.extend(check_edition(r, english, chapters)?);
-    }
-    Ok(problems)
-}
-
-/// What `cargo xtask build` hands to `render::render` to run on a thread
-/// of its own: every edition loaded and translated while the English
-/// directives run (on a thread at a lower priority, which ends before the
-/// HTML); then, with their records, rendered into a folder of its own
-/// beside `english` while the English HTML renders (each render is a
-/// core's work; the English render empties its folder first); then, once
-/// the English pages are there, moved into `<english>/<dir>/` and checked
-/// against them while the English pages are checked. Its result is the
-/// problems found. None without editions.
-pub fn editions_alongside(root: &Path, english: &Path) -> Result<Option<render::Alongside>> {
-    let editions = config::editions(root)?;
-    if editions.is_empty() {
-        return Ok(None);
-    }
-    let (root, english) = (root.to_path_buf(), english.to_path_buf());
-    Ok(Some(Box::new(move |told: Receiver<Told>| {
-        let loading = {
-            let (root, english) = (root.clone(), english.clone());
-            std::thread::spawn(move || {
-                procs::lower_priority();
-                load(&root, editions, |e| aside(&english, e))
-            })
-        };
-        let records = told.recv();
-        let loaded = loading
-            .join()
-            .map_err(|_| anyhow::anyhow!("loading the editions panicked"))??;
-        let Ok(Told::Records(store)) = records else {
-            bail!("the English render ended before its directives ran");
-        };
-        let mut renders = Vec::new();
-        for (e, l, started) in loaded {
-            renders.push(render_edition(&root, e, l, &store, started)?);
-        }
-        let Ok(Told::Pages) = told.recv() else {
-            bail!("the English render ended before its pages were written");
-        };
-        for r in &renders {
-            let (from, to) = (aside(&english, &r.edition), english.join(&r.edition.dir));
-            let _ = std::fs::remove_dir_all(&to);
-            std::fs::rename(&from, &to)
-                .with_context(|| format!("moving {} to {}", from.display(), to.display()))?;
-        }
-        check_editions(renders, &english, &crate::chapters::load(&root)?)
-    })))
-}
-
-/// Where an edition is rendered beside the English staging folder.
-fn aside(english: &Path, e: &config::Edition) -> std::path::PathBuf {
-    let name = english.file_name().unwrap_or_default().to_string_lossy();
-    english.with_file_name(format!("{name}-{}", e.dir))
-}
-
-/// One edition's render: which, its problems and how long it took.
-pub struct EditionRender {
-    edition: config::Edition,
-    problems: Vec<String>,
-    took: f64,
-}
-
-fn render_edition(
-    root: &Path,
-    e: config::Edition,
-    loaded: edition::Loaded,
-    store: &Store,
-    started: Instant,
-) -> Result<EditionRender> {
-    let rendered = edition::finish(root, loaded, store.clone())
-        .with_context(|| format!("rendering the {} edition", e.po))?;
-    Ok(EditionRender {
-        edition: e,
-        problems: rendered.problems,
-        took: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// An edition's pages, in `<english>/<dir>/`, checked as the English ones
-/// are and against them (output blocks, print.html's heading ids).
-fn check_edition(r: EditionRender, english: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
-    let e = &r.edition;
     let dest = english.join(&e.dir);
-    let mut found = r.problems;
+    let mut found = Vec::new();
     found.extend(align_print(english, &dest)?);
-    found.extend(checks::page_problems(&dest, chapters)?);
-    let same = blocks::check(english, &e.dir, chapters, &mut found);
-    if std::env::var_os("RSP_PROFILE").is_some() || !found.is_empty() {
-        eprintln!(
-            "xtask: the {} edition rendered in {:.2} s ({same} output blocks identical to English)",
-            e.po, r.took
-        );
-    }
+    blocks::check(english, &e.dir, chapters, &mut found);
     Ok(found
         .into_iter()
         .map(|p| format!("{}/: {p}", e.dir))
@@ -249,7 +110,7 @@ pub fn check(root: &Path) -> Result<()> {
         eprintln!("  {p}");
     }
     bail!(
-        "{} translation problem(s), listed above (CONTRIBUTING.md, \"Translations\")",
+        "{} translation problem(s), listed above (TRANSLATIONS.md)",
         found.problems.len()
     )
 }

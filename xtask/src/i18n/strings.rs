@@ -3,7 +3,8 @@
 //! of the English table, the English output-block labels must be the ones
 //! crates/supervisor/src/render.rs writes (theme/lang.js finds them by
 //! that text), every key the theme's scripts (theme/*.js, *.hbs) ask for
-//! must exist, and the
+//! must exist, the `pic.` entries must be the words the supervisor's
+//! pictures write, and the
 //! `runner.` entries must be exactly the messages crates/runner sends to
 //! the page (`runner_messages`), so a new message gets its translation.
 use std::collections::BTreeMap;
@@ -72,6 +73,7 @@ pub fn problems(root: &Path, editions: &[Edition]) -> Result<Vec<String>> {
             ));
         }
     }
+    out.extend(picture_problems(en));
     out.extend(runner_problems(root, en)?);
     let call = Regex::new(r#"\brspT\(\s*'([^']+)'"#)?;
     let mut scripts: Vec<String> = std::fs::read_dir(root.join("theme"))
@@ -90,6 +92,33 @@ pub fn problems(root: &Path, editions: &[Edition]) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+/// The `pic.` entries are the words of the supervisor's pictures
+/// (`supervisor::picture::STRINGS`), each with the English it writes.
+fn picture_problems(en: &BTreeMap<String, String>) -> Vec<String> {
+    let written: BTreeMap<&str, &str> = supervisor::picture::STRINGS.iter().copied().collect();
+    let mut out = Vec::new();
+    for (key, text) in &written {
+        match en.get(*key) {
+            Some(t) if t == text => {}
+            Some(t) => out.push(format!(
+                "{FILE}: en `{key}` is \"{t}\", and crates/supervisor/src/picture writes \"{text}\""
+            )),
+            None => out.push(format!(
+                "{FILE}: no `{key}` (\"{text}\"), a word crates/supervisor/src/picture writes: add it to every table"
+            )),
+        }
+    }
+    for key in en
+        .keys()
+        .filter(|k| k.starts_with("pic.") && !written.contains_key(k.as_str()))
+    {
+        out.push(format!(
+            "{FILE}: `{key}` is not a word crates/supervisor/src/picture writes (changed or gone?)"
+        ));
+    }
+    out
 }
 
 /// A message with every `{...}` (Rust's `{e:#}`, `{}`, or the table's
@@ -181,8 +210,20 @@ mod tests {
     }
 
     #[test]
+    fn every_word_of_the_pictures_has_its_entry() {
+        let root = crate::setup::workspace_root().unwrap();
+        let en = &tables(&root).unwrap()["en"];
+        assert_eq!(picture_problems(en), Vec::<String>::new());
+        let mut changed = en.clone();
+        changed.insert("pic.zombie".into(), "undead".into());
+        changed.insert("pic.gone".into(), "x".into());
+        changed.remove("pic.reaps");
+        assert_eq!(picture_problems(&changed).len(), 3);
+    }
+
+    #[test]
     fn every_runner_message_has_its_entry() {
-        let root = crate::root::workspace_root().unwrap();
+        let root = crate::setup::workspace_root().unwrap();
         let sent = runner_messages(&root).unwrap();
         assert!(sent.contains("there is no code to run"), "{sent:#?}");
         assert!(

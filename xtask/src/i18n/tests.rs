@@ -14,7 +14,7 @@ fn fixture() -> PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     copy(
-        &crate::root::workspace_root()
+        &crate::setup::workspace_root()
             .unwrap()
             .join("xtask/tests/fixtures/i18n-book"),
         &dir,

@@ -456,6 +456,31 @@ fn a_type_error_is_marked_on_the_line_the_reader_sees() {
     });
 }
 
+/// A chapter's Try it button (theme/rsp-try.js) makes the edit of its
+/// snippets/<slug>/try-it.toml in the block's editor; run, the program
+/// then ends and says what the Try it's block, made by the build, shows.
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn the_try_it_button_makes_the_edit_and_the_run_shows_its_failure() {
+    in_browser(async |c, url| {
+        open(c, &url).await;
+        assert!(text(c).await.contains(" | WaitPidFlag::WNOWAIT"));
+        click(c, ".rsp-try-button").await;
+        let edited = text(c).await;
+        assert!(!edited.contains("WaitPidFlag::WNOWAIT"), "{edited}");
+        click(c, &format!("{RUST} .rsp-run-button")).await;
+        let (_, status, compile, out) = result(c).await;
+        let message = "zombie: behaviour not seen: an exited, unwaited child should be a zombie";
+        assert!(out.contains(message), "{status}\n{compile}\n{out}");
+        assert!(status.contains("exit status 1"), "{status}");
+        let book =
+            js(c, "return document.querySelector('details.rsp-try pre').textContent;", vec![])
+                .await;
+        assert!(book.as_str().unwrap_or_default().contains(message), "{book}");
+        screenshot(c, "try-it").await;
+    });
+}
+
 #[test]
 #[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
 fn an_unchanged_run_matches_the_book() {

@@ -555,3 +555,65 @@ fn the_books_programs_behave_in_the_sandbox_as_in_the_book() {
     }
     s.assert_healthy();
 }
+
+#[test]
+fn nothing_a_run_does_to_tmp_reaches_the_next_run() {
+    // Started as from a shell with the usual 1024 descriptors: a tree
+    // deeper than that, a mode and an attribute on /tmp itself must all
+    // be gone for the next run (they were kept: std's remove_dir_all holds
+    // a descriptor per level, and /tmp was the file system's root).
+    let s = server_with(10, |serve| {
+        // SAFETY: setrlimit between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(serve, || {
+                let lim = libc::rlimit { rlim_cur: 1024, rlim_max: 1024 };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let leave = r#"
+extern crate nix;
+use std::os::unix::fs::PermissionsExt;
+fn main() {
+    for _ in 0..3000 {
+        std::fs::create_dir("d").unwrap();
+        std::env::set_current_dir("d").unwrap();
+    }
+    std::fs::write("bottom", "run 1 was here").unwrap();
+    let note = b"run 1 was here";
+    let r = unsafe {
+        nix::libc::setxattr(c"/tmp".as_ptr(), c"user.note".as_ptr(), note.as_ptr().cast(), note.len(), 0)
+    };
+    println!("xattr {r}");
+    std::fs::set_permissions("/tmp", std::fs::Permissions::from_mode(0o500)).unwrap();
+    println!("left");
+}
+"#;
+    let (st, events) = s.run("zombie", leave);
+    assert_eq!(st, 200);
+    assert!(output(&events).ends_with("left\n"), "{events:?}");
+    let look = r#"
+extern crate nix;
+use std::os::unix::fs::PermissionsExt;
+fn main() {
+    let mode = std::fs::metadata("/tmp").unwrap().permissions().mode() & 0o7777;
+    let mut buf = [0u8; 64];
+    let n = unsafe {
+        nix::libc::getxattr(c"/tmp".as_ptr(), c"user.note".as_ptr(), buf.as_mut_ptr().cast(), 64)
+    };
+    let found: Vec<String> = std::fs::read_dir("/tmp").unwrap().flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    println!("mode {mode:o}");
+    println!("xattr {:?}", String::from_utf8_lossy(&buf[..n.max(0) as usize]));
+    println!("found {found:?}");
+    println!("write {:?}", std::fs::write("/tmp/mine", "x").map_err(|e| e.raw_os_error()));
+}
+"#;
+    let (st, events) = s.run("zombie", look);
+    assert_eq!(st, 200);
+    assert_eq!(output(&events), "mode 755\nxattr \"\"\nfound []\nwrite Ok(())\n", "{events:?}");
+    s.assert_healthy();
+}

@@ -2,8 +2,11 @@
 //! bound's size, an image on disk loop-mounted once per server, so that
 //! everything a run keeps there counts, files it unlinked but holds open
 //! too (it gets ENOSPC past the bound), and O_DIRECT behaves as on the disk
-//! file systems the book ran on (the o-direct chapter). Emptied before each
-//! run, when no process of the last one is left (runs are one at a time).
+//! file systems the book ran on (the o-direct chapter). Each run's /tmp is
+//! a new folder in it, made once the last run's is removed, when no
+//! process of that run is left (runs are one at a time); the file
+//! system's root stays root's, so no mode or attribute a run sets there
+//! outlives it.
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -12,6 +15,8 @@ use anyhow::{ensure, Context, Result};
 pub struct Disk {
     image: PathBuf,
     pub mount: PathBuf,
+    /// Who owns each run's folder.
+    owner: u32,
 }
 
 /// Takes down a mount a killed runner left at `at`, if any.
@@ -39,7 +44,7 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 impl Disk {
     /// Makes and mounts a file system of `bytes` with at most `files`
-    /// entries at `mount`, its root owned by `owner`.
+    /// entries at `mount`, whose runs' folders `owner` will own.
     pub fn make(
         image: PathBuf,
         mount: PathBuf,
@@ -55,27 +60,25 @@ impl Disk {
         run(Command::new("mkfs.ext4")
             .args(["-q", "-F", "-b", "4096", "-m", "0", "-O", "^has_journal"])
             .args(["-N", &files.to_string()])
-            .args(["-E", &format!("root_owner={owner}:{owner},nodiscard")])
+            .args(["-E", "root_owner=0:0,nodiscard"])
             .arg(&image))?;
         run(Command::new("mount")
             .args(["-t", "ext4", "-o", "loop,nosuid,nodev,noatime"])
             .arg(&image)
             .arg(&mount))?;
-        let disk = Disk { image, mount };
-        disk.wipe();
-        Ok(disk)
+        std::fs::remove_dir(mount.join("lost+found"))?;
+        Ok(Disk { image, mount, owner })
     }
 
-    /// Removes everything in the file system (lost+found too).
-    pub fn wipe(&self) {
-        for e in std::fs::read_dir(&self.mount).into_iter().flatten().flatten() {
-            let p = e.path();
-            let _ = if e.file_type().is_ok_and(|t| t.is_dir()) {
-                std::fs::remove_dir_all(&p)
-            } else {
-                std::fs::remove_file(&p)
-            };
-        }
+    /// The next run's /tmp: a new folder, the last run's gone first. `rm`
+    /// walks a tree of any depth with a few descriptors (std's
+    /// remove_dir_all holds one per level: a deep tree outlived it).
+    pub fn fresh(&self) -> Result<PathBuf> {
+        let dir = self.mount.join("run");
+        run(Command::new("rm").args(["-rf", "--one-file-system", "--"]).arg(&dir))?;
+        std::fs::create_dir(&dir)?;
+        std::os::unix::fs::chown(&dir, Some(self.owner), Some(self.owner))?;
+        Ok(dir)
     }
 
     /// Unmounts it (which frees the loop device) and removes the image.

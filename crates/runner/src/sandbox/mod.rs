@@ -474,8 +474,7 @@ impl Isolation {
         if !matches!(kind, Kind::Compile { .. }) {
             match (&self.disk, &self.bwrap) {
                 (Some(d), _) => {
-                    d.wipe();
-                    mounts.push(("/tmp", d.mount.clone(), true));
+                    mounts.push(("/tmp", d.fresh().context("emptying the runs' /tmp")?, true));
                     tmp = Tmp::Bound;
                 }
                 (None, None) => {

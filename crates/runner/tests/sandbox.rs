@@ -617,3 +617,72 @@ fn main() {
     assert_eq!(output(&events), "mode 755\nxattr \"\"\nfound []\nwrite Ok(())\n", "{events:?}");
     s.assert_healthy();
 }
+
+#[test]
+fn the_program_cannot_reach_the_servers_keyrings() {
+    // A runner started from a login session shares its session keyring
+    // (pam_keyinit makes one: the user's keyring is linked into it, and
+    // Kerberos tickets, fscrypt or ecryptfs keys live there). A program
+    // that could search it would read them, and keep keys in it that
+    // later runs find.
+    let s = server_with(2, |serve| {
+        // SAFETY: system calls with constant arguments between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(serve, || {
+                let secret = b"TOP-SECRET-TICKET";
+                if libc::syscall(
+                    libc::SYS_keyctl,
+                    libc::KEYCTL_JOIN_SESSION_KEYRING,
+                    c"_ses".as_ptr(),
+                ) < 0
+                    || libc::syscall(
+                        libc::SYS_add_key,
+                        c"user".as_ptr(),
+                        c"rsp-secret".as_ptr(),
+                        secret.as_ptr(),
+                        secret.len(),
+                        libc::KEY_SPEC_SESSION_KEYRING,
+                    ) < 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let code = r#"
+extern crate nix;
+use nix::libc;
+fn errno() -> Option<i32> { std::io::Error::last_os_error().raw_os_error() }
+fn main() {
+    unsafe {
+        let ses = libc::syscall(libc::SYS_keyctl, libc::KEYCTL_GET_KEYRING_ID, libc::KEY_SPEC_SESSION_KEYRING, 0);
+        println!("session {} {:?}", ses.min(0), errno());
+        let id = libc::syscall(libc::SYS_keyctl, libc::KEYCTL_SEARCH, libc::KEY_SPEC_SESSION_KEYRING,
+            c"user".as_ptr(), c"rsp-secret".as_ptr(), 0);
+        println!("search {} {:?}", id.min(0), errno());
+        let mut buf = [0u8; 64];
+        if id > 0 {
+            let n = libc::syscall(libc::SYS_keyctl, libc::KEYCTL_READ, id, buf.as_mut_ptr(), 64);
+            println!("read {:?}", String::from_utf8_lossy(&buf[..n.max(0) as usize]));
+        }
+        let id = libc::syscall(libc::SYS_request_key, c"user".as_ptr(), c"rsp-secret".as_ptr(),
+            std::ptr::null::<u8>(), 0);
+        println!("request {} {:?}", id.min(0), errno());
+        let added = libc::syscall(libc::SYS_add_key, c"user".as_ptr(), c"left-by-a-run".as_ptr(),
+            b"x".as_ptr(), 1usize, libc::KEY_SPEC_SESSION_KEYRING);
+        println!("add {} {:?}", added.min(0), errno());
+    }
+}
+"#;
+    let (st, events) = s.run("zombie", code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    assert!(!out.contains("TOP-SECRET"), "{out}");
+    // ENOSYS: no keyring at all.
+    assert_eq!(
+        out, "session -1 Some(38)\nsearch -1 Some(38)\nrequest -1 Some(38)\nadd -1 Some(38)\n",
+        "{events:?}"
+    );
+    s.assert_healthy();
+}

@@ -3,8 +3,10 @@
 //! io_uring, which can make sockets without the socket call. The network
 //! namespace already leaves only a loopback; this keeps a run from holding
 //! TCP buffers at all (cgroup v1 does not charge them to the run's memory
-//! bound), and no snippet uses a socket but a Unix one. A system call of
-//! another ABI (x32, or 32-bit code on x86_64) gets ENOSYS.
+//! bound), and no snippet uses a socket but a Unix one. The kernel's
+//! keyrings (ENOSYS) are not namespaced: the sandbox inherits the server's
+//! session keyring, a login's keys with it. A system call of another ABI
+//! (x32, or 32-bit code on x86_64) gets ENOSYS.
 
 /// One BPF instruction, as the kernel reads it (`struct sock_filter`).
 fn insn(code: u16, jt: u8, jf: u8, k: u32) -> [u8; 8] {
@@ -38,10 +40,13 @@ pub fn filter() -> Option<Vec<u8>> {
         insn(JEQ, 1, 0, arch),
         insn(RET, 0, 0, ERRNO | libc::ENOSYS as u32),
         insn(LD_W_ABS, 0, 0, 0),
-        insn(JGE, 8, 0, 0x4000_0000), // x32 numbers
-        insn(JEQ, 3, 0, n(libc::SYS_socket)),
-        insn(JEQ, 2, 0, n(libc::SYS_socketpair)),
-        insn(JEQ, 5, 0, n(libc::SYS_io_uring_setup)),
+        insn(JGE, 11, 0, 0x4000_0000), // x32 numbers
+        insn(JEQ, 6, 0, n(libc::SYS_socket)),
+        insn(JEQ, 5, 0, n(libc::SYS_socketpair)),
+        insn(JEQ, 8, 0, n(libc::SYS_io_uring_setup)),
+        insn(JEQ, 7, 0, n(libc::SYS_keyctl)),
+        insn(JEQ, 6, 0, n(libc::SYS_add_key)),
+        insn(JEQ, 5, 0, n(libc::SYS_request_key)),
         insn(RET, 0, 0, ALLOW),
         insn(LD_W_ABS, 0, 0, 16),
         insn(JEQ, 1, 0, libc::AF_UNIX as u32),

@@ -4,6 +4,8 @@
 //! those on the HTTP side in http.rs.
 mod common;
 
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
 use common::{error, exit, output, root, server};
@@ -423,4 +425,69 @@ fn two_runners_on_one_workspace_keep_apart() {
     }
     drop((a, b));
     let _ = std::fs::remove_dir_all(&book);
+}
+
+#[test]
+fn a_killed_runners_groups_go_whichever_cgroup_the_next_starts_in() {
+    // Two terminals are two cgroups (a session's scope, a service): the
+    // runner makes its groups below its own, so the next runner, started
+    // in another, did not find what the killed one left.
+    let _serial = common::one_at_a_time();
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let Some(own) = own.lines().find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_string()))
+    else {
+        eprintln!("no cgroup v1 memory hierarchy here");
+        return;
+    };
+    let own = std::path::Path::new("/sys/fs/cgroup/memory").join(own.trim_start_matches('/'));
+    if !nix::unistd::geteuid().is_root() || !own.join("cgroup.procs").exists() {
+        eprintln!("not root, or no cgroup v1 memory group of ours: nothing to test");
+        return;
+    }
+    let book = std::env::temp_dir().join(format!("rsp-runner-cg-{}", std::process::id()));
+    std::fs::create_dir_all(&book).unwrap();
+    let terminals: Vec<_> = ["a", "b"]
+        .map(|t| own.join(format!("rsp-test-terminal-{t}-{}", std::process::id())))
+        .into_iter()
+        .collect();
+    let start = |terminal: &std::path::Path| {
+        let procs =
+            std::ffi::CString::new(terminal.join("cgroup.procs").into_os_string().into_vec())
+                .unwrap();
+        let r = common::Runner::start(|serve| {
+            serve.arg("--book").arg(&book).arg("--no-warm");
+            // SAFETY: open, write and close between fork and exec.
+            unsafe {
+                serve.pre_exec(move || {
+                    let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+                    let ok = fd >= 0 && libc::write(fd, b"0".as_ptr().cast(), 1) == 1;
+                    libc::close(fd);
+                    if ok {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        });
+        common::wait_ready(&Client::new(r.addr()));
+        r
+    };
+    for t in &terminals {
+        std::fs::create_dir_all(t).unwrap();
+    }
+    let mut a = start(&terminals[0]);
+    let left = terminals[0].join(format!("rsp-runner-{}", a.pid()));
+    assert!(left.exists(), "{} was not made", left.display());
+    a.kill();
+    let mut b = start(&terminals[1]);
+    let gone = !left.exists();
+    b.stop();
+    for t in &terminals {
+        let _ = std::fs::remove_dir(t.join(format!("rsp-runner-{}", b.pid())));
+        let _ = std::fs::remove_dir(&left);
+        std::fs::remove_dir(t).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(&book);
+    assert!(gone, "{} is left", left.display());
 }

@@ -93,20 +93,35 @@ fn writable(p: &Path) -> bool {
     unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// Kills and removes the groups of runners that are gone (a crash leaves
-/// them), then makes ours under `parent`.
+/// Removes the groups of runners that are gone (a crash leaves them)
+/// anywhere in `parent`'s hierarchy (a runner started from another
+/// terminal or service made them below another group): below `parent`
+/// what is left in them is killed, elsewhere only empty ones go (a
+/// runner killed outright leaves them empty). Then makes ours there.
 fn make_base(parent: &Path) -> io::Result<PathBuf> {
-    for e in fs::read_dir(parent)?.flatten() {
-        let name = e.file_name();
-        let pid = name.to_str().and_then(|n| n.strip_prefix("rsp-runner-"));
-        if pid.is_some_and(|p| !Path::new("/proc").join(p).exists()) {
-            for c in fs::read_dir(e.path()).into_iter().flatten().flatten() {
-                if c.path().is_dir() {
-                    let kill = c.path().join("cgroup.kill").exists().then(|| e.path());
-                    Group::remove_dirs(&[c.path()], kill.as_deref());
+    let groups = |d: &Path| -> Vec<PathBuf> {
+        let all = fs::read_dir(d).into_iter().flatten().flatten();
+        all.filter(|e| e.file_type().is_ok_and(|t| t.is_dir())).map(|e| e.path()).collect()
+    };
+    let top = parent.ancestors().take_while(|a| a.join("cgroup.procs").exists()).last();
+    let mut todo: Vec<PathBuf> = top.into_iter().map(Path::to_path_buf).collect();
+    while let Some(dir) = todo.pop() {
+        for g in groups(&dir) {
+            let name = g.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            match name.strip_prefix("rsp-runner-") {
+                Some(p) if !Path::new("/proc").join(p).exists() => {
+                    for c in groups(&g) {
+                        let kill = c.join("cgroup.kill").exists().then_some(g.as_path());
+                        match dir == parent {
+                            true => Group::remove_dirs(&[c], kill),
+                            false => drop(fs::remove_dir(c)),
+                        }
+                    }
+                    let _ = fs::remove_dir(&g);
                 }
+                Some(_) => {}
+                None => todo.push(g),
             }
-            let _ = fs::remove_dir(e.path());
         }
     }
     let base = parent.join(base_name());

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{named, output, programs, raw_status, server, server_with};
+use common::{named, output, programs, raw_status, root, server, server_with};
 use runner_client::client::{run_body, Client};
 
 #[test]
@@ -380,4 +380,46 @@ fn the_book_is_served_from_its_folder_only() {
     let _ = std::fs::remove_file(&secret);
     assert!(programs(s.runner.pid()).is_empty());
     s.assert_healthy();
+}
+
+#[test]
+fn localhost_on_ipv6_is_this_runners_or_it_does_not_start() {
+    // A browser sent to localhost:PORT tries [::1] first (Chromium does).
+    // The runner held only 127.0.0.1: another local user listening on
+    // [::1]:PORT got the link, token and all, from whoever used localhost.
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("no IPv6 loopback here: nothing to squat");
+        return;
+    }
+    let s = server();
+    let port = s.runner.port;
+    let squat = std::net::TcpListener::bind(("::1", port)).map(|_| ()).map_err(|e| e.kind());
+    assert_eq!(squat, Err(std::io::ErrorKind::AddrInUse), "[::1]:{port} was free for anyone");
+    let v6 = std::net::SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, port));
+    let health = format!("GET /__rsp/health HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n");
+    assert_eq!(raw_status(v6, health.as_bytes()), Some(200));
+    drop(s);
+
+    // Someone on [::1]:PORT first: the runner refuses that port.
+    let squatter = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let port = squatter.local_addr().unwrap().port();
+    if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+        eprintln!("127.0.0.1:{port} is taken too: nothing to show");
+        return;
+    }
+    let _serial = common::one_at_a_time();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["serve", "--sandbox", "off", "--no-warm", "--port", &port.to_string(), "--root"])
+        .arg(root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "it served beside [::1]:{port}'s squatter: {said}");
+    assert!(said.contains(&format!("[::1]:{port}")), "{said}");
+    assert!(
+        out.stdout.is_empty(),
+        "a link was printed: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

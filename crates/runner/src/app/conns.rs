@@ -177,13 +177,19 @@ impl AsyncWrite for WriteTimeout {
     }
 }
 
-/// Accepts and serves connections until `shutdown` resolves.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()>) {
+/// Accepts and serves connections on `listeners` (127.0.0.1, ::1) until
+/// `shutdown` resolves.
+pub async fn serve(
+    listeners: Vec<TcpListener>,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+) {
     let table = Arc::new(Mutex::new(Table::default()));
     tokio::pin!(shutdown);
     loop {
+        let accept = listeners.iter().map(|l| Box::pin(l.accept()));
         let stream = tokio::select! {
-            r = listener.accept() => match r {
+            (r, ..) = futures_util::future::select_all(accept) => match r {
                 Ok((s, _)) => s,
                 // Out of file descriptors, say: let some connections end.
                 Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue; }

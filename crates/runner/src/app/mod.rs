@@ -1,4 +1,4 @@
-//! `runner serve`: the app's state and its router, on 127.0.0.1 only, for
+//! `runner serve`: the app's state and its router, on the loopback only, for
 //! the browser that opened the link printed at start (SECURITY.md says what
 //! each layer defends): `conns.rs` accepts connections, `auth.rs` checks
 //! Host, token and cookie, `book.rs` serves the book, `events.rs` the live
@@ -222,8 +222,15 @@ pub fn serve(cfg: Config) -> Result<()> {
             cfg.port
         )
     })?;
-    listener.set_nonblocking(true)?;
     let port = listener.local_addr()?.port();
+    // [::1] too, where there is one: a browser sent to localhost:PORT tries
+    // it first, and whoever listened there would get the link, token and all.
+    let listeners = match TcpListener::bind(("::1", port)) {
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+            "[::1]:{port} is another process's: a browser sent to localhost:{port} would reach it (try --port)"
+        ),
+        v6 => [Some(listener), v6.ok()],
+    };
     let host = HostPaths {
         layout: Layout::new(&root),
         toolchain: crate::prepare::find_sysroot()?,
@@ -254,7 +261,11 @@ pub fn serve(cfg: Config) -> Result<()> {
         cfg.queue,
     );
     let served = rt.block_on(async {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let listeners = listeners.into_iter().flatten().map(|l| {
+            l.set_nonblocking(true)?;
+            tokio::net::TcpListener::from_std(l)
+        });
+        let listeners = listeners.collect::<std::io::Result<Vec<_>>>()?;
         let origins = [format!("http://127.0.0.1:{port}"), format!("http://localhost:{port}")];
         let layout = runs.iso.host.layout.clone();
         let app = App {
@@ -269,7 +280,7 @@ pub fn serve(cfg: Config) -> Result<()> {
             runs: Arc::clone(&runs),
         };
         runs.tasks.spawn(Arc::clone(&runs).start_up(!cfg.no_warm));
-        conns::serve(listener, router(app.clone()), stopped(app.clone())).await;
+        conns::serve(listeners, router(app.clone()), stopped(app.clone())).await;
         runs.shut_down().await;
         anyhow::Ok(())
     });

@@ -158,3 +158,18 @@ fn a_fifo_or_a_link_at_the_compiles_output_is_refused_without_hanging() {
     iso.remove();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_sandboxes_uid_is_outside_the_ranges_containers_are_given() {
+    // systemd-nspawn --private-users=pick hands containers 64K blocks in
+    // 524288..=1879048191, LXD a billion from 1000000 by default: root in such
+    // a container (no one's root outside) can become any uid of its block
+    // and so trace, signal or read a sandbox whose uid falls in it. Such a
+    // block may be handed out after the runner picked, so "no process has
+    // it now" is not enough: the uid is drawn from systemd's unused range.
+    for _ in 0..2000 {
+        let id = runner::sandbox::user::pick().unwrap();
+        assert!(!(524_288..=1_879_048_191).contains(&id), "{id} is in the containers' range");
+        assert!(id < 0x7FFE_0000, "{id} is in systemd's nsresourced and foreign ranges");
+    }
+}

@@ -30,15 +30,18 @@ fn taken() -> HashSet<u32> {
     ids
 }
 
-/// A fresh uid (used as the gid too) between 2^24 and 2^31 (above the
-/// usual subordinate ranges). The runner's folders hold no sandbox's file
-/// when it is drawn: the caller empties them first.
+/// A fresh uid (used as the gid too) in what systemd leaves unused,
+/// 0x70000000..0x7FFE0000: above the usual subordinate ranges (LXD's
+/// billion from 1000000 too) and the 64K blocks systemd-nspawn hands
+/// containers (up to 0x6FFFFFFF), whose root could become any uid of its
+/// block, below 2^31. The runner's folders hold no sandbox's file when it
+/// is drawn: the caller empties them first.
 pub fn pick() -> Result<u32> {
     let ids = taken();
     for _ in 0..64 {
         let mut b = [0u8; 4];
         getrandom::fill(&mut b).context("getrandom")?;
-        let id = (1 << 24) + u32::from_ne_bytes(b) % ((1 << 31) - (1 << 24));
+        let id = 0x7000_0000 + u32::from_ne_bytes(b) % 0x0FFE_0000;
         if !ids.contains(&id) {
             return Ok(id);
         }

@@ -423,3 +423,19 @@ fn localhost_on_ipv6_is_this_runners_or_it_does_not_start() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn a_run_a_browser_marks_cross_site_is_refused_even_with_the_token() {
+    // Sec-Fetch-Site is the browser's word, and no page can forge it.
+    let s = server();
+    let body = run_body("zombie", "fn main() {}", "p");
+    let req = format!(
+        "POST /__rsp/run HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-RSP-Token: {}\r\n\
+         Sec-Fetch-Site: cross-site\r\nContent-Length: {}\r\n\r\n{body}",
+        s.runner.port,
+        s.token,
+        body.len()
+    );
+    assert_eq!(s.raw(req.as_bytes()), Some(403));
+    s.assert_healthy();
+}

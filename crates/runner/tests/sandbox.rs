@@ -686,3 +686,42 @@ fn main() {
     );
     s.assert_healthy();
 }
+
+#[test]
+fn the_program_has_the_bounds_and_no_privileges_security_md_lists() {
+    // Section 4 and 5 of SECURITY.md, as the program sees itself: its
+    // rlimits, no capabilities, no new privileges, the seccomp filter, a
+    // session of its own without a terminal.
+    let s = server();
+    let code = r#"
+extern crate nix;
+fn main() {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    for name in ["Max cpu time", "Max file size", "Max core file size", "Max open files", "Max address space"] {
+        let l = limits.lines().find(|l| l.starts_with(name)).unwrap();
+        let v: Vec<&str> = l[name.len()..].split_whitespace().collect();
+        println!("{name}: {} {}", v[0], v[1]);
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    for key in ["CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:", "Seccomp:"] {
+        println!("{}", status.lines().find(|l| l.starts_with(key)).unwrap().split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    println!("session leader pid {}", nix::unistd::getsid(None).unwrap());
+    println!("tty {:?}", std::fs::File::open("/dev/tty").map(|_| ()).map_err(|e| e.raw_os_error()));
+}
+"#;
+    let (st, events) = s.run("zombie", code);
+    assert_eq!(st, 200);
+    let out = output(&events);
+    // CPU: the timeout + 1 s, SIGKILL a second on. ENXIO: no controlling
+    // terminal. The job, pid 1, leads the session.
+    assert_eq!(
+        out,
+        "Max cpu time: 3 4\nMax file size: 67108864 67108864\nMax core file size: 0 0\n\
+         Max open files: 256 256\nMax address space: 1073741824 1073741824\n\
+         CapEff: 0000000000000000\nCapBnd: 0000000000000000\nCapAmb: 0000000000000000\n\
+         NoNewPrivs: 1\nSeccomp: 2\nsession leader pid 1\ntty Err(Some(6))\n",
+        "{events:?}"
+    );
+    s.assert_healthy();
+}

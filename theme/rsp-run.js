@@ -66,12 +66,6 @@
     function setBusy(on) {
         busy = on;
         runButtons.forEach(function (b) { b.disabled = on; });
-        // An edit made during the run is compiled ahead once it ends.
-        if (!on && aheadNext && !ahead) {
-            var next = aheadNext;
-            aheadNext = null;
-            scheduleAhead(next);
-        }
     }
 
     function resultFor(block) {
@@ -89,11 +83,6 @@
     }
 
     function secs(ms) { return (ms / 1000).toFixed(2) + ' s'; }
-    // The status line's words for how the program came to be compiled.
-    function compiledKey(by, suffix) {
-        var key = by === 'ahead' ? 'run.compiled-ahead' : by === 'earlier_run' ? 'run.compiled-earlier' : 'run.compiled';
-        return key + suffix;
-    }
 
     // rustc's diagnostics, from lines of the whole program to editor rows.
     function rustMarks(diags, map) {
@@ -207,8 +196,6 @@
         var compile = box.querySelector('.rsp-result-compile');
         var out = box.querySelector('.rsp-result-out');
         var compiledMs = null;
-        // Set when this run found its program compiled: 'ahead' or 'earlier_run'.
-        var compiledBy = null;
         var printed = '';
         compile.textContent = '';
         out.textContent = '';
@@ -245,13 +232,10 @@
                 break;
             case 'compiled':
                 compiledMs = ev.ms;
-                compiledBy = ev.kept || null;
                 window.rspAnsi.render(ev.ansi || ev.output, compile);
                 marks(rustMarks(ev.diagnostics || [], whole.map));
-                compiledText[block.slug] = ev.ok ? text : null;
-                failedText[block.slug] = ev.ok ? null : text;
                 if (ev.ok) {
-                    state('running', rspT(compiledKey(compiledBy, ''), { time: secs(ev.ms) }));
+                    state('running', rspT('run.compiled', { time: secs(ev.ms) }));
                 } else {
                     state('compile-error', rspT('run.compile-error'));
                 }
@@ -266,7 +250,7 @@
                 }
                 var msg = runnerText(ev.status) + ' \u00b7 ' + rspT('run.ran', { time: secs(ev.ms) });
                 if (compiledMs !== null) {
-                    msg += ' \u00b7 ' + rspT(compiledKey(compiledBy, '-in'), { time: secs(compiledMs) });
+                    msg += ' \u00b7 ' + rspT('run.compiled-in', { time: secs(compiledMs) });
                 }
                 if (ev.killed.length) { msg += ' \u00b7 ' + rspT('run.killed', { n: ev.killed.length }); }
                 msg += ' \u00b7 ' + rspT('run.here');
@@ -286,10 +270,6 @@
             body.lang = 'python';
             body.file = block.name;
         }
-        // A compile ahead of another program would only make this run wait.
-        clearTimeout(block.aheadTimer);
-        block.aheadTimer = null;
-        if (ahead && ahead.text !== text) { ahead.controller.abort(); }
         setBusy(true);
         state('running', rspT('run.sending'));
         fetch('/__rsp/run', {
@@ -329,78 +309,6 @@
         }).then(function () {
             box.setAttribute('data-done', '');
             setBusy(false);
-        });
-    }
-
-    // Compile ahead (crates/runner/src/run/ahead.rs): when the reader pauses
-    // typing, or sooner if the pointer reaches Run, the block's program is
-    // sent to be compiled, so that Run finds it built and starts it at once. One at a time per page: the last block
-    // that asks meanwhile (or during a run) is compiled after it; a run of
-    // another program stops it (above); the runner refuses it while a run
-    // holds or waits for its turn. Nothing is shown of it: the run shows
-    // rustc's messages.
-    var AHEAD_PAUSE_MS = 300;
-    var ahead = null;
-    var aheadNext = null;
-    // What the runner last compiled of each snippet, and what last failed
-    // to compile (no use sending it again).
-    var compiledText = {};
-    var failedText = {};
-    function scheduleAhead(block) {
-        // `data-ahead` (for tests): "compiling" once the program in the
-        // editor is sent, "compiled" once it is compiled.
-        block.pre.removeAttribute('data-ahead');
-        clearTimeout(block.aheadTimer);
-        block.aheadTimer = setTimeout(function () {
-            block.aheadTimer = null;
-            compileAhead(block);
-        }, AHEAD_PAUSE_MS);
-    }
-    // The pointer on Run (or the keyboard's focus): the reader is about to
-    // run, so an edit waiting for the pause is compiled now.
-    function aheadNow(block) {
-        if (block.aheadTimer === null || block.aheadTimer === undefined) { return; }
-        clearTimeout(block.aheadTimer);
-        block.aheadTimer = null;
-        compileAhead(block);
-    }
-    function compileAhead(block) {
-        if (busy || ahead) { aheadNext = block; return; }
-        var text = block.editor.assemble().code;
-        if (text === compiledText[block.slug]) {
-            block.pre.setAttribute('data-ahead', 'compiled');
-            return;
-        }
-        if (text === failedText[block.slug]) { return; }
-        var controller = new AbortController();
-        ahead = { text: text, controller: controller };
-        block.pre.setAttribute('data-ahead', 'compiling');
-        fetch('/__rsp/compile', {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json', 'X-RSP-Token': token },
-            body: JSON.stringify({ slug: block.slug, code: text, edition: block.edition, page: pageId, chapter: block.chapter }),
-            cache: 'no-store',
-            credentials: 'same-origin',
-            signal: controller.signal
-        }).then(function (response) {
-            // To the end: then the compile is done.
-            return response.text().then(function (events) {
-                var ok = response.ok && /"event":"compiled","ok":true/.test(events);
-                compiledText[block.slug] = ok ? text : null;
-                failedText[block.slug] = /"event":"compiled","ok":false/.test(events) ? text : null;
-                var now = block.editor.assemble().code === text;
-                if (now && ok) { block.pre.setAttribute('data-ahead', 'compiled'); }
-                if (now && !ok) { block.pre.removeAttribute('data-ahead'); }
-            });
-        }).catch(function () {
-            // Stopped by a run, or no answer: the runner may have no build of it.
-            compiledText[block.slug] = null;
-            if (block.pre.getAttribute('data-ahead') === 'compiling') { block.pre.removeAttribute('data-ahead'); }
-        }).then(function () {
-            ahead = null;
-            var next = aheadNext;
-            aheadNext = null;
-            if (next) { scheduleAhead(next); }
         });
     }
 
@@ -461,8 +369,7 @@
             lang: lang,
             chapter: info.chapter,
             block: lang + '-' + index,
-            onRun: function () { run(block); },
-            onChange: lang === 'rust' ? function () { scheduleAhead(block); } : null
+            onRun: function () { run(block); }
         });
         var buttons = pre.querySelector('.buttons');
         if (!buttons) {
@@ -476,10 +383,6 @@
         buttons.insertBefore(button('fa-history', 'rsp-reset-button', rspT('run.undo'),
             function () { block.editor.reset(); }), buttons.firstChild);
         var play = button('fa-play', 'rsp-run-button', rspT('run.button'), function () { run(block); });
-        if (lang === 'rust') {
-            play.addEventListener('pointerenter', function () { aheadNow(block); });
-            play.addEventListener('focus', function () { aheadNow(block); });
-        }
         buttons.insertBefore(play, buttons.firstChild);
         runButtons.push(play);
         return block;

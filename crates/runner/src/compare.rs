@@ -1,8 +1,9 @@
 //! "Your machine vs the book's": after an unchanged block ran, its output
 //! beside the output the book's build recorded for the same program
-//! (`target/outputs/<store>/`, written by `cargo xtask build` or `serve`,
-//! supervisor::store), both masked with that directive's `--vary`
-//! regexes, as a line diff, with the two environment stamps.
+//! (`target/outputs/<store>/`, written by the supervisor under `cargo
+//! xtask build` or `serve`: `supervisor::store`), both masked with that
+//! directive's `--vary` regexes, as a line diff, with the two environment
+//! stamps.
 //!
 //! Which record is the block's: the code sent must be one of the snippet's
 //! programs as the book has it (`src/main.rs`, `src/bin/<bin>.rs`, or
@@ -10,44 +11,52 @@
 //! `extern crate` lines aside), else it was edited and nothing is compared.
 //! Then the chapter's directives that run that program (same slug, bin or
 //! Python name) as the page runs it: no program arguments, no strace, no
-//! `--source`. The first of them is compared; when the book runs the
+//! `--source`, not a Try it. The first of them is compared; when the book runs the
 //! program only with arguments (process-group's experiments), the page
 //! says so instead of comparing with one of them.
 use std::path::Path;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
+pub use supervisor::store::{mask, MASK};
 
-use crate::run::execute::Ran;
-use crate::run::request::{Job, Lang};
+use crate::wire::{Comparison, DiffLine, Job, Lang, Ran};
 
-pub use supervisor::store::MASK;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
-    pub chapter: String,
-    /// The directive compared with (its text, and its place on the page).
-    pub directive: Option<String>,
-    pub index: Option<usize>,
-    /// Why there is nothing to compare, or what to know about it.
-    pub note: Option<String>,
-    pub matches: bool,
-    pub book_status: String,
-    pub your_status: String,
-    pub book_stamp: String,
-    pub your_stamp: String,
+/// One of the book's recorded runs of a directive, as compared here.
+#[derive(Debug, Clone, Default)]
+pub struct BookRecord {
+    /// Its place among the chapter's directives, and its text.
+    pub index: usize,
+    pub directive: String,
+    /// The directive's arguments (the supervisor's command line).
+    pub args: Vec<String>,
     pub vary: Vec<String>,
-    /// Masked lines: `same`, `book` (only in the book's), `yours`.
-    pub diff: Vec<DiffLine>,
+    /// The environment the book's run had (`about --line`).
+    pub stamp: String,
+    pub status: String,
+    pub output: String,
+    /// Why the book's run failed, if it did.
+    pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiffLine {
-    pub tag: String,
-    pub text: String,
+/// The book's records of `chapter` (`processes/zombie.md`) in `store`,
+/// in the order they ran: the one place that reads the store.
+pub fn book_records(store: &Path, chapter: &str) -> Vec<BookRecord> {
+    let all = supervisor::store::all(store).unwrap_or_default();
+    all.into_iter()
+        .filter(|r| r.chapter.as_deref() == Some(chapter))
+        .enumerate()
+        .map(|(index, r)| BookRecord {
+            index,
+            directive: r.args.join(" "),
+            args: r.args,
+            vary: r.vary,
+            stamp: r.stamp,
+            status: r.block.status,
+            output: r.block.output,
+            error: r.block.error,
+        })
+        .collect()
 }
-
-use supervisor::store::{mask, Record};
 
 /// Which of the snippet's programs the code is, unchanged: a Rust bin's
 /// name, or the Python program's name.
@@ -112,16 +121,6 @@ fn parse_args(args: &[String]) -> Option<supervisor::Args> {
     .ok()
 }
 
-/// The book's records of `chapter`'s directives (`processes/zombie.md`),
-/// in the order they ran.
-fn records(store: &Path, chapter: &str) -> Vec<Record> {
-    supervisor::store::all(store)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.chapter.as_deref() == Some(chapter))
-        .collect()
-}
-
 /// `text` with `<dir>/` taken out of every path that starts there.
 fn relative(text: &str, dir: &str) -> String {
     let dir = dir.trim_end_matches('/');
@@ -157,10 +156,7 @@ fn book_line(text: &str) -> BookLine {
         let parts: Vec<String> = text.split(MASK).map(regex::escape).collect();
         Regex::new(&format!("^{}$", parts.join(".*?"))).ok()
     });
-    BookLine {
-        text: text.to_string(),
-        pattern: pattern.flatten(),
-    }
+    BookLine { text: text.to_string(), pattern: pattern.flatten() }
 }
 
 /// The two masked outputs line by line: `same` (shown as the book has
@@ -173,30 +169,20 @@ pub fn line_diff(book: &str, yours: &str) -> Vec<DiffLine> {
     let mut hook = Replace::new(Capture::new());
     // Capture never fails (its error type is Infallible).
     let _ = myers::diff(&mut hook, &old, 0..old.len(), &new, 0..new.len());
-    let line = |tag: &str, text: &str| DiffLine {
-        tag: tag.to_string(),
-        text: text.to_string(),
-    };
+    let line = |tag: &str, text: &str| DiffLine { tag: tag.to_string(), text: text.to_string() };
     let mut out = Vec::new();
     for op in hook.into_inner().into_ops() {
         let (book_lines, your_lines, same) = match op {
             DiffOp::Equal { old_index, len, .. } => (old_index..old_index + len, 0..0, true),
-            DiffOp::Delete {
-                old_index, old_len, ..
-            } => (old_index..old_index + old_len, 0..0, false),
-            DiffOp::Insert {
-                new_index, new_len, ..
-            } => (0..0, new_index..new_index + new_len, false),
-            DiffOp::Replace {
-                old_index,
-                old_len,
-                new_index,
-                new_len,
-            } => (
-                old_index..old_index + old_len,
-                new_index..new_index + new_len,
-                false,
-            ),
+            DiffOp::Delete { old_index, old_len, .. } => {
+                (old_index..old_index + old_len, 0..0, false)
+            }
+            DiffOp::Insert { new_index, new_len, .. } => {
+                (0..0, new_index..new_index + new_len, false)
+            }
+            DiffOp::Replace { old_index, old_len, new_index, new_len } => {
+                (old_index..old_index + old_len, new_index..new_index + new_len, false)
+            }
         };
         for i in book_lines {
             out.push(line(if same { "same" } else { "book" }, &old[i].text));
@@ -212,9 +198,7 @@ pub fn line_diff(book: &str, yours: &str) -> Vec<DiffLine> {
 /// sandbox (it asks rustc its version, and the sandbox has no rustc on
 /// PATH; it is the book's program, not the page's code).
 pub fn your_stamp(root: &Path) -> String {
-    let exe = supervisor::locate::target_dir(root)
-        .join("debug")
-        .join("about");
+    let exe = supervisor::locate::target_dir(root).join("debug").join("about");
     match std::process::Command::new(&exe)
         .arg("--line")
         .current_dir(root)
@@ -222,10 +206,7 @@ pub fn your_stamp(root: &Path) -> String {
         .output()
     {
         Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => format!(
-            "unknown ({} did not run: build the book first)",
-            exe.display()
-        ),
+        _ => format!("unknown ({} did not run: build the book first)", exe.display()),
     }
 }
 
@@ -243,7 +224,7 @@ pub fn compare(
     ran: &Ran,
 ) -> Option<Comparison> {
     let program = unchanged_program(root, job)?;
-    let all = records(store, chapter);
+    let all = book_records(store, chapter);
     if all.is_empty() {
         return None;
     }
@@ -269,26 +250,18 @@ pub fn compare(
             continue;
         }
         if a.snippet_args.is_empty() {
-            same_program.push((same_program.len(), r));
+            same_program.push(r);
         } else {
             with_args.push(format!("`{}`", a.snippet_args.join(" ")));
         }
     }
-    let your_stamp = your_stamp(root);
     let mut c = Comparison {
         chapter: chapter.to_string(),
-        directive: None,
-        index: None,
-        note: None,
-        matches: false,
-        book_status: String::new(),
         your_status: ran.status.clone(),
-        book_stamp: String::new(),
-        your_stamp,
-        vary: Vec::new(),
-        diff: Vec::new(),
+        your_stamp: your_stamp(root),
+        ..Comparison::default()
     };
-    let Some((index, r)) = same_program.first().copied() else {
+    let Some(r) = same_program.first() else {
         // One statement per note: xtask's i18n check finds them there.
         if with_args.is_empty() {
             c.note = Some("the book does not run this program on this page".to_string());
@@ -300,14 +273,14 @@ pub fn compare(
         }
         return Some(c);
     };
-    let Some(block) = Some(&r.block).filter(|b| b.error.is_none()) else {
+    if r.error.is_some() {
         c.note = Some("the book's own run of this program failed: nothing to compare".into());
         return Some(c);
-    };
-    c.directive = Some(r.args.join(" "));
-    c.index = Some(index);
+    }
+    c.directive = Some(r.directive.clone());
+    c.index = Some(r.index);
     c.vary = r.vary.clone();
-    c.book_status = block.status.clone();
+    c.book_status = r.status.clone();
     c.book_stamp = r.stamp.clone();
     if same_program.len() > 1 {
         let n = same_program.len();
@@ -317,13 +290,13 @@ pub fn compare(
     }
     // Paths of the program (a Python traceback's) read from the root in
     // both: the book ran from its root, the page's run from its sandbox.
-    let book = relative(&block.output, &root.to_string_lossy());
+    let book = relative(&r.output, &root.to_string_lossy());
     let book = mask(&book, &r.vary).trim_end().to_string() + "\n";
     let yours = relative(&ran.output, &ran.dir);
     let yours = mask(&yours, &r.vary).trim_end().to_string() + "\n";
     c.diff = line_diff(&book, &yours);
     c.matches = c.diff.iter().all(|l| l.tag == "same")
-        && strip_expected(&block.status) == strip_expected(&ran.status);
+        && strip_expected(&r.status) == strip_expected(&ran.status);
     Some(c)
 }
 
@@ -336,20 +309,15 @@ mod tests {
         let file = "// ANCHOR: all\nuse nix;\n// ANCHOR_END: all\nfn main() {}  \n\n";
         let page = "extern crate nix;\nuse nix;\nfn main() {}\n";
         assert_eq!(rust_text(file, false), rust_text(page, true));
-        assert_ne!(
-            rust_text(file, false),
-            rust_text("use nix;\nfn main() { }\n", true)
-        );
+        assert_ne!(rust_text(file, false), rust_text("use nix;\nfn main() { }\n", true));
     }
 
     #[test]
     fn a_masked_part_may_be_anything_in_the_readers_line() {
         let book = mask("spawned pid 16310\nstate Z\nuid 0\n", &["\\d{3,}".into()]);
         let diff = line_diff(&book, "spawned pid 3\nstate Z\nuid 65534\n");
-        let tags: Vec<(&str, &str)> = diff
-            .iter()
-            .map(|l| (l.tag.as_str(), l.text.as_str()))
-            .collect();
+        let tags: Vec<(&str, &str)> =
+            diff.iter().map(|l| (l.tag.as_str(), l.text.as_str())).collect();
         assert_eq!(
             tags,
             [
@@ -360,19 +328,13 @@ mod tests {
             ]
         );
         // Only the masked part is free: the text around it must be the same.
-        assert_eq!(
-            line_diff(&book, "spawned PID 3\nstate Z\nuid 0\n")[0].tag,
-            "book"
-        );
+        assert_eq!(line_diff(&book, "spawned PID 3\nstate Z\nuid 0\n")[0].tag, "book");
     }
 
     #[test]
     fn masks_apply_every_vary() {
         assert_eq!(
-            mask(
-                "pid 1234 at 0xff",
-                &["\\d{3,}".into(), "0x[0-9a-f]+".into()]
-            ),
+            mask("pid 1234 at 0xff", &["\\d{3,}".into(), "0x[0-9a-f]+".into()]),
             "pid ‹varies› at ‹varies›"
         );
     }

@@ -4,25 +4,9 @@
 //! `src/main.rs` (the page maps those to the lines the reader sees), and
 //! rustc's own rendering, with its colours (ANSI escapes, which the page
 //! turns into styled text, never into HTML) and without them.
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-/// One error or warning, as the page shows it on a line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
-    /// `error`, `warning`, `note`, `help`.
-    pub level: String,
-    /// `error[E0308]: mismatched types` without the code: `mismatched types`.
-    pub message: String,
-    /// `E0308`, when rustc gives one.
-    pub code: Option<String>,
-    /// The primary span in the program sent (1-based, as rustc counts).
-    pub line: usize,
-    pub column: usize,
-    pub end_line: usize,
-    pub end_column: usize,
-    /// The span's label (`expected `u32`, found `&str``), if any.
-    pub label: Option<String>,
-}
+use crate::wire::Diagnostic;
 
 /// What a compile printed, split up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -64,21 +48,10 @@ struct RawSpan {
 
 /// Removes ANSI escape sequences (CSI ... final byte).
 pub fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            chars.next();
-            for d in chars.by_ref() {
-                if ('@'..='~').contains(&d) {
-                    break;
-                }
-            }
-            continue;
-        }
-        out.push(c);
-    }
-    out
+    static CSI: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new("\x1b\\[[^@-~]*[@-~]").expect("a valid regex")
+    });
+    CSI.replace_all(s, "").into_owned()
 }
 
 /// Splits rustc's output: JSON diagnostic lines become diagnostics and
@@ -101,11 +74,7 @@ pub fn parse(output: &str, file: &str) -> Parsed {
             p.ansi.push_str(r);
             p.plain.push_str(&strip_ansi(r));
         }
-        if let Some(s) = raw
-            .spans
-            .iter()
-            .find(|s| s.is_primary && s.file_name == file)
-        {
+        if let Some(s) = raw.spans.iter().find(|s| s.is_primary && s.file_name == file) {
             p.diagnostics.push(Diagnostic {
                 level: raw.level.clone(),
                 message: raw.message.clone(),
@@ -135,18 +104,12 @@ mod tests {
         let d = &p.diagnostics[0];
         assert_eq!((d.line, d.column, d.level.as_str()), (2, 18, "error"));
         assert_eq!(d.code.as_deref(), Some("E0308"));
-        assert_eq!(
-            p.plain,
-            "error[E0308]: mismatched types\nerror: linking with `cc` failed\n"
-        );
+        assert_eq!(p.plain, "error[E0308]: mismatched types\nerror: linking with `cc` failed\n");
         assert!(p.ansi.starts_with("\u{1b}[0m\u{1b}[1m"), "{:?}", p.ansi);
     }
 
     #[test]
     fn ansi_is_stripped_whole() {
-        assert_eq!(
-            strip_ansi("\u{1b}[1m\u{1b}[38;5;12m-->\u{1b}[0m x"),
-            "--> x"
-        );
+        assert_eq!(strip_ansi("\u{1b}[1m\u{1b}[38;5;12m-->\u{1b}[0m x"), "--> x");
     }
 }

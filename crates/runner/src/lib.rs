@@ -1,23 +1,26 @@
 //! The local runner behind `cargo xtask serve`: it serves the built book on
 //! 127.0.0.1 to the browser that opened the link it prints, and compiles and
 //! runs the code a page sends in sandboxes (bubblewrap namespaces, a cgroup
-//! per sandbox, as `nobody`), against a prebuilt workspace (nix, libc,
-//! memmap2 and the snippet's own dependencies), streaming the output back.
-//! SECURITY.md says what it defends; `server/` is the HTTP side, `run/` a
-//! run stage by stage, `sandbox/` the sandboxes, `job.rs` what runs inside.
+//! per sandbox, a uid of its own when it is root), against a prebuilt
+//! workspace, streaming the output back. SECURITY.md says what it defends.
+//!
+//! Modules, each using only those listed before it: `wire` (data that
+//! crosses a boundary), `diagnostics`, `job` (what runs in a sandbox),
+//! `prepare` (the prebuilt workspace), `compare`, `project`, `sandbox`,
+//! `run` (a run stage by stage), `app` (state, router, server).
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
-pub mod bench;
-pub mod client;
-pub mod compare;
+pub mod wire;
+
 pub mod diagnostics;
-pub mod events;
 pub mod job;
 pub mod prepare;
-pub mod procs;
-pub mod project;
-pub mod run;
-pub mod sandbox;
-pub mod server;
 
-pub use events::{Event, Kept};
+pub mod compare;
+pub mod project;
+pub mod sandbox;
+
+pub mod app;
+pub mod run;
+
+pub use wire::Event;

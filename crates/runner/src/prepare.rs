@@ -1,30 +1,24 @@
-//! The prebuilt workspace under `target/runner/`: one scratch package per
-//! snippet with nix, libc, memmap2 and the snippet's own dependencies, built
-//! once by cargo. A run then calls rustc directly with `--extern` on those
-//! rlibs and an incremental folder per snippet, which skips cargo's own
-//! start-up and fingerprinting (about a third of a warm `cargo build`).
+//! The prebuilt workspace under `target/runner/` (0700): one scratch
+//! package per snippet with nix, libc, memmap2 and the snippet's own
+//! dependencies, built once by cargo. A run then calls rustc directly with
+//! `--extern` on those rlibs and an incremental folder per snippet, which
+//! skips cargo's own start-up and fingerprinting.
 //!
 //! ```text
-//! target/runner/ws/                 Cargo.toml, Cargo.lock (copied from the root)
-//! target/runner/ws/<slug>/          the scratch package (its main.rs is a stub)
-//! target/runner/target/             cargo's target dir for it: the rlibs
-//! target/runner/cache/<how>/        per way of sandboxing (bwrap, plain):
-//!     edit/<slug>/src/              the source of the last run (rustc says `src/main.rs`)
-//!     incr/<slug>/                  rustc's incremental cache
-//!     out/<slug>/                   the last executable built for the snippet
-//! target/runner/runs/<pid>-<n>/     a run sandbox's bin/ and tmp/, removed after it
-//! target/runner/etc/                the passwd and group files sandboxes see
+//! ws/, target/             the scratch workspace (Cargo.lock from the root), cargo's target dir
+//! run-<pid>/               one runner's own, removed when it stops:
+//!   cache/                 edit/<slug>/src/main.rs (the last source), incr/<slug>/ and
+//!                          out/<slug>/<slug> (bounded per snippet)
+//!   runs/<pid>-<n>/        a Python run's program, removed after it
+//!   tmp.img, tmp/          the runs' /tmp: an ext4 image, mounted (root only)
+//!   etc/                   the passwd and group files sandboxes see
 //! ```
-//!
-//! `target/runner/` is 0700: no other user reads the sources or the cache.
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
-
-use crate::sandbox::View;
+use cargo_metadata::{DependencyKind, Message, MetadataCommand, PackageId, TargetKind};
 
 /// Crates every snippet can use from the page, whatever its Cargo.toml says.
 pub const ALWAYS: [&str; 3] = ["nix", "libc", "memmap2"];
@@ -53,16 +47,24 @@ impl Layout {
     pub fn deps(&self) -> PathBuf {
         self.target().join("debug").join("deps")
     }
-    /// What compiles keep between runs, per way of sandboxing (rustc's
-    /// incremental cache holds the paths it was compiled with).
-    pub fn cache(&self, flavor: &str) -> PathBuf {
-        self.dir.join("cache").join(flavor)
+    /// This runner's own folder (two may serve one workspace at once):
+    /// removed when it stops, or by the next runner if it was killed.
+    pub fn state(&self) -> PathBuf {
+        self.dir.join(format!("run-{}", std::process::id()))
+    }
+    /// What compiles keep between runs.
+    pub fn cache(&self) -> PathBuf {
+        self.state().join("cache")
     }
     pub fn runs(&self) -> PathBuf {
-        self.dir.join("runs")
+        self.state().join("runs")
     }
     pub fn etc(&self) -> PathBuf {
-        self.dir.join("etc")
+        self.state().join("etc")
+    }
+    /// Where the runs' /tmp file system is mounted.
+    pub fn tmp(&self) -> PathBuf {
+        self.state().join("tmp")
     }
 
     /// The snippet crates: folders of snippets/ with a Cargo.toml.
@@ -86,8 +88,7 @@ impl Layout {
 pub fn valid_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
 }
 
@@ -99,100 +100,46 @@ pub struct Plan {
     pub deps_dir: PathBuf,
     /// slug -> (extern crate name, rlib or proc-macro .so)
     pub externs: HashMap<String, Vec<(String, PathBuf)>>,
-    pub link: Link,
-}
-
-/// How the program is compiled and linked, beyond cargo's dev profile.
-/// Measured with `cargo xtask bench runner` and rustc's `-Z time-passes`
-/// (CONTRIBUTING has the figures). Not used, and why:
-/// - `-C prefer-dynamic` (std as a shared library) took a fifth off the
-///   compile, but a program's `#[global_allocator]` is then not used (the
-///   heap-dump chapter's program counts nothing), and every program maps
-///   one more library than in the book;
-/// - Debian's mold was no faster than rustc's bundled rust-lld, its default
-///   linker here (`RSP_RUNNER_LINKER=mold` tries it, or another `-fuse-ld`).
-#[derive(Debug, Clone, Default)]
-pub struct Link {
-    /// `-fuse-ld=` for cc; None: rustc's default.
-    pub linker: Option<String>,
-    /// `-C codegen-units`: 16 instead of incremental's 256, fewer objects
-    /// for LLVM and the linker on a small program.
-    pub codegen_units: Option<u32>,
-}
-
-impl Link {
-    pub fn detect() -> Link {
-        Link {
-            linker: std::env::var("RSP_RUNNER_LINKER").ok().filter(|l| {
-                !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
-            }),
-            codegen_units: Some(16),
-        }
-    }
-
-    pub fn describe(&self) -> String {
-        format!(
-            "linker {}, {} codegen units",
-            self.linker
-                .as_deref()
-                .unwrap_or("rustc's default (rust-lld)"),
-            self.codegen_units
-                .map_or_else(|| "default".to_string(), |n| n.to_string())
-        )
-    }
 }
 
 impl Plan {
     /// rustc's arguments to build `src/main.rs` (relative: rustc runs in
-    /// `view.build`) into `view.out/<slug>`, with every path as the
-    /// compile sandbox sees it.
-    pub fn rustc_args(&self, view: &View, slug: &str, edition: &str) -> Vec<String> {
+    /// the build folder) into `out/<slug>`, with every path (the rlibs in
+    /// `deps`, the incremental folder `incr`) as the compile sandbox sees it.
+    pub fn rustc_args(
+        &self,
+        [deps, incr, out]: [&Path; 3],
+        slug: &str,
+        edition: &str,
+    ) -> Vec<String> {
         let p = |p: &Path| p.to_string_lossy().into_owned();
-        let mut a: Vec<String> = [
-            "--crate-name",
-            &slug.replace('-', "_"),
-            "--edition",
-            edition,
-            "--crate-type",
-            "bin",
-            "--emit=link",
-            // Diagnostics as JSON, each with rustc's coloured rendering
-            // (diagnostics.rs): the page marks the lines the reader sees.
-            "--error-format=json",
-            "--json=diagnostic-rendered-ansi",
-            // As cargo's dev profile with `debug = 0`: no debug info.
-            "-C",
-            "debuginfo=0",
-            "-C",
-            "embed-bitcode=no",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        // std's debug info stripped at link time (a third faster to link).
-        a.extend(["-C".into(), "strip=debuginfo".into()]);
-        if let Some(ld) = &self.link.linker {
-            a.extend(["-C".into(), format!("link-arg=-fuse-ld={ld}")]);
-        }
-        if let Some(n) = self.link.codegen_units {
-            a.extend(["-C".into(), format!("codegen-units={n}")]);
-        }
-        a.extend(["-C".into(), format!("incremental={}", p(&view.incr))]);
-        a.extend(["-L".into(), format!("dependency={}", p(&view.deps))]);
+        // Diagnostics as JSON with rustc's coloured rendering (the page
+        // marks the reader's lines); cargo's dev profile with `debug = 0`;
+        // std's debug info stripped at link time (a third faster to link);
+        // 16 codegen units, not incremental's 256: fewer objects for LLVM
+        // and the linker. (`-C prefer-dynamic` was faster still, but then
+        // a `#[global_allocator]` is not used.)
+        let fixed = "--crate-type bin --emit=link --error-format=json \
+                     --json=diagnostic-rendered-ansi -C debuginfo=0 -C embed-bitcode=no \
+                     -C strip=debuginfo -C codegen-units=16";
+        let mut a: Vec<String> = fixed.split_whitespace().map(String::from).collect();
+        a.extend([
+            "--crate-name".into(),
+            slug.replace('-', "_"),
+            "--edition".into(),
+            edition.into(),
+        ]);
+        a.extend(["-C".into(), format!("incremental={}", p(incr))]);
+        a.extend(["-L".into(), format!("dependency={}", p(deps))]);
         for (name, file) in self.externs.get(slug).into_iter().flatten() {
             let inside = file
                 .strip_prefix(&self.deps_dir)
-                .map(|rel| view.deps.join(rel))
+                .map(|rel| deps.join(rel))
                 .unwrap_or_else(|_| file.clone());
             a.extend(["--extern".into(), format!("{name}={}", p(&inside))]);
         }
-        a.extend(["-o".into(), p(&view.out.join(slug)), "src/main.rs".into()]);
+        a.extend(["-o".into(), p(&out.join(slug)), "src/main.rs".into()]);
         a
-    }
-
-    /// rustc as the sandbox sees it.
-    pub fn rustc(&self, view: &View) -> PathBuf {
-        view.toolchain.join("bin").join("rustc")
     }
 }
 
@@ -223,11 +170,7 @@ pub fn find_sysroot() -> Result<PathBuf> {
 /// minute on 2 cores; later ones take a fraction of a second).
 pub fn prepare(l: &Layout) -> Result<Plan> {
     let slugs = l.slugs();
-    anyhow::ensure!(
-        !slugs.is_empty(),
-        "no snippet crates in {}/snippets",
-        l.root.display()
-    );
+    anyhow::ensure!(!slugs.is_empty(), "no snippet crates in {}/snippets", l.root.display());
     let ws_deps = workspace_dependencies(&l.root)?;
     let ws = l.ws();
     std::fs::create_dir_all(&ws)?;
@@ -235,17 +178,11 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         let dir = l.root.join("snippets").join(slug);
         let manifest: toml::Table = read_toml(&dir.join("Cargo.toml"))?;
         let deps = scratch_deps(&manifest, &ws_deps, &l.root, &dir)?;
-        let mut package = toml::Table::new();
-        package.insert("name".into(), slug.clone().into());
-        package.insert("version".into(), "0.0.0".into());
-        package.insert("edition".into(), "2021".into());
-        package.insert("publish".into(), false.into());
-        let mut pkg = toml::Table::new();
-        pkg.insert("package".into(), toml::Value::Table(package));
-        pkg.insert("dependencies".into(), toml::Value::Table(deps));
+        let deps =
+            toml::to_string(&toml::Table::from_iter([("dependencies".into(), deps.into())]))?;
         let text = format!(
-            "# Written by the runner (crates/runner/src/prepare.rs) from snippets/{slug}/Cargo.toml.\n{}",
-            toml::to_string(&pkg)?
+            "# Written by the runner from snippets/{slug}/Cargo.toml.\n\
+             [package]\nname = {slug:?}\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n{deps}"
         );
         write_if_changed(&ws.join(slug).join("Cargo.toml"), &text)?;
         // A stub: cargo only builds the dependencies; runs call rustc on the page's code.
@@ -266,26 +203,31 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
     }
 
     let artifacts = build_deps(l)?;
-    let meta = metadata(l)?;
+    let meta = MetadataCommand::new()
+        .cargo_path(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .manifest_path(l.ws().join("Cargo.toml"))
+        .other_options(["--offline".to_string()])
+        .exec()
+        .context("running cargo metadata")?;
+    let resolve = meta.resolve.as_ref().context("cargo metadata gave no resolve")?;
     let mut externs = HashMap::new();
     for slug in &slugs {
         let Some(id) = meta
             .packages
             .iter()
-            .find(|p| &p.name == slug && p.manifest_path.starts_with(&ws))
+            .find(|p| p.name.as_str() == slug && p.manifest_path.starts_with(&ws))
             .map(|p| p.id.clone())
         else {
             bail!("cargo metadata does not list the scratch package {slug}");
         };
-        let node = meta
-            .resolve
+        let node = resolve
             .nodes
             .iter()
             .find(|n| n.id == id)
             .with_context(|| format!("no resolve node for {slug}"))?;
         let mut list = Vec::new();
         for d in &node.deps {
-            if !d.dep_kinds.iter().any(|k| k.kind.is_none()) {
+            if !d.dep_kinds.iter().any(|k| k.kind == DependencyKind::Normal) {
                 continue; // dev and build dependencies
             }
             let file = artifacts
@@ -296,12 +238,7 @@ pub fn prepare(l: &Layout) -> Result<Plan> {
         externs.insert(slug.clone(), list);
     }
     let sysroot = find_sysroot()?;
-    Ok(Plan {
-        sysroot,
-        deps_dir: l.deps(),
-        externs,
-        link: Link::detect(),
-    })
+    Ok(Plan { sysroot, deps_dir: l.deps(), externs })
 }
 
 /// The root Cargo.toml's `[workspace.dependencies]` (empty when it has none).
@@ -346,11 +283,7 @@ pub(crate) fn scratch_deps(
             out.insert(name.into(), absolute(as_table(base), root));
         }
     }
-    let own = manifest
-        .get("dependencies")
-        .and_then(|d| d.as_table())
-        .cloned()
-        .unwrap_or_default();
+    let own = manifest.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
     for (name, spec) in own {
         let spec = as_table(&spec);
         let resolved = if spec.get("workspace").and_then(|w| w.as_bool()) == Some(true) {
@@ -362,11 +295,8 @@ pub(crate) fn scratch_deps(
                 _ => toml::Table::new(),
             };
             if let Some(toml::Value::Array(extra)) = spec.get("features") {
-                let mut f = t
-                    .get("features")
-                    .and_then(|f| f.as_array())
-                    .cloned()
-                    .unwrap_or_default();
+                let mut f =
+                    t.get("features").and_then(|f| f.as_array()).cloned().unwrap_or_default();
                 for x in extra {
                     if !f.contains(x) {
                         f.push(x.clone());
@@ -385,9 +315,7 @@ pub(crate) fn scratch_deps(
     for name in ALWAYS {
         if let (Some(base), Some(toml::Value::Table(t))) = (ws_deps.get(name), out.get_mut(name)) {
             if let Some(toml::Value::Array(bf)) = as_table(base).get("features") {
-                let f = t
-                    .entry("features")
-                    .or_insert_with(|| toml::Value::Array(Vec::new()));
+                let f = t.entry("features").or_insert_with(|| toml::Value::Array(Vec::new()));
                 if let toml::Value::Array(f) = f {
                     for x in bf {
                         if !f.contains(x) {
@@ -423,44 +351,22 @@ fn absolute(mut t: toml::Table, base: &Path) -> toml::Value {
     toml::Value::Table(t)
 }
 
-#[derive(Deserialize)]
-struct Artifact {
-    reason: String,
-    #[serde(default)]
-    package_id: String,
-    #[serde(default)]
-    target: Option<ArtifactTarget>,
-    #[serde(default)]
-    filenames: Vec<PathBuf>,
-}
-
-#[derive(Deserialize)]
-struct ArtifactTarget {
-    kind: Vec<String>,
-}
-
 /// `cargo build` of the scratch workspace; package id -> its library file.
-fn build_deps(l: &Layout) -> Result<BTreeMap<String, PathBuf>> {
+fn build_deps(l: &Layout) -> Result<BTreeMap<PackageId, PathBuf>> {
     let run = |offline: bool| -> Result<std::process::Output> {
         let mut cmd = cargo();
-        cmd.args([
-            "build",
-            "--quiet",
-            "--workspace",
-            "--message-format=json-render-diagnostics",
-        ])
-        .arg("--manifest-path")
-        .arg(l.ws().join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(l.target())
-        .current_dir(l.ws())
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit());
+        cmd.args(["build", "--quiet", "--workspace", "--message-format=json-render-diagnostics"])
+            .arg("--manifest-path")
+            .arg(l.ws().join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(l.target())
+            .current_dir(l.ws())
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit());
         if offline {
             cmd.arg("--offline");
         }
-        cmd.output()
-            .context("running cargo build for the runner's workspace")
+        cmd.output().context("running cargo build for the runner's workspace")
     };
     eprintln!(
         "runner: building the prebuilt workspace in {} (the first time: about a minute)",
@@ -472,90 +378,24 @@ fn build_deps(l: &Layout) -> Result<BTreeMap<String, PathBuf>> {
         out = run(false)?;
     }
     if !out.status.success() {
-        bail!(
-            "cargo build of {} failed ({})",
-            l.ws().display(),
-            out.status
-        );
+        bail!("cargo build of {} failed ({})", l.ws().display(), out.status);
     }
     let mut libs = BTreeMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(a) = serde_json::from_str::<Artifact>(line) else {
+    for m in Message::parse_stream(out.stdout.as_slice()).flatten() {
+        let Message::CompilerArtifact(a) = m else {
             continue;
         };
-        if a.reason != "compiler-artifact" {
-            continue;
-        }
-        let is_lib = a.target.as_ref().is_some_and(|t| {
-            t.kind
-                .iter()
-                .any(|k| k == "lib" || k == "rlib" || k == "proc-macro")
-        });
-        if !is_lib {
-            continue;
-        }
-        let file = a
-            .filenames
+        let lib = a
+            .target
+            .kind
             .iter()
-            .find(|f| f.extension().is_some_and(|e| e == "rlib" || e == "so"));
-        if let Some(file) = file {
-            libs.insert(a.package_id, file.clone());
+            .any(|k| matches!(k, TargetKind::Lib | TargetKind::RLib | TargetKind::ProcMacro));
+        let file = a.filenames.iter().find(|f| matches!(f.extension(), Some("rlib" | "so")));
+        if let (true, Some(file)) = (lib, file) {
+            libs.insert(a.package_id, file.clone().into_std_path_buf());
         }
     }
     Ok(libs)
-}
-
-#[derive(Deserialize)]
-struct Metadata {
-    packages: Vec<MetaPackage>,
-    resolve: Resolve,
-}
-
-#[derive(Deserialize)]
-struct MetaPackage {
-    id: String,
-    name: String,
-    manifest_path: PathBuf,
-}
-
-#[derive(Deserialize)]
-struct Resolve {
-    nodes: Vec<Node>,
-}
-
-#[derive(Deserialize)]
-struct Node {
-    id: String,
-    deps: Vec<NodeDep>,
-}
-
-#[derive(Deserialize)]
-struct NodeDep {
-    name: String,
-    pkg: String,
-    dep_kinds: Vec<DepKind>,
-}
-
-#[derive(Deserialize)]
-struct DepKind {
-    kind: Option<String>,
-}
-
-fn metadata(l: &Layout) -> Result<Metadata> {
-    let out = cargo()
-        .args(["metadata", "--format-version", "1", "--offline"])
-        .arg("--manifest-path")
-        .arg(l.ws().join("Cargo.toml"))
-        .stdin(Stdio::null())
-        .output()
-        .context("running cargo metadata")?;
-    if !out.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    serde_json::from_slice(&out.stdout).context("parsing cargo metadata")
 }
 
 #[cfg(test)]
@@ -592,12 +432,8 @@ mod tests {
         let d = scratch_deps(&manifest, &ws, Path::new("/r"), Path::new("/r/snippets/x")).unwrap();
         let nix = d["nix"].as_table().unwrap();
         assert_eq!(nix["version"].as_str(), Some("0.32"));
-        let f: Vec<_> = nix["features"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let f: Vec<_> =
+            nix["features"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(f, ["fs", "mman"]);
         assert_eq!(d["libc"]["version"].as_str(), Some("0.2"));
         assert_eq!(d["helper"]["path"].as_str(), Some("/r/crates/helper"));

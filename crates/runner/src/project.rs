@@ -7,32 +7,13 @@
 //! the book's `Cargo.lock` (cargo drops what the project does not use and
 //! keeps every other version as the book built it). A Python block becomes
 //! `<name>/<name>.py` with `requirements.txt`, the book's pinned lock with
-//! its hashes. Same checks as a run (`request::read_body`).
+//! its hashes. Same checks as a run (`run/request.rs`).
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
-use crate::prepare::{read_toml, scratch_deps, valid_slug, workspace_dependencies, ALWAYS};
-use crate::run::request::{read_body, refuse, valid_python_name};
-use crate::server::App;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Body_ {
-    slug: String,
-    code: String,
-    #[serde(default)]
-    edition: Option<String>,
-    #[serde(default)]
-    lang: Option<String>,
-    #[serde(default)]
-    file: Option<String>,
-}
+use crate::prepare::{read_toml, scratch_deps, workspace_dependencies, ALWAYS};
+use crate::wire::{Job, Lang};
 
 /// The files of the project, as (path inside the archive, contents).
 pub type Files = Vec<(String, String)>;
@@ -42,16 +23,10 @@ pub type Files = Vec<(String, String)>;
 fn locked_versions(lock: &str) -> Result<Vec<(String, String)>> {
     let t: toml::Table = toml::from_str(lock).context("parsing Cargo.lock")?;
     let mut out = Vec::new();
-    for p in t
-        .get("package")
-        .and_then(|p| p.as_array())
-        .into_iter()
-        .flatten()
-    {
-        if let (Some(n), Some(v)) = (
-            p.get("name").and_then(|n| n.as_str()),
-            p.get("version").and_then(|v| v.as_str()),
-        ) {
+    for p in t.get("package").and_then(|p| p.as_array()).into_iter().flatten() {
+        if let (Some(n), Some(v)) =
+            (p.get("name").and_then(|n| n.as_str()), p.get("version").and_then(|v| v.as_str()))
+        {
             out.push((n.to_string(), v.to_string()));
         }
     }
@@ -85,11 +60,7 @@ pub fn rust_project(root: &Path, slug: &str, edition: &str, code: &str) -> Resul
             // outside it can name.
             continue;
         }
-        let req = t
-            .get("version")
-            .and_then(|v| v.as_str())
-            .unwrap_or("*")
-            .to_string();
+        let req = t.get("version").and_then(|v| v.as_str()).unwrap_or("*").to_string();
         let exact = pin(&name, &req, &locked)
             .with_context(|| format!("Cargo.lock has no {name} matching `{req}`"))?;
         t.insert("version".into(), format!("={exact}").into());
@@ -152,6 +123,15 @@ pub fn python_project(root: &Path, slug: &str, name: &str, code: &str) -> Result
     ])
 }
 
+/// The archive of a checked job (`run/request.rs`): its file name and bytes.
+pub fn archive(root: &Path, job: &Job) -> Result<(String, Vec<u8>)> {
+    let (files, name) = match &job.lang {
+        Lang::Rust => (rust_project(root, &job.slug, &job.edition, &job.code)?, job.slug.clone()),
+        Lang::Python { name } => (python_project(root, &job.slug, name, &job.code)?, name.clone()),
+    };
+    Ok((format!("{name}.tar.gz"), tar_gz(&files)?))
+}
+
 /// The files as a gzipped tar, every entry 0644 (folders 0755), dated now.
 pub fn tar_gz(files: &Files) -> Result<Vec<u8>> {
     let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -169,71 +149,6 @@ pub fn tar_gz(files: &Files) -> Result<Vec<u8>> {
         tar.append_data(&mut h, path, text.as_bytes())?;
     }
     Ok(tar.into_inner()?.finish()?)
-}
-
-/// `POST /__rsp/project`: the archive, or a refusal as `{"error": ...}`.
-pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
-    let body: Body_ = match read_body(&app, req).await {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
-    if !valid_slug(&body.slug) || !app.layout.slugs().contains(&body.slug) {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            format!("there is no snippet crate `snippets/{}`", body.slug),
-        )
-        .into_response();
-    }
-    let edition = body.edition.unwrap_or_else(|| "2021".into());
-    if !["2015", "2018", "2021", "2024"].contains(&edition.as_str()) {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            format!("unknown Rust edition `{edition}`"),
-        )
-        .into_response();
-    }
-    let root = app.layout.root.clone();
-    let (files, name) = match (body.lang.as_deref().unwrap_or("rust"), body.file) {
-        ("rust", None) => (
-            rust_project(&root, &body.slug, &edition, &body.code),
-            body.slug.clone(),
-        ),
-        ("python", Some(n)) if valid_python_name(&n) => {
-            if !root
-                .join(format!("snippets/{}/python/{n}.py", body.slug))
-                .is_file()
-            {
-                return refuse(
-                    StatusCode::BAD_REQUEST,
-                    format!("there is no Python program `{n}`"),
-                )
-                .into_response();
-            }
-            (python_project(&root, &body.slug, &n, &body.code), n)
-        }
-        _ => return refuse(StatusCode::BAD_REQUEST, "bad lang or file").into_response(),
-    };
-    let archive = files.and_then(|f| tar_gz(&f));
-    match archive {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "application/gzip".to_string()),
-                (header::CACHE_CONTROL, "no-store".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.tar.gz\""),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("could not make the project: {e:#}"),
-        )
-        .into_response(),
-    }
 }
 
 #[cfg(test)]

@@ -84,29 +84,16 @@ async fn type_over(c: &Client, find: &str, replace: &str) -> u64 {
     .await;
     let row = row.as_i64().unwrap_or(-1);
     assert!(row >= 0, "`{find}` is not in the first Rust block");
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys(replace)
-        .await
-        .unwrap();
+    c.active_element().await.unwrap().send_keys(replace).await.unwrap();
     let typed = text(c).await;
-    assert!(
-        typed.contains(replace),
-        "typing did not reach the editor: {typed}"
-    );
+    assert!(typed.contains(replace), "typing did not reach the editor: {typed}");
     row as u64
 }
 
 /// Ctrl+Enter in the focused editor (WebDriver: Control down, Enter, all
 /// modifiers up).
 async fn ctrl_enter(c: &Client) {
-    c.active_element()
-        .await
-        .unwrap()
-        .send_keys("\u{E009}\u{E007}\u{E000}")
-        .await
-        .unwrap();
+    c.active_element().await.unwrap().send_keys("\u{E009}\u{E007}\u{E000}").await.unwrap();
 }
 
 async fn click(c: &Client, css: &str) {
@@ -208,23 +195,14 @@ fn in_browser_with(
     before(&server);
     let work = work_dir();
     let d = Driver::start(Path::new(driver::CHROMEDRIVER), &work).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let c = d.session(Path::new(driver::CHROMIUM)).await.unwrap();
         let base = format!("http://127.0.0.1:{}", server.port);
         if !locked {
-            c.goto(&format!("{base}/?token={}", server.token))
-                .await
-                .unwrap();
+            c.goto(&format!("{base}/?token={}", server.token)).await.unwrap();
             let at = c.current_url().await.unwrap();
-            assert_eq!(
-                at.as_str(),
-                format!("{base}/"),
-                "the token stays in the address bar"
-            );
+            assert_eq!(at.as_str(), format!("{base}/"), "the token stays in the address bar");
         }
         check(&c, format!("{base}/{PAGE}")).await;
         let mut errors = console_errors(&c).await;
@@ -235,6 +213,10 @@ fn in_browser_with(
         }
         assert!(errors.is_empty(), "console errors: {errors:?}");
     });
+    // The runner first, stopped as xtask stops it (it ends its sandboxes,
+    // removes its cgroups, folder and mount): the driver then kills
+    // whatever is left below this process, a runner included.
+    drop(server);
     drop(d);
 }
 
@@ -256,11 +238,7 @@ async fn edit_state(c: &Client) -> (bool, bool, Value) {
         vec![],
     )
     .await;
-    (
-        v[0].as_bool().unwrap_or(false),
-        v[1].as_bool().unwrap_or(false),
-        v[2].clone(),
-    )
+    (v[0].as_bool().unwrap_or(false), v[1].as_bool().unwrap_or(false), v[2].clone())
 }
 
 /// Waits for the edit's save (it waits for 250 ms of quiet typing).
@@ -290,10 +268,7 @@ fn an_edit_survives_navigating_away_and_back() {
     in_browser(async |c, url| {
         open(c, &url).await;
         let book = text(c).await;
-        assert!(
-            !book.contains("extern crate"),
-            "the editor shows the hidden lines: {book}"
-        );
+        assert!(!book.contains("extern crate"), "the editor shows the hidden lines: {book}");
         assert!(!edit_state(c).await.0);
         type_over(c, "spawned", "KEPT-EDIT").await;
         let (edited, badge, _) = edit_state(c).await;
@@ -304,10 +279,7 @@ fn an_edit_survives_navigating_away_and_back() {
         click(c, "mdbook-sidebar-scrollbox a[href$=\"poll-child.html\"]").await;
         let deadline = Instant::now() + Duration::from_secs(20);
         while c.current_url().await.unwrap().as_str().ends_with(PAGE) {
-            assert!(
-                Instant::now() < deadline,
-                "the next-chapter link did not leave the page"
-            );
+            assert!(Instant::now() < deadline, "the next-chapter link did not leave the page");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         c.back().await.unwrap();
@@ -317,12 +289,8 @@ fn an_edit_survives_navigating_away_and_back() {
         let (edited, badge, _) = edit_state(c).await;
         assert!(edited && badge, "the kept edit is not marked as edited");
         // The chapter's other blocks are the book's.
-        let others = js(
-            c,
-            "return document.querySelectorAll('pre.rsp-edited').length;",
-            vec![],
-        )
-        .await;
+        let others =
+            js(c, "return document.querySelectorAll('pre.rsp-edited').length;", vec![]).await;
         assert_eq!(others, json!(1));
         // And a reload keeps it too; the edit runs as the reader sees it.
         c.refresh().await.unwrap();
@@ -386,13 +354,7 @@ fn an_edit_of_an_older_book_is_announced_not_mixed() {
             vec![],
         )
         .await;
-        assert!(
-            notice
-                .as_str()
-                .unwrap_or("")
-                .contains("changed since you edited it"),
-            "{notice}"
-        );
+        assert!(notice.as_str().unwrap_or("").contains("changed since you edited it"), "{notice}");
         // "Use my edit": the old program whole, hidden lines included.
         click(c, ".rsp-notice .rsp-notice-mine").await;
         assert!(text(c).await.starts_with("fn main() {"));
@@ -416,12 +378,7 @@ fn ctrl_enter_runs_the_block() {
         // Tab indents in the editor (to the next 4-column stop, with
         // spaces) and does not leave it.
         let before = text(c).await;
-        c.active_element()
-            .await
-            .unwrap()
-            .send_keys("\u{E004}")
-            .await
-            .unwrap();
+        c.active_element().await.unwrap().send_keys("\u{E004}").await.unwrap();
         let after = text(c).await;
         let added = after.len() as i64 - before.len() as i64;
         assert!((1..=4).contains(&added), "Tab did not indent:\n{after}");
@@ -436,78 +393,6 @@ fn ctrl_enter_runs_the_block() {
     });
 }
 
-/// Waits until the page has compiled the first Rust block's program ahead
-/// of a run (`data-ahead` on the block).
-async fn wait_compiled_ahead(c: &Client) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let v = js(
-            c,
-            &format!("return document.querySelector('{RUST}').getAttribute('data-ahead');"),
-            vec![],
-        )
-        .await;
-        if v == json!("compiled") {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the edit was never compiled ahead"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-#[test]
-#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
-fn an_edit_is_compiled_when_the_reader_pauses_or_points_at_run_and_run_at_once() {
-    in_browser(async |c, url| {
-        open(c, &url).await;
-        type_over(c, "spawned", "COMPILED-AHEAD").await;
-        wait_compiled_ahead(c).await;
-        let (status, out) = run_ok(c).await;
-        assert!(out.starts_with("COMPILED-AHEAD `true` as pid "), "{out}");
-        assert!(status.contains("compiled while you typed"), "{status}");
-        // The pointer on Run sends an edit at once, without the pause: in
-        // one script (no timer can fire inside it), the edit, then the
-        // pointer, then the block is compiling.
-        let state = js(
-            c,
-            &format!(
-                r#"
-                const pre = document.querySelector('{RUST}');
-                const ed = ace.edit(pre.querySelector('.ace_editor'));
-                ed.moveCursorTo(0, 0);
-                ed.find('COMPILED-AHEAD', {{ wrap: true, caseSensitive: true }});
-                ed.insert('POINTED-AT-RUN');
-                const before = pre.getAttribute('data-ahead');
-                pre.querySelector('.rsp-run-button').dispatchEvent(new PointerEvent('pointerenter'));
-                return [before, pre.getAttribute('data-ahead')];
-                "#
-            ),
-            vec![],
-        )
-        .await;
-        assert_eq!(state, json!([null, "compiling"]));
-        wait_compiled_ahead(c).await;
-        let (status, out) = run_ok(c).await;
-        assert!(out.starts_with("POINTED-AT-RUN `true` as pid "), "{out}");
-        assert!(status.contains("compiled while you typed"), "{status}");
-        // Typing again: not compiled until the next pause, and a run
-        // straight away compiles it itself.
-        type_over(c, "POINTED-AT-RUN", "TYPED-THEN-RUN").await;
-        ctrl_enter(c).await;
-        let (state, status, compile, out) = result(c).await;
-        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
-        assert!(out.starts_with("TYPED-THEN-RUN `true` as pid "), "{out}");
-        assert!(
-            console_errors(c).await.is_empty(),
-            "{:?}",
-            console_errors(c).await
-        );
-    });
-}
-
 #[test]
 #[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
 fn a_type_error_is_marked_on_the_line_the_reader_sees() {
@@ -518,24 +403,15 @@ fn a_type_error_is_marked_on_the_line_the_reader_sees() {
         let (state, status, compile, out) = result(c).await;
         assert_eq!(state, "compile-error", "{status}\n{out}");
         // rustc's full text below, with its colours as styled spans.
-        assert!(
-            compile.contains("error[E0308]: mismatched types"),
-            "{compile}"
-        );
-        assert!(
-            compile.contains("expected `bool`, found `u32`"),
-            "{compile}"
-        );
+        assert!(compile.contains("error[E0308]: mismatched types"), "{compile}");
+        assert!(compile.contains("expected `bool`, found `u32`"), "{compile}");
         let coloured = js(
             c,
             &format!("return document.querySelectorAll('{RUST} + .rsp-result .rsp-result-compile span[class*=rsp-ansi-fg]').length;"),
             vec![],
         )
         .await;
-        assert!(
-            coloured.as_u64().unwrap_or(0) > 0,
-            "rustc's colours are gone"
-        );
+        assert!(coloured.as_u64().unwrap_or(0) > 0, "rustc's colours are gone");
         // On the editor's row of the edited line: Ace's annotation (the
         // gutter marker) and the message widget under it.
         let marks = js(
@@ -566,10 +442,7 @@ fn a_type_error_is_marked_on_the_line_the_reader_sees() {
             .to_string();
         assert_eq!(marks[0][0], json!(row), "{marks}");
         assert_eq!(marks[1][0], json!(line), "{marks}\n{compile}");
-        assert_eq!(
-            marks[0].as_array().map(Vec::len),
-            marks[1].as_array().map(Vec::len)
-        );
+        assert_eq!(marks[0].as_array().map(Vec::len), marks[1].as_array().map(Vec::len));
         let widget = marks[2][0].as_str().unwrap_or("");
         assert!(
             widget.contains("mismatched types") && widget.contains("expected `bool`, found `u32`"),
@@ -580,6 +453,31 @@ fn a_type_error_is_marked_on_the_line_the_reader_sees() {
         assert!(!listed.contains("hidden"), "{marks}");
         screenshot(c, "edited-with-error").await;
         assert!(out.is_empty(), "{out}");
+    });
+}
+
+/// A chapter's Try it button (theme/rsp-try.js) makes the edit of its
+/// snippets/<slug>/try-it.toml in the block's editor; run, the program
+/// then ends and says what the Try it's block, made by the build, shows.
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn the_try_it_button_makes_the_edit_and_the_run_shows_its_failure() {
+    in_browser(async |c, url| {
+        open(c, &url).await;
+        assert!(text(c).await.contains(" | WaitPidFlag::WNOWAIT"));
+        click(c, ".rsp-try-button").await;
+        let edited = text(c).await;
+        assert!(!edited.contains("WaitPidFlag::WNOWAIT"), "{edited}");
+        click(c, &format!("{RUST} .rsp-run-button")).await;
+        let (_, status, compile, out) = result(c).await;
+        let message = "zombie: behaviour not seen: an exited, unwaited child should be a zombie";
+        assert!(out.contains(message), "{status}\n{compile}\n{out}");
+        assert!(status.contains("exit status 1"), "{status}");
+        let book =
+            js(c, "return document.querySelector('details.rsp-try pre').textContent;", vec![])
+                .await;
+        assert!(book.as_str().unwrap_or_default().contains(message), "{book}");
+        screenshot(c, "try-it").await;
     });
 }
 
@@ -606,10 +504,7 @@ fn an_unchanged_run_matches_the_book() {
         )
         .await;
         assert_eq!(v[0], json!("match"), "{v}\n{out}");
-        assert!(
-            v[1].as_str().unwrap_or("").starts_with("Matches the book"),
-            "{v}"
-        );
+        assert!(v[1].as_str().unwrap_or("").starts_with("Matches the book"), "{v}");
         let stamps = v[2].as_array().cloned().unwrap_or_default();
         assert_eq!(stamps.len(), 2, "{v}");
         for s in &stamps {
@@ -681,16 +576,8 @@ fn a_different_recorded_output_is_shown_highlighted() {
             )
             .await;
             assert_eq!(v[0], json!("differs"), "{v}");
-            assert_eq!(
-                v[1],
-                json!(["- after waitpid:                state Some('X')"]),
-                "{v}"
-            );
-            assert_eq!(
-                v[2],
-                json!(["+ after waitpid:                state None"]),
-                "{v}"
-            );
+            assert_eq!(v[1], json!(["- after waitpid:                state Some('X')"]), "{v}");
+            assert_eq!(v[2], json!(["+ after waitpid:                state None"]), "{v}");
             let clear = |x: &Value| x.is_null() || x == "rgba(0, 0, 0, 0)";
             assert!(!clear(&v[3]) && !clear(&v[4]), "not highlighted: {v}");
             assert_ne!(v[3], v[4], "both sides look the same: {v}");
@@ -774,10 +661,7 @@ fn without_the_link_the_page_is_locked() {
         |_| {},
         async |c, url| {
             c.goto(&url).await.unwrap();
-            let text: Value = c
-                .execute("return document.body.innerText;", vec![])
-                .await
-                .unwrap();
+            let text: Value = c.execute("return document.body.innerText;", vec![]).await.unwrap();
             let text = text.as_str().unwrap_or("").to_string();
             assert!(text.contains("Open the link from your terminal"), "{text}");
             // And in Chinese, for the zh-TW edition's readers.
@@ -843,10 +727,7 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
         type_over(c, "spawned", "BOTH-EDITIONS").await;
         let url = url.replace(PAGE, ZH_PAGE);
         open(c, &url).await;
-        assert!(
-            text(c).await.contains("BOTH-EDITIONS"),
-            "the edit is not in the zh-TW page"
-        );
+        assert!(text(c).await.contains("BOTH-EDITIONS"), "the edit is not in the zh-TW page");
         let v = js(
             c,
             &format!(
@@ -860,14 +741,7 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
             vec![],
         )
         .await;
-        assert_eq!(
-            v,
-            json!([
-                "zh-Hant-TW",
-                "在這台機器上執行這段程式（Ctrl-Enter）",
-                "已修改"
-            ])
-        );
+        assert_eq!(v, json!(["zh-Hant-TW", "在這台機器上執行這段程式（Ctrl-Enter）", "已修改"]));
         let (status, out) = run_ok(c).await;
         assert!(out.starts_with("BOTH-EDITIONS `true` as pid "), "{out}");
         // The status line in theme/strings.js's zh-Hant-TW words around the
@@ -910,7 +784,7 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
         let token = url_token(c).await;
         // The client blocks: not on this runtime's thread.
         let r = std::thread::spawn(move || {
-            runner::client::Client::new(([127, 0, 0, 1], port).into()).request(
+            runner_client::client::Client::new(([127, 0, 0, 1], port).into()).request(
                 "GET",
                 "/zh-TW/no-such-page.html",
                 &[("x-rsp-token", &token)],
@@ -921,11 +795,7 @@ fn a_zh_tw_page_speaks_chinese_and_keeps_the_same_edits() {
         .unwrap()
         .unwrap();
         assert_eq!(r.status, 404);
-        assert!(
-            r.text().contains("<html lang=\"zh-Hant-TW\""),
-            "{}",
-            r.text()
-        );
+        assert!(r.text().contains("<html lang=\"zh-Hant-TW\""), "{}", r.text());
     });
 }
 

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::{named, output, programs, raw_status, server, server_with};
-use runner::client::{run_body, Client};
+use runner_client::client::{run_body, Client};
 
 #[test]
 fn nothing_is_served_without_the_token() {
@@ -32,36 +32,24 @@ fn nothing_is_served_without_the_token() {
     assert!(!h.text().contains(&s.token));
 
     // The printed link: a cookie, and the same page without the token.
-    let link = anon
-        .request(
-            "GET",
-            &format!("/index.html?a=1&token={}", s.token),
-            &[],
-            b"",
-        )
-        .unwrap();
+    let link =
+        anon.request("GET", &format!("/index.html?a=1&token={}", s.token), &[], b"").unwrap();
     assert_eq!(link.status, 303);
     assert_eq!(link.header("location"), Some("/index.html?a=1"));
     let cookie = link.header("set-cookie").unwrap().to_string();
     let name = format!("rsp-runner-{}=", s.runner.port);
-    assert!(
-        cookie.starts_with(&format!("{name}{}", s.token)),
-        "{cookie}"
-    );
+    assert!(cookie.starts_with(&format!("{name}{}", s.token)), "{cookie}");
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");
     }
     let pair = cookie.split(';').next().unwrap();
     let page = anon.request("GET", "/", &[("cookie", pair)], b"").unwrap();
     assert_eq!(page.status, 200);
-    assert!(page.text().contains(&format!(
-        "<meta name=\"rsp-runner-token\" content=\"{}\">",
-        s.token
-    )));
+    assert!(page
+        .text()
+        .contains(&format!("<meta name=\"rsp-runner-token\" content=\"{}\">", s.token)));
     assert_eq!(page.header("cache-control"), Some("no-store"));
-    let css = anon
-        .request("GET", "/style.css", &[("cookie", pair)], b"")
-        .unwrap();
+    let css = anon.request("GET", "/style.css", &[("cookie", pair)], b"").unwrap();
     assert_eq!(css.status, 200);
     assert!(css.header("content-type").unwrap().starts_with("text/css"));
     // A cookie for another start does nothing.
@@ -69,13 +57,8 @@ fn nothing_is_served_without_the_token() {
     let r = anon.request("GET", "/", &[("cookie", &old)], b"").unwrap();
     assert_eq!(r.status, 403);
     // The cookie alone does not run code: runs need X-RSP-Token.
-    let (st, _) = anon
-        .run(
-            None,
-            Some(&s.origin),
-            &run_body("zombie", "fn main() {}", "p"),
-        )
-        .unwrap();
+    let (st, _) =
+        anon.run(None, Some(&s.origin), &run_body("zombie", "fn main() {}", "p")).unwrap();
     assert_eq!(st, 403);
     s.assert_healthy();
 }
@@ -91,10 +74,8 @@ fn malformed_requests_get_4xx_answers() {
          Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
         body.len()
     );
-    let big_header = format!(
-        "GET / HTTP/1.1\r\n{host}{token}X-Big: {}\r\n\r\n",
-        "a".repeat(40 * 1024)
-    );
+    let big_header =
+        format!("GET / HTTP/1.1\r\n{host}{token}X-Big: {}\r\n\r\n", "a".repeat(40 * 1024));
     let many: String = (0..65).map(|i| format!("X-H{i}: {i}\r\n")).collect();
     let many_headers = format!("GET / HTTP/1.1\r\n{host}{token}{many}\r\n");
     let bad_length =
@@ -108,10 +89,7 @@ fn malformed_requests_get_4xx_answers() {
         ("not HTTP", not_http),
     ] {
         let status = s.raw(req.as_bytes());
-        assert!(
-            status.is_some_and(|c| (400..500).contains(&c)),
-            "{what}: {status:?}"
-        );
+        assert!(status.is_some_and(|c| (400..500).contains(&c)), "{what}: {status:?}");
     }
     s.assert_healthy();
 }
@@ -133,16 +111,11 @@ fn three_hundred_idle_connections_leave_a_real_page_served() {
     let page = s.client.request("GET", "/", &[], b"").unwrap();
     assert_eq!(page.status, 200);
     assert!(page.text().contains("book"));
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "the page took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(3), "the page took {:?}", start.elapsed());
     // The oldest idle connections made room: they were closed.
     let mut closed = 0;
     for c in idle.iter_mut().take(20) {
-        c.set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
         let mut b = [0u8; 1];
         if matches!(c.read(&mut b), Ok(0) | Err(_)) {
             closed += 1;
@@ -153,21 +126,88 @@ fn three_hundred_idle_connections_leave_a_real_page_served() {
     s.assert_healthy();
 }
 
+#[test]
+fn two_hundred_and_fifty_six_event_streams_leave_a_page_served() {
+    let s = server();
+    let addr = s.runner.addr();
+    let mut streams = Vec::new();
+    for _ in 0..256 {
+        let mut c = TcpStream::connect(addr).unwrap();
+        write!(
+            c,
+            "GET /__rsp/events HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nX-RSP-Token: {}\r\n\r\n",
+            s.runner.port, s.token
+        )
+        .unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut head = [0u8; 512];
+        assert!(c.read(&mut head).unwrap() > 0, "no answer to a stream");
+        streams.push(c);
+    }
+    let start = Instant::now();
+    let page = s.client.request("GET", "/", &[], b"").unwrap();
+    assert_eq!(page.status, 200);
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    // The oldest streams were ended (their pages' EventSource reconnects);
+    // the newest are open.
+    let ended = |c: &mut TcpStream| {
+        c.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut got = Vec::new();
+        let mut b = [0u8; 256];
+        loop {
+            match c.read(&mut b) {
+                Ok(0) => return true,
+                // A chunked body's last chunk ends the stream.
+                Ok(n) => got.extend_from_slice(&b[..n]),
+                Err(_) => return String::from_utf8_lossy(&got).contains("0\r\n\r\n"),
+            }
+        }
+    };
+    assert!(ended(&mut streams[0]), "the oldest stream is still open");
+    assert!(!ended(streams.last_mut().unwrap()), "the newest stream was ended");
+    drop(streams);
+    s.assert_healthy();
+}
+
+#[test]
+fn the_token_link_redirects_to_this_server_only() {
+    let s = server();
+    for (path, location) in [
+        ("/\\evil.example/", "/evil.example/"),
+        ("//evil.example/", "/evil.example/"),
+        ("/\\/evil.example/", "/evil.example/"),
+    ] {
+        let mut c = TcpStream::connect(s.runner.addr()).unwrap();
+        write!(
+            c,
+            "GET {path}?token={} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            s.token, s.runner.port
+        )
+        .unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 303"), "{path}: {answer}");
+        assert!(answer.contains(&format!("location: {location}\r\n")), "{path}: {answer}");
+        for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(answer.contains(attr), "{attr}: {answer}");
+        }
+    }
+    s.assert_healthy();
+}
+
 /// Sends a run on a raw connection and reads until `until` is in what
 /// came back (or gives up after 60 s); returns the open connection.
 fn raw_run_until(s: &common::Server, code: &str, page: &str, until: &str) -> TcpStream {
     let mut c = TcpStream::connect(s.runner.addr()).unwrap();
-    c.write_all(&s.raw_run(&run_body("zombie", code, page)))
-        .unwrap();
+    c.write_all(&s.raw_run(&run_body("zombie", code, page))).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while !String::from_utf8_lossy(&got).contains(until) {
         match c.read(&mut buf) {
-            Ok(0) | Err(_) => panic!(
-                "the run ended before {until:?}: {}",
-                String::from_utf8_lossy(&got)
-            ),
+            Ok(0) | Err(_) => {
+                panic!("the run ended before {until:?}: {}", String::from_utf8_lossy(&got))
+            }
             Ok(n) => got.extend_from_slice(&buf[..n]),
         }
     }
@@ -251,8 +291,7 @@ fn a_client_that_never_reads_does_not_hold_up_another_page() {
 
     // A sends the loud run and never reads a byte of the answer.
     let mut a = TcpStream::connect(s.runner.addr()).unwrap();
-    a.write_all(&s.raw_run(&run_body("zombie", loud, "page-a")))
-        .unwrap();
+    a.write_all(&s.raw_run(&run_body("zombie", loud, "page-a"))).unwrap();
     std::thread::sleep(Duration::from_millis(50));
     let t = Instant::now();
     let (st, events) = s.run_as("page-b", "zombie", quick);
@@ -269,7 +308,7 @@ fn a_client_that_never_reads_does_not_hold_up_another_page() {
 
 #[test]
 fn live_reload_tells_open_pages() {
-    let s = server();
+    let mut s = server();
     let mut c = TcpStream::connect(s.runner.addr()).unwrap();
     write!(
         c,
@@ -295,8 +334,7 @@ fn live_reload_tells_open_pages() {
         assert_eq!(s.client.request("GET", "/", &[], b"").unwrap().status, 200);
         s.client.request("GET", "/style.css", &[], b"").unwrap();
     }
-    c.set_read_timeout(Some(Duration::from_millis(1500)))
-        .unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(1500))).unwrap();
     let mut buf = [0u8; 1024];
     if let Ok(n) = c.read(&mut buf) {
         got.extend_from_slice(&buf[..n]);
@@ -307,12 +345,13 @@ fn live_reload_tells_open_pages() {
         String::from_utf8_lossy(&got)
     );
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    // A rebuild: the book's files change.
+    // A rebuild: the book's files change, and xtask says so on stdin.
     std::fs::write(
         s.book.join("index.html"),
         "<!DOCTYPE html><html><head></head><body>rebuilt</body></html>",
     )
     .unwrap();
+    s.runner.reload();
     read_until(&mut c, &mut got, "event: reload");
     let page = s.client.request("GET", "/", &[], b"").unwrap();
     assert!(page.text().contains("rebuilt"));
@@ -322,18 +361,10 @@ fn live_reload_tells_open_pages() {
 #[test]
 fn the_book_is_served_from_its_folder_only() {
     let s = server();
-    let secret = s
-        .book
-        .parent()
-        .unwrap()
-        .join(format!("rsp-outside-{}", std::process::id()));
+    let secret = s.book.parent().unwrap().join(format!("rsp-outside-{}", std::process::id()));
     std::fs::write(&secret, "outside the book").unwrap();
     let name = secret.file_name().unwrap().to_string_lossy().into_owned();
-    for path in [
-        format!("/../{name}"),
-        format!("/%2e%2e/{name}"),
-        format!("/..%2f{name}"),
-    ] {
+    for path in [format!("/../{name}"), format!("/%2e%2e/{name}"), format!("/..%2f{name}")] {
         let st = raw_status(
             s.runner.addr(),
             format!(

@@ -51,29 +51,19 @@ fn a_downloaded_project_builds_and_runs_with_cargo_run() {
     let s = server();
     let book = std::fs::read_to_string(root().join("snippets/zombie/src/main.rs")).unwrap();
     // As the page sends it: the chapter's hidden `extern crate` line, and an edit.
-    let code = format!(
-        "extern crate nix;\n{}",
-        book.replace("spawned", "DOWNLOADED")
-    );
+    let code = format!("extern crate nix;\n{}", book.replace("spawned", "DOWNLOADED"));
     let bytes = download(&s, serde_json::json!({ "slug": "zombie", "code": code }));
     let dir = std::env::temp_dir().join(format!("rsp-project-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let names = unpack(&bytes, &dir);
     assert_eq!(
         names,
-        [
-            "zombie/Cargo.lock",
-            "zombie/Cargo.toml",
-            "zombie/README.md",
-            "zombie/src/main.rs"
-        ]
+        ["zombie/Cargo.lock", "zombie/Cargo.toml", "zombie/README.md", "zombie/src/main.rs"]
     );
     let manifest = std::fs::read_to_string(dir.join("zombie/Cargo.toml")).unwrap();
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).unwrap();
     for krate in ["nix", "libc", "memmap2"] {
-        let at = lock
-            .find(&format!("name = \"{krate}\"\nversion = \""))
-            .unwrap();
+        let at = lock.find(&format!("name = \"{krate}\"\nversion = \"")).unwrap();
         let version = lock[at..].split('"').nth(3).unwrap();
         assert!(
             manifest.contains(&format!("version = \"={version}\"")),
@@ -124,7 +114,7 @@ fn a_python_download_has_the_program_and_the_pinned_requirements() {
 #[test]
 fn a_download_needs_the_token_like_a_run() {
     let s = server();
-    let anonymous = runner::client::Client::new(s.runner.addr());
+    let anonymous = runner_client::client::Client::new(s.runner.addr());
     let r = anonymous
         .request(
             "POST",

@@ -4,12 +4,11 @@
 //! those on the HTTP side in http.rs.
 mod common;
 
-use std::os::unix::process::CommandExt;
 use std::time::{Duration, Instant};
 
 use common::{error, exit, output, root, server};
-use runner::client::{run_body, Client};
 use runner::Event;
+use runner_client::client::{run_body, Client};
 
 #[test]
 fn an_edited_snippet_runs_with_nix_and_streams_its_output() {
@@ -21,14 +20,8 @@ fn an_edited_snippet_runs_with_nix_and_streams_its_output() {
     );
     let (status, events) = s.run("zombie", &code);
     assert_eq!(status, 200);
-    assert!(
-        matches!(events[0].event, Event::Compiling),
-        "{:?}",
-        events[0].event
-    );
-    assert!(events
-        .iter()
-        .any(|t| matches!(t.event, Event::Compiled { ok: true, .. })));
+    assert!(matches!(events[0].event, Event::Compiling), "{:?}", events[0].event);
+    assert!(events.iter().any(|t| matches!(t.event, Event::Compiled { ok: true, .. })));
     let out = output(&events);
     assert!(out.starts_with("EDITED spawned `true` as pid "), "{out}");
     assert!(out.contains("state Some('Z')"), "{out}");
@@ -59,9 +52,13 @@ fn main() {
     assert_eq!(status, 200);
     let out = output(&events);
     assert!(!out.contains("still alive"), "{out}");
-    // nobody inside the sandbox, whoever runs the server (and nobody
-    // outside too when that is root).
-    assert!(out.starts_with("uid 65534"), "{out}");
+    // The runner's own uid when it is root (inside and out), else nobody
+    // inside its user namespace.
+    let uid = match s.isolation("user").as_str() {
+        "self" => "65534".to_string(),
+        u => u.to_string(),
+    };
+    assert!(out.starts_with(&format!("uid {uid}\n")), "{out}");
     match exit(&events) {
         Event::Exit { signal, .. } => assert_eq!(signal.as_deref(), Some("SIGTERM")),
         _ => unreachable!(),
@@ -76,16 +73,10 @@ fn a_compile_error_comes_back_as_rustc_prints_it() {
     let (status, events) = s.run("zombie", code);
     assert_eq!(status, 200);
     let last = &events.last().unwrap().event;
-    let Event::Compiled {
-        ok: false, output, ..
-    } = last
-    else {
+    let Event::Compiled { ok: false, output, .. } = last else {
         panic!("expected a failed compile, got {last:?}");
     };
-    assert!(
-        output.contains("error[E0308]: mismatched types"),
-        "{output}"
-    );
+    assert!(output.contains("error[E0308]: mismatched types"), "{output}");
     assert!(output.contains("--> src/main.rs:2:18"), "{output}");
     assert!(output.contains("expected `u32`, found `&str`"), "{output}");
     s.assert_healthy();
@@ -97,15 +88,10 @@ fn an_infinite_loop_is_stopped_at_the_timeout_after_streaming() {
     let code = "fn main() {\n    println!(\"looping\");\n    loop { std::hint::spin_loop(); }\n}\n";
     let (status, events) = s.run("zombie", code);
     assert_eq!(status, 200);
-    let first = events
-        .iter()
-        .find(|t| matches!(t.event, Event::Output { .. }))
-        .expect("no output");
+    let first = events.iter().find(|t| matches!(t.event, Event::Output { .. })).expect("no output");
     let end = events.last().unwrap();
     match exit(&events) {
-        Event::Exit {
-            timed_out, status, ..
-        } => {
+        Event::Exit { timed_out, status, .. } => {
             assert!(timed_out, "{status}");
             assert_eq!(status, "timed out after 2 s");
         }
@@ -197,10 +183,8 @@ fn runs_need_the_token_of_this_start() {
 fn foreign_origins_and_hosts_are_refused() {
     let s = server();
     let body = run_body("zombie", "fn main() {}", "p");
-    let (status, events) = s
-        .client
-        .run(Some(&s.token), Some("http://evil.example"), &body)
-        .unwrap();
+    let (status, events) =
+        s.client.run(Some(&s.token), Some("http://evil.example"), &body).unwrap();
     assert_eq!(status, 403);
     assert!(error(&events).contains("http://evil.example"));
     // DNS rebinding: the right address under another name.
@@ -222,10 +206,7 @@ fn bad_requests_get_clear_errors() {
     let (status, e) = s.client.run(t, o, "{not json").unwrap();
     assert_eq!(status, 400);
     assert!(error(&e).starts_with("bad request"), "{}", error(&e));
-    let (status, e) = s
-        .client
-        .run(t, o, &run_body("../../etc", "fn main() {}", "p"))
-        .unwrap();
+    let (status, e) = s.client.run(t, o, &run_body("../../etc", "fn main() {}", "p")).unwrap();
     assert_eq!(status, 400);
     assert!(error(&e).contains("no snippet crate"), "{}", error(&e));
     let (status, e) = s.client.run(t, o, &run_body("zombie", "  ", "p")).unwrap();
@@ -256,13 +237,7 @@ fn one_run_at_a_time_per_page() {
         }
         let (status, events) = long.join().unwrap();
         assert_eq!(status, 200);
-        assert!(matches!(
-            exit(&events),
-            Event::Exit {
-                timed_out: true,
-                ..
-            }
-        ));
+        assert!(matches!(exit(&events), Event::Exit { timed_out: true, .. }));
     });
     s.assert_healthy();
 }
@@ -274,28 +249,45 @@ fn prepared(s: &common::Server) -> u64 {
     v["prepared"].as_u64().unwrap()
 }
 
+/// Puts a file's text back when dropped.
+struct Restore(std::path::PathBuf, String);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        std::fs::write(&self.0, &self.1).unwrap();
+    }
+}
+
 #[test]
 fn a_changed_cargo_toml_prepares_the_workspace_once_more() {
-    let s = server();
+    let mut s = server();
     assert_eq!(prepared(&s), 1);
-    // Written again with the same text: a change to the watcher, none to git.
+    let wait_for = |s: &common::Server, n: u64| {
+        let start = Instant::now();
+        while prepared(s) < n {
+            assert!(start.elapsed() < Duration::from_secs(120), "never prepared again");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    // A republished book with the same manifests: nothing to prepare.
+    s.runner.reload();
+    let (st, events) = s.run("zombie", "fn main() { println!(\"before\"); }\n");
+    assert_eq!((st, output(&events).as_str()), (200, "before\n"));
+    assert_eq!(prepared(&s), 1);
+    // A snippet's Cargo.toml changed (a comment added), then put back.
     let manifest = root().join("snippets/zombie/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, &text).unwrap();
-    let start = Instant::now();
-    while prepared(&s) < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "never prepared again"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // cargo reads the manifests while it prepares: that must not count.
-    std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(prepared(&s), 2);
+    let restore = Restore(manifest.clone(), text.clone());
+    std::fs::write(&manifest, format!("{text}# changed by a test\n")).unwrap();
+    s.runner.reload();
+    wait_for(&s, 2);
+    drop(restore);
+    s.runner.reload();
+    wait_for(&s, 3);
     let (st, events) = s.run("zombie", "fn main() { println!(\"after\"); }\n");
     assert_eq!(st, 200);
     assert_eq!(output(&events), "after\n");
+    assert_eq!(prepared(&s), 3);
     s.assert_healthy();
 }
 
@@ -304,16 +296,12 @@ fn warm_start_compiles_every_snippet_before_it_is_ready() {
     let _serial = common::one_at_a_time();
     let book = std::env::temp_dir().join(format!("rsp-runner-warm-{}", std::process::id()));
     std::fs::create_dir_all(&book).unwrap();
-    let cache = root().join("target/runner/cache/bwrap");
-    let _ = std::fs::remove_dir_all(cache.join("out"));
     let mut r = common::Runner::start(|serve| {
         serve.arg("--book").arg(&book);
     });
+    let cache = root().join(format!("target/runner/run-{}/cache", r.pid()));
     common::wait_ready(&Client::new(r.addr()));
-    for e in std::fs::read_dir(root().join("snippets"))
-        .unwrap()
-        .flatten()
-    {
+    for e in std::fs::read_dir(root().join("snippets")).unwrap().flatten() {
         if e.path().join("Cargo.toml").is_file() {
             let slug = e.file_name().to_string_lossy().into_owned();
             assert!(
@@ -340,7 +328,8 @@ fn without_the_sandbox_it_still_runs_and_says_so() {
     assert_eq!(st, 200);
     let out = output(&events);
     if nix::unistd::geteuid().is_root() {
-        assert_eq!(out, "uid 65534\n", "root runs code as nobody even so");
+        let uid = s.isolation("user");
+        assert_eq!(out, format!("uid {uid}\n"), "root runs code as its own uid even so");
     } else {
         assert_eq!(out, format!("uid {}\n", nix::unistd::getuid()));
     }
@@ -361,11 +350,8 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
         (r, c)
     };
     let (mut a, c) = start(&book);
-    let cgroup = c
-        .request("GET", "/__rsp/health", &[], b"")
-        .unwrap()
-        .text()
-        .contains("\"cgroup\":\"v1\"");
+    let cgroup =
+        c.request("GET", "/__rsp/health", &[], b"").unwrap().text().contains("\"cgroup\":\"v1\"");
     let pid = a.pid();
     a.kill();
     // Whatever a killed runner leaves in its cgroups (here a stand-in,
@@ -378,52 +364,26 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
         .map(|e| e.path());
     let mut stand_in = None;
     if let (true, Some(dir)) = (cgroup, stale) {
-        let group = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .find(|e| e.path().is_dir())
-            .map(|e| e.path());
-        if let Some(group) = group {
-            let child = std::process::Command::new("sleep")
-                .arg("600")
-                .spawn()
-                .unwrap();
-            std::fs::write(group.join("cgroup.procs"), child.id().to_string()).unwrap();
-            stand_in = Some(child);
-        }
+        // A sandbox's group the killed runner had when it went.
+        let group = dir.join("stale");
+        std::fs::create_dir(&group).unwrap();
+        let child = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+        std::fs::write(group.join("cgroup.procs"), child.id().to_string()).unwrap();
+        stand_in = Some(child);
     }
     if nix::unistd::geteuid().is_root() {
-        assert!(
-            stand_in.is_some(),
-            "root has cgroups here: the stand-in was not placed"
-        );
+        assert!(stand_in.is_some(), "root has cgroups here: the stand-in was not placed");
     }
-    // And a stand-in for a bwrap whose runner is gone, as its command line
-    // shows it (without a cgroup this is how the next runner finds one).
-    let layout = root().join("target/runner");
-    let mut orphan = std::process::Command::new("/usr/bin/python3")
-        .arg0("/usr/bin/bwrap")
-        .args(["-c", "import time; time.sleep(600)"])
-        .arg(format!("--bind={}", layout.display()))
-        .args(["--", "/rsp/runner", "job"])
-        .spawn()
-        .unwrap();
     let (mut b, _) = start(&book);
-    let t = Instant::now();
-    while orphan.try_wait().unwrap().is_none() {
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "the next runner left the orphan"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Its folder and its /tmp mount are gone too.
+    let state = root().join(format!("target/runner/run-{pid}"));
+    assert!(!state.exists(), "{} is left", state.display());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&format!("run-{pid}/tmp ")), "{mounts}");
     if let Some(mut child) = stand_in {
         let t = Instant::now();
         while child.try_wait().unwrap().is_none() {
-            assert!(
-                t.elapsed() < Duration::from_secs(5),
-                "the next runner left it"
-            );
+            assert!(t.elapsed() < Duration::from_secs(5), "the next runner left it");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -431,5 +391,36 @@ fn a_runner_killed_outright_is_cleaned_up_by_the_next() {
     let mut left = common::sandboxed_processes(pid);
     left.extend(common::sandboxed_processes(b.pid()));
     assert!(left.is_empty(), "{left:?}");
+    let _ = std::fs::remove_dir_all(&book);
+}
+
+#[test]
+fn two_runners_on_one_workspace_keep_apart() {
+    // Each has its own uid, caches, /tmp and groups: neither disturbs the other.
+    let _serial = common::one_at_a_time();
+    let book = std::env::temp_dir().join(format!("rsp-runner-two-{}", std::process::id()));
+    std::fs::create_dir_all(&book).unwrap();
+    let start = || {
+        let r = common::Runner::start(|serve| {
+            serve.arg("--book").arg(&book).arg("--no-warm");
+        });
+        let c = Client::new(r.addr()).with_token(&r.token);
+        common::wait_ready(&c);
+        (r, c)
+    };
+    let (a, ca) = start();
+    let (b, cb) = start();
+    for i in 0..2 {
+        for (r, c) in [(&a, &ca), (&b, &cb)] {
+            let code = format!(
+                "fn main() {{ std::fs::write(\"/tmp/x\", \"{i}\").unwrap(); println!(\"{i}\"); }}"
+            );
+            let origin = format!("http://127.0.0.1:{}", r.port);
+            let (st, events) =
+                c.run(Some(&r.token), Some(&origin), &run_body("zombie", &code, "p")).unwrap();
+            assert_eq!((st, output(&events)), (200, format!("{i}\n")), "{:?}", events);
+        }
+    }
+    drop((a, b));
     let _ = std::fs::remove_dir_all(&book);
 }

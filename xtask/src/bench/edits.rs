@@ -9,7 +9,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use runner::client::Client;
+use runner_client::client::Client;
 
 /// The served book as a page sees it: the runner's own client, with the
 /// token from the link `runner serve` prints first (pages are locked
@@ -31,7 +31,7 @@ impl Served {
             let mut tx = Some(tx);
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 if let (Some(found), Some(tx)) =
-                    (runner::client::parse_first_line(&line), tx.take())
+                    (runner_client::client::parse_first_line(&line), tx.take())
                 {
                     let _ = tx.send(found);
                 }

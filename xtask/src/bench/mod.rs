@@ -9,7 +9,7 @@
 //!   the served page has it (target <= the block's own run time + 1.5 s).
 //! - `fresh`: a fresh clone, an empty tool cache (`RSP_TOOLS_DIR`), no
 //!   target/ -> `cargo xtask serve` serves the book; target <= 150 s.
-//! - `runner`: edit -> first output through the runner (`runner bench`).
+//! - `runner`: edit -> first output through the runner (`runner-bench`).
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -97,26 +97,30 @@ fn warm(root: &Path, builds: usize) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench runner`: builds the runner and runs `runner bench`.
+/// `cargo xtask bench runner`: builds the runner and runs `runner-bench`.
 fn runner(root: &Path, runs: usize) -> Result<()> {
     anyhow::ensure!(runs >= 10, "--runs must be at least 10");
     // The figure that counts is the sandboxed one.
     debian::ensure(debian::BUBBLEWRAP)?;
     procs::run(
         "building the runner",
-        procs::cargo()
-            .current_dir(root)
-            .args(["build", "--quiet", "-p", "runner"]),
+        procs::cargo().current_dir(root).args([
+            "build",
+            "--quiet",
+            "-p",
+            "runner",
+            "-p",
+            "runner-client",
+        ]),
     )?;
     procs::become_subreaper()?;
     let exe = supervisor::locate::target_dir(root)
         .join("debug")
-        .join("runner");
+        .join("runner-bench");
     let result = procs::run(
         "runner bench",
         Command::new(exe)
             .current_dir(root)
-            .arg("bench")
             .arg("--root")
             .arg(root)
             .args(["--runs", &runs.to_string()]),

@@ -60,21 +60,7 @@ impl Queue {
         let ahead = s.pages.len();
         s.waiting += 1;
         s.pages.insert(page.to_string());
-        Ok((
-            Ticket {
-                queue: Arc::clone(self),
-                page: page.to_string(),
-                waiting: true,
-            },
-            ahead,
-        ))
-    }
-
-    /// The machine's turn now, if nothing holds it or waits for it (a
-    /// compile ahead of a run: it never makes a run wait in line, nor
-    /// takes a place in it).
-    pub fn try_turn(&self) -> Option<OwnedSemaphorePermit> {
-        Arc::clone(&self.turn).try_acquire_owned().ok()
+        Ok((Ticket { queue: Arc::clone(self), page: page.to_string(), waiting: true }, ahead))
     }
 
     /// The machine's turn, for work that is not a page's run (preparing
@@ -122,10 +108,7 @@ mod tests {
         assert_eq!(q.admit("a").err().unwrap().status, StatusCode::CONFLICT);
         let (_b, ahead) = q.admit("b").unwrap();
         assert_eq!(ahead, 1);
-        assert_eq!(
-            q.admit("c").err().unwrap().status,
-            StatusCode::SERVICE_UNAVAILABLE
-        );
+        assert_eq!(q.admit("c").err().unwrap().status, StatusCode::SERVICE_UNAVAILABLE);
         drop(a);
         assert!(q.admit("a").is_ok());
     }

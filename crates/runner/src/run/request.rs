@@ -11,41 +11,27 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use subtle::ConstantTimeEq;
 
-use crate::prepare::valid_slug;
-use crate::server::{auth, App, TOKEN_HEADER};
+use crate::prepare::{valid_slug, Layout};
+use crate::wire::{Job, Lang};
 
-/// A run as the stages see it.
-#[derive(Debug, Clone)]
-pub struct Job {
-    pub slug: String,
-    pub edition: String,
-    pub code: String,
-    /// A random id per page load: one run at a time per page.
-    pub page: String,
-    pub lang: Lang,
-    /// The page's chapter (`processes/zombie.md`): where to look for the
-    /// book's own output of an unchanged block (`compare.rs`).
-    pub chapter: Option<String>,
+pub const TOKEN_HEADER: &str = "X-RSP-Token";
+
+/// What a request that takes code must show.
+#[derive(Clone)]
+pub struct Gate {
+    /// This start's token.
+    pub token: String,
+    /// `http://127.0.0.1:PORT` and `http://localhost:PORT`.
+    pub origins: [String; 2],
+    pub body_cap: usize,
 }
 
-/// What the code is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lang {
-    Rust,
-    /// One of the snippet's Python programs, `snippets/<slug>/python/<name>.py`.
-    Python {
-        name: String,
-    },
-}
-
-impl Job {
-    /// The path the book shows for a Python program, relative to the root.
-    pub fn python_file(&self) -> Option<String> {
-        match &self.lang {
-            Lang::Python { name } => Some(format!("snippets/{}/python/{name}.py", self.slug)),
-            Lang::Rust => None,
-        }
+impl Gate {
+    /// Compares without telling, through the time taken, how much was right.
+    pub fn token_matches(&self, given: &[u8]) -> bool {
+        given.ct_eq(self.token.as_bytes()).into()
     }
 }
 
@@ -53,8 +39,7 @@ impl Job {
 pub fn valid_python_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// A chapter as the page may send it: `processes/zombie.md`.
@@ -70,22 +55,18 @@ pub fn valid_chapter(s: &str) -> bool {
         })
 }
 
+/// A run's (or a download's) JSON body.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Body_ {
+pub struct RunBody {
     slug: String,
     code: String,
-    #[serde(default)]
     edition: Option<String>,
-    #[serde(default)]
     page: Option<String>,
     /// `rust` (the default) or `python`.
-    #[serde(default)]
     lang: Option<String>,
     /// For Python: the program's name in `snippets/<slug>/python/`.
-    #[serde(default)]
     file: Option<String>,
-    #[serde(default)]
     chapter: Option<String>,
 }
 
@@ -97,10 +78,7 @@ pub struct Refusal {
 }
 
 pub fn refuse(status: StatusCode, message: impl Into<String>) -> Refusal {
-    Refusal {
-        status,
-        message: message.into(),
-    }
+    Refusal { status, message: message.into() }
 }
 
 impl IntoResponse for Refusal {
@@ -117,10 +95,10 @@ impl IntoResponse for Refusal {
 /// How long the body of a run may take to arrive.
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn origin_and_token(app: &App, h: &HeaderMap) -> Result<(), Refusal> {
+fn origin_and_token(gate: &Gate, h: &HeaderMap) -> Result<(), Refusal> {
     if let Some(origin) = h.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("?");
-        if !app.origins.iter().any(|o| o == origin) {
+        if !gate.origins.iter().any(|o| o == origin) {
             return Err(refuse(
                 StatusCode::FORBIDDEN,
                 format!("runs are only accepted from pages of this server, not from {origin}"),
@@ -128,17 +106,14 @@ fn origin_and_token(app: &App, h: &HeaderMap) -> Result<(), Refusal> {
         }
     }
     if h.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
-        return Err(refuse(
-            StatusCode::FORBIDDEN,
-            "runs are not accepted from other sites",
-        ));
+        return Err(refuse(StatusCode::FORBIDDEN, "runs are not accepted from other sites"));
     }
     match h.get(TOKEN_HEADER) {
         None => Err(refuse(
             StatusCode::FORBIDDEN,
             "this run carries no token: only pages served by `cargo xtask serve` can run code",
         )),
-        Some(t) if !auth::token_matches(app, t.as_bytes()) => Err(refuse(
+        Some(t) if !gate.token_matches(t.as_bytes()) => Err(refuse(
             StatusCode::FORBIDDEN,
             "wrong token: the runner was restarted since this page was loaded; reload the page",
         )),
@@ -148,26 +123,20 @@ fn origin_and_token(app: &App, h: &HeaderMap) -> Result<(), Refusal> {
 
 /// The checks every endpoint that takes code makes (runs, downloads):
 /// origin and token, then a JSON body of a known, bounded size.
-pub async fn read_body<T: serde::de::DeserializeOwned>(
-    app: &App,
-    req: Request,
-) -> Result<T, Refusal> {
+pub async fn read_body(gate: &Gate, req: Request) -> Result<RunBody, Refusal> {
     let h = req.headers();
-    origin_and_token(app, h)?;
+    origin_and_token(gate, h)?;
     if h.contains_key(header::TRANSFER_ENCODING) {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
             "send the program with a Content-Length (chunked bodies are not accepted)",
         ));
     }
-    let cap = app.cfg.body_cap;
+    let cap = gate.body_cap;
     let too_big = || {
         refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the program is too large to run here (the limit is {} KiB)",
-                cap / 1024
-            ),
+            format!("the program is too large to run here (the limit is {} KiB)", cap / 1024),
         )
     };
     let len: usize = match h.get(header::CONTENT_LENGTH) {
@@ -201,10 +170,10 @@ pub async fn read_body<T: serde::de::DeserializeOwned>(
         .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("bad request: {e}")))
 }
 
-/// Checks a run request and reads its body into a job.
-pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
-    let run: Body_ = read_body(app, req).await?;
-    if !valid_slug(&run.slug) || !app.layout.slugs().contains(&run.slug) {
+/// Checks a run request's body and makes it a job (`anonymous`: the page
+/// id of a request that sends none).
+pub fn job(run: RunBody, l: &Layout, anonymous: impl FnOnce() -> String) -> Result<Job, Refusal> {
+    if !valid_slug(&run.slug) || !l.slugs().contains(&run.slug) {
         return Err(refuse(
             StatusCode::BAD_REQUEST,
             format!("there is no snippet crate `snippets/{}`", run.slug),
@@ -212,10 +181,7 @@ pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
     }
     let edition = run.edition.unwrap_or_else(|| "2021".into());
     if !["2015", "2018", "2021", "2024"].contains(&edition.as_str()) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            format!("unknown Rust edition `{edition}`"),
-        ));
+        return Err(refuse(StatusCode::BAD_REQUEST, format!("unknown Rust edition `{edition}`")));
     }
     if run.code.trim().is_empty() {
         return Err(refuse(StatusCode::BAD_REQUEST, "there is no code to run"));
@@ -223,13 +189,13 @@ pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
     let page = match run.page {
         Some(p) if !p.is_empty() && p.len() <= 64 => p,
         Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad page id")),
-        None => format!("anonymous-{}", app.next_id()),
+        None => anonymous(),
     };
     let lang = match (run.lang.as_deref().unwrap_or("rust"), run.file) {
         ("rust", None) => Lang::Rust,
         ("python", Some(name)) if valid_python_name(&name) => {
             let file = format!("snippets/{}/python/{name}.py", run.slug);
-            if !app.layout.root.join(&file).is_file() {
+            if !l.root.join(&file).is_file() {
                 return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     format!("there is no Python program `{file}`"),
@@ -255,12 +221,5 @@ pub async fn read(app: &App, req: Request) -> Result<Job, Refusal> {
         Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad chapter")),
         None => None,
     };
-    Ok(Job {
-        slug: run.slug,
-        edition,
-        code: run.code,
-        page,
-        lang,
-        chapter,
-    })
+    Ok(Job { slug: run.slug, edition, code: run.code, page, lang, chapter })
 }

@@ -1,9 +1,10 @@
-//! The answer to a run: events as NDJSON lines (`events.rs`), streamed as
+//! The answer to a run: events as NDJSON lines (`wire.rs`), streamed as
 //! they happen. The stages write into a bounded channel; the response body
 //! reads it. When the client goes (its connection closes, hyper drops the
-//! body) every stage sees `closed()` and kills its sandbox; when the client
-//! stays but stops reading, a send that waits longer than `STALL` ends the
-//! run: nobody waits on a reader that does not read.
+//! body) or the server stops, every stage sees `closed()` and ends its
+//! sandbox; when the client stays but stops reading, a send that waits
+//! longer than `STALL` ends the run: nobody waits on a reader that does
+//! not read.
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -11,8 +12,10 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-use crate::events::Event;
+use crate::job::line;
+use crate::wire::Event;
 
 /// Events a run may have waiting for its reader.
 const CAPACITY: usize = 256;
@@ -31,12 +34,17 @@ pub enum Gone {
 /// The stages' end of a run's answer.
 pub struct Events {
     tx: mpsc::Sender<Bytes>,
+    /// Cancelled when the server stops: every run ends as if its client left.
+    stop: CancellationToken,
 }
 
 impl Events {
     /// Sends one event, waiting at most `STALL` for room.
     pub async fn send(&self, e: &Event) -> Result<(), Gone> {
-        match tokio::time::timeout(STALL, self.tx.send(Bytes::from(e.line()))).await {
+        if self.stop.is_cancelled() {
+            return Err(Gone::Left);
+        }
+        match tokio::time::timeout(STALL, self.tx.send(Bytes::from(line(e)))).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Gone::Left),
             Err(_) => Err(Gone::NotReading),
@@ -45,21 +53,20 @@ impl Events {
 
     /// Sends without waiting: for the last words of a run that ends.
     pub fn try_send(&self, e: &Event) {
-        let _ = self.tx.try_send(Bytes::from(e.line()));
+        let _ = self.tx.try_send(Bytes::from(line(e)));
     }
 
-    /// Resolves when the client is gone.
+    /// Resolves when the client is gone or the server stops.
     pub async fn closed(&self) {
-        self.tx.closed().await
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        tokio::select! {
+            _ = self.tx.closed() => {}
+            _ = self.stop.cancelled() => {}
+        }
     }
 }
 
 /// A run's event channel and the response that streams it.
-pub fn channel() -> (Events, Response) {
+pub fn channel(stop: CancellationToken) -> (Events, Response) {
     let (tx, rx) = mpsc::channel::<Bytes>(CAPACITY);
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         let line = rx.recv().await?;
@@ -74,5 +81,5 @@ pub fn channel() -> (Events, Response) {
         Body::from_stream(stream),
     )
         .into_response();
-    (Events { tx }, response)
+    (Events { tx, stop }, response)
 }

@@ -1,9 +1,9 @@
 //! The bubblewrap command line of a sandbox: new user, mount, pid, network,
-//! IPC, UTS and cgroup namespaces, the sandbox's user `nobody` (65534) also
-//! inside, no capabilities, no further user namespaces, its own session,
-//! killed with the server; a root made of the system's /usr (read-only), a
-//! few public files of /etc, fresh /proc and /dev, and the paths the
-//! sandbox's kind needs (see `mod.rs`).
+//! IPC, UTS and cgroup namespaces, the sandbox's user (the runner's own uid
+//! when it is root, see `user.rs`; else nobody inside), no capabilities, no
+//! further user namespaces, its own session, killed with the server; a root
+//! made of the system's /usr (read-only), a few public files of /etc, fresh
+//! /proc and /dev, and the paths the sandbox's kind needs (see `mod.rs`).
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -24,19 +24,10 @@ pub enum Tmp {
     Bound,
 }
 
-/// The sandbox's user, inside (and outside, when the server is root).
-pub const UID: u32 = 65534;
-
 /// Public files of /etc that rustc, the linker or a program may read:
 /// the loader's cache, `cc` (an alternatives link), the OS name and the time zone.
-const ETC: [&str; 6] = [
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/alternatives",
-    "/etc/os-release",
-    "/etc/localtime",
-];
+const ETC: &str =
+    "/etc/ld.so.cache /etc/ld.so.conf /etc/ld.so.conf.d /etc/alternatives /etc/os-release /etc/localtime";
 
 fn push(a: &mut Vec<OsString>, items: &[&str]) {
     a.extend(items.iter().map(OsString::from));
@@ -49,34 +40,20 @@ fn push_path(a: &mut Vec<OsString>, flag: &str, src: &Path, dst: &Path) {
 }
 
 /// The arguments before the command: `bwrap <these> -- COMMAND...`.
-pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, etc: &[(PathBuf, &str)]) -> Vec<OsString> {
+/// `own_net`: the sandbox's first process already joined a network
+/// namespace of its own (`mod.rs`), so bwrap makes none.
+pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, uid: u32, own_net: bool) -> Vec<OsString> {
     let mut a = Vec::new();
-    push(
-        &mut a,
-        &[
-            "--unshare-all",
-            "--unshare-user",
-            "--disable-userns",
-            "--uid",
-            "65534",
-            "--gid",
-            "65534",
-            "--hostname",
-            "sandbox",
-            "--cap-drop",
-            "ALL",
-            "--die-with-parent",
-            "--new-session",
-            "--as-pid-1",
-            "--clearenv",
-            "--setenv",
-            "PATH",
-            "/usr/bin:/bin",
-            "--setenv",
-            "LANG",
-            "C.UTF-8",
-        ],
-    );
+    let id = uid.to_string();
+    push(&mut a, &["--uid", &id, "--gid", &id]);
+    if !own_net {
+        push(&mut a, &["--unshare-net"]);
+    }
+    let fixed = "--unshare-user --unshare-ipc --unshare-pid --unshare-uts --unshare-cgroup-try \
+                 --disable-userns --hostname sandbox --cap-drop ALL \
+                 --die-with-parent --new-session --as-pid-1 --clearenv \
+                 --setenv PATH /usr/bin:/bin --setenv LANG C.UTF-8";
+    a.extend(fixed.split_whitespace().map(OsString::from));
     push(&mut a, &["--ro-bind", "/usr", "/usr"]);
     // Debian's merged /usr: /bin, /lib, ... are links into it.
     for top in ["bin", "sbin", "lib", "lib32", "lib64", "libx32"] {
@@ -91,11 +68,8 @@ pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, etc: &[(PathBuf, &str)]) -
             Err(_) => {}
         }
     }
-    for f in ETC {
+    for f in ETC.split(' ') {
         push(&mut a, &["--ro-bind-try", f, f]);
-    }
-    for (src, dst) in etc {
-        push_path(&mut a, "--ro-bind", src, Path::new(dst));
     }
     push(&mut a, &["--proc", "/proc", "--dev", "/dev"]);
     a.push("--size".into());
@@ -118,22 +92,14 @@ pub fn args(binds: &[Bind], tmp: Tmp, shm_bytes: u64, etc: &[(PathBuf, &str)]) -
 
 /// The version bwrap reports, e.g. "bubblewrap 0.8.0".
 pub fn version(bwrap: &Path) -> Option<String> {
-    let out = std::process::Command::new(bwrap)
-        .arg("--version")
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = std::process::Command::new(bwrap).arg("--version").output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 /// bwrap on PATH (or where Debian installs it).
 pub fn find() -> Option<PathBuf> {
-    let from_path = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("bwrap"))
-            .find(|f| f.is_file())
-    });
+    let from_path = std::env::var_os("PATH")
+        .and_then(|p| std::env::split_paths(&p).map(|d| d.join("bwrap")).find(|f| f.is_file()));
     from_path.or_else(|| {
         let p = PathBuf::from("/usr/bin/bwrap");
         p.is_file().then_some(p)

@@ -1,14 +1,11 @@
-//! Whole-run resource bounds: every sandbox gets a cgroup of its own, with a
-//! memory and a task limit for all its processes together (RLIMIT_AS and
-//! RLIMIT_NPROC are per process and per user). The cgroup is also how a
-//! whole tree is killed, whatever it did to its process groups.
-//!
-//! cgroup v1 (this machine, as root): child groups in the `memory` and `pids`
-//! hierarchies, below the runner's own groups. cgroup v2: only in a subtree
-//! delegated to us, that is, where the parent of our own group is writable
-//! by us and has `memory` and `pids` in its `cgroup.subtree_control`
-//! (systemd's `Delegate=yes` with `DelegateSubgroup=`); the runner's group
-//! goes beside ours there. Anything else: no cgroup, and start-up says so.
+//! A group per sandbox: the whole run's memory and task bound, and how the
+//! whole tree is killed whatever it did to its process groups. Bounds:
+//! cgroup v1 `memory` and `pids` groups below the runner's own (as root
+//! here) or a delegated cgroup v2 subtree with both (systemd's
+//! `Delegate=yes`). Killing: a v2 group's `cgroup.kill` (atomic against
+//! forks), also in a hybrid machine's unified hierarchy; else SIGKILL to
+//! every member until none is left. Only the sandbox's own processes are in
+//! its group, never bwrap (`mod.rs`).
 use std::ffi::CString;
 use std::fs;
 use std::io;
@@ -16,83 +13,76 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The limits of one sandbox's cgroup.
+/// The limits of one sandbox's group.
 #[derive(Debug, Clone, Copy)]
 pub struct Bounds {
     pub memory: u64,
     pub tasks: u64,
 }
 
-#[derive(Debug, Clone)]
-enum Version {
-    /// The runner's groups in the memory and the pids hierarchy.
-    V1 { memory: PathBuf, pids: PathBuf },
-    /// The runner's group, with memory and pids enabled for its children.
-    V2 { base: PathBuf },
-}
-
 /// Where this runner makes its sandboxes' groups (`rsp-runner-<pid>`).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Cgroups {
-    version: Version,
+    /// v1: the memory and pids folders; v2: one folder with both.
+    bounds: Vec<PathBuf>,
+    v2: bool,
+    /// A v2 folder whose child groups have `cgroup.kill` (the bounds'
+    /// folder itself on v2, the unified hierarchy's on a v1 machine).
+    kill: Option<PathBuf>,
 }
 
-/// One sandbox's group (one directory per v1 hierarchy, one for v2).
+/// One sandbox's group, in every hierarchy the runner uses.
 #[derive(Debug)]
 pub struct Group {
     dirs: Vec<PathBuf>,
     v2: bool,
-    removed: bool,
+    kill: Option<PathBuf>,
+}
+
+/// What a sandbox's group saw, read before it is removed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub oom_kills: u64,
+    pub forks_refused: u64,
 }
 
 fn base_name() -> String {
     format!("rsp-runner-{}", std::process::id())
 }
 
-/// (mount point, mount root, super options) of each cgroup file system.
-fn cgroup_mounts(kind: &str) -> Vec<(PathBuf, String, String)> {
-    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
-        return Vec::new();
-    };
-    text.lines()
+/// The folder of our own group in each mounted hierarchy of `fstype`
+/// (`cgroup` or `cgroup2`), with its super options.
+fn own_dirs(fstype: &str) -> Vec<(PathBuf, String)> {
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    mounts
+        .lines()
         .filter_map(|l| {
             let (pre, post) = l.split_once(" - ")?;
             let pre: Vec<&str> = pre.split(' ').collect();
             let post: Vec<&str> = post.split(' ').collect();
-            (post.first() == Some(&kind)).then(|| {
-                (
-                    PathBuf::from(pre.get(4).copied().unwrap_or("")),
-                    pre.get(3).copied().unwrap_or("/").to_string(),
-                    post.get(2).copied().unwrap_or("").to_string(),
-                )
-            })
+            if post.first() != Some(&fstype) {
+                return None;
+            }
+            let (root, mount, opts) = (*pre.get(3)?, *pre.get(4)?, *post.get(2)?);
+            // Our line of /proc/self/cgroup: v2's has no controllers.
+            let path = own.lines().find_map(|o| {
+                let mut p = o.splitn(3, ':');
+                let (_, list, path) = (p.next()?, p.next()?, p.next()?);
+                let hit = if fstype == "cgroup2" {
+                    list.is_empty()
+                } else {
+                    list.split(',').any(|c| opts.split(',').any(|o| o == c))
+                };
+                hit.then_some(path)
+            })?;
+            let rel = path
+                .strip_prefix(root.trim_end_matches('/'))
+                .unwrap_or(path)
+                .trim_start_matches('/');
+            Some((Path::new(mount).join(rel), opts.to_string()))
         })
         .collect()
-}
-
-/// Our own group in the v1 hierarchy of `controller`, or the v2 one ("").
-fn own_group(controller: &str) -> Option<String> {
-    let text = fs::read_to_string("/proc/self/cgroup").ok()?;
-    text.lines().find_map(|l| {
-        let mut parts = l.splitn(3, ':');
-        let (_, list, path) = (parts.next()?, parts.next()?, parts.next()?);
-        let hit = if controller.is_empty() {
-            list.is_empty()
-        } else {
-            list.split(',').any(|c| c == controller)
-        };
-        hit.then(|| path.to_string())
-    })
-}
-
-/// The directory of group `path` in a hierarchy mounted at `mount` whose
-/// root is `root` (a container may see only a subtree).
-fn dir_of(mount: &Path, root: &str, path: &str) -> PathBuf {
-    let rel = path
-        .strip_prefix(root.trim_end_matches('/'))
-        .unwrap_or(path)
-        .trim_start_matches('/');
-    mount.join(rel)
 }
 
 fn writable(p: &Path) -> bool {
@@ -103,214 +93,148 @@ fn writable(p: &Path) -> bool {
     unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// Removes the groups of runners that are gone (a crash leaves them).
-fn remove_stale(parent: &Path) {
-    let Ok(rd) = fs::read_dir(parent) else { return };
-    for e in rd.flatten() {
+/// Kills and removes the groups of runners that are gone (a crash leaves
+/// them), then makes ours under `parent`.
+fn make_base(parent: &Path) -> io::Result<PathBuf> {
+    for e in fs::read_dir(parent)?.flatten() {
         let name = e.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("rsp-runner-"))
-            .and_then(|p| p.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if Path::new(&format!("/proc/{pid}")).exists() {
-            continue;
-        }
-        let dir = e.path();
-        if let Ok(children) = fs::read_dir(&dir) {
-            for c in children.flatten() {
+        let pid = name.to_str().and_then(|n| n.strip_prefix("rsp-runner-"));
+        if pid.is_some_and(|p| !Path::new("/proc").join(p).exists()) {
+            for c in fs::read_dir(e.path()).into_iter().flatten().flatten() {
                 if c.path().is_dir() {
-                    // What a killed runner left (see Sandbox::kill_group).
-                    let mut g = Group {
-                        dirs: vec![c.path()],
-                        v2: c.path().join("cgroup.kill").exists(),
-                        removed: false,
-                    };
-                    g.remove();
+                    let kill = c.path().join("cgroup.kill").exists().then(|| e.path());
+                    Group::remove_dirs(&[c.path()], kill.as_deref());
                 }
             }
+            let _ = fs::remove_dir(e.path());
         }
-        let _ = fs::remove_dir(&dir);
+    }
+    let base = parent.join(base_name());
+    match fs::create_dir(&base) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(base),
     }
 }
 
 impl Cgroups {
     /// The best bound this machine gives us, or why there is none.
     pub fn detect() -> Result<Cgroups, String> {
-        match Self::v1() {
-            Ok(c) => Ok(c),
-            Err(v1) => Self::v2().map_err(|v2| format!("{v1}; {v2}")),
-        }
-    }
-
-    fn v1() -> Result<Cgroups, String> {
-        let mounts = cgroup_mounts("cgroup");
-        let find = |ctl: &str| -> Result<PathBuf, String> {
-            let (mount, root, _) = mounts
-                .iter()
-                .find(|(_, _, opts)| opts.split(',').any(|o| o == ctl))
-                .ok_or_else(|| format!("no cgroup v1 `{ctl}` hierarchy"))?;
-            let own = own_group(ctl).ok_or_else(|| format!("not in a v1 `{ctl}` group"))?;
-            let parent = dir_of(mount, root, &own);
-            if !writable(&parent) {
-                return Err(format!(
-                    "cgroup v1 `{ctl}` group {} is not writable by us",
-                    parent.display()
-                ));
-            }
-            remove_stale(&parent);
-            let base = parent.join(base_name());
-            fs::create_dir_all(&base)
-                .map_err(|e| format!("cannot create {}: {e}", base.display()))?;
-            Ok(base)
+        let v2 = own_dirs("cgroup2");
+        // A v2 folder we can make groups with cgroup.kill in.
+        let kill = v2
+            .iter()
+            .map(|(d, _)| d)
+            .find(|d| writable(d) && d.join("cgroup.procs").exists())
+            .and_then(|d| make_base(d).ok())
+            .filter(|b| b.join("cgroup.kill").exists() || fs::remove_dir(b).is_err());
+        let v1 = own_dirs("cgroup");
+        let find = |ctl: &str| {
+            v1.iter()
+                .find(|(_, opts)| opts.split(',').any(|o| o == ctl))
+                .map(|(d, _)| d.clone())
+                .filter(|d| writable(d))
         };
-        let memory = find("memory")?;
-        let pids = match find("pids") {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = fs::remove_dir(&memory);
-                return Err(e);
-            }
-        };
-        if !memory.join("memory.limit_in_bytes").exists() || !pids.join("pids.max").exists() {
-            let _ = fs::remove_dir(&memory);
-            let _ = fs::remove_dir(&pids);
-            return Err("cgroup v1 groups without memory.limit_in_bytes or pids.max".into());
-        }
-        Ok(Cgroups {
-            version: Version::V1 { memory, pids },
-        })
-    }
-
-    fn v2() -> Result<Cgroups, String> {
-        let mounts = cgroup_mounts("cgroup2");
-        let (mount, root, _) = mounts.first().ok_or("no cgroup v2 file system")?;
-        let own = own_group("").ok_or("not in a cgroup v2 group")?;
-        let own_dir = dir_of(mount, root, &own);
-        // Our own group holds processes (us), so it cannot give controllers
-        // to children unless it is the root; its parent can, if delegated.
-        let mut candidates = vec![own_dir.clone()];
-        if own_dir != *mount {
-            if let Some(p) = own_dir.parent() {
-                candidates.push(p.to_path_buf());
+        if let (Some(m), Some(p)) = (find("memory"), find("pids")) {
+            let (m, p) = (make_base(&m), make_base(&p));
+            if let (Ok(m), Ok(p)) = (m, p) {
+                return Ok(Cgroups { bounds: vec![m, p], v2: false, kill });
             }
         }
-        for dir in candidates {
-            let control =
-                fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
-            let has = |c: &str| control.split_whitespace().any(|x| x == c);
-            if !(has("memory") && has("pids") && writable(&dir)) {
-                continue;
-            }
-            remove_stale(&dir);
-            let base = dir.join(base_name());
-            if fs::create_dir_all(&base).is_err() {
-                continue;
-            }
-            if fs::write(base.join("cgroup.subtree_control"), "+memory +pids").is_err() {
+        // v2: our group's parent, if delegated with memory and pids (our
+        // own group holds us, so it cannot give controllers to children).
+        for (own, _) in &v2 {
+            for dir in [Some(own.as_path()), own.parent()].into_iter().flatten() {
+                let control =
+                    fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap_or_default();
+                let has = |c: &str| control.split_whitespace().any(|x| x == c);
+                if !(has("memory") && has("pids") && writable(dir)) {
+                    continue;
+                }
+                let Ok(base) = make_base(dir) else { continue };
+                if fs::write(base.join("cgroup.subtree_control"), "+memory +pids").is_ok() {
+                    if let Some(k) = &kill {
+                        let _ = fs::remove_dir(k);
+                    }
+                    return Ok(Cgroups { kill: Some(base.clone()), bounds: vec![base], v2: true });
+                }
                 let _ = fs::remove_dir(&base);
-                continue;
             }
-            return Ok(Cgroups {
-                version: Version::V2 { base },
-            });
         }
-        Err(format!(
-            "no delegated cgroup v2 subtree with memory and pids (our group: {})",
-            own_dir.display()
-        ))
+        if let Some(k) = &kill {
+            let _ = fs::remove_dir(k);
+        }
+        Err("no writable cgroup v1 memory and pids groups, and no delegated cgroup v2 \
+             subtree with memory and pids"
+            .into())
     }
 
-    /// "cgroup v1 (memory, pids) under /sys/fs/cgroup/...".
+    /// "cgroup v1 memory + pids groups (under /sys/fs/cgroup/...)".
     pub fn describe(&self) -> String {
-        match &self.version {
-            Version::V1 { memory, .. } => format!(
-                "cgroup v1 memory + pids groups (under {})",
-                memory.parent().unwrap_or(memory).display()
-            ),
-            Version::V2 { base } => format!(
-                "cgroup v2 delegated subtree (under {})",
-                base.parent().unwrap_or(base).display()
-            ),
-        }
+        let under = self.bounds[0].parent().unwrap_or(&self.bounds[0]).display();
+        let kind =
+            if self.v2 { "cgroup v2 delegated subtree" } else { "cgroup v1 memory + pids groups" };
+        let kill =
+            if self.kill.is_some() { "killed with cgroup.kill" } else { "killed member by member" };
+        format!("{kind} (under {under}), {kill}")
     }
 
     pub fn version(&self) -> &'static str {
-        match self.version {
-            Version::V1 { .. } => "v1",
-            Version::V2 { .. } => "v2",
-        }
+        ["v1", "v2"][self.v2 as usize]
     }
 
     /// A new group named `name` with `bounds`.
     pub fn create(&self, name: &str, bounds: Bounds) -> io::Result<Group> {
-        let (dirs, v2) = match &self.version {
-            Version::V1 { memory, pids } => (vec![memory.join(name), pids.join(name)], false),
-            Version::V2 { base } => (vec![base.join(name)], true),
-        };
-        let group = Group {
-            dirs,
-            v2,
-            removed: false,
-        };
+        let mut dirs: Vec<PathBuf> = self.bounds.iter().map(|b| b.join(name)).collect();
+        let kill = self.kill.as_ref().map(|k| k.join(name));
+        if let Some(k) = kill.as_ref().filter(|_| !self.v2) {
+            dirs.push(k.clone());
+        }
+        let group = Group { dirs, v2: self.v2, kill };
         for d in &group.dirs {
             fs::create_dir(d)?;
         }
-        let mem = bounds.memory.to_string();
-        let tasks = bounds.tasks.to_string();
-        if v2 {
-            let d = &group.dirs[0];
-            fs::write(d.join("memory.max"), &mem)?;
+        let (mem, tasks) = (bounds.memory.to_string(), bounds.tasks.to_string());
+        let d = &group.dirs;
+        if self.v2 {
+            // memory.max counts socket buffers too on v2.
+            fs::write(d[0].join("memory.max"), &mem)?;
             // No swap: the bound is on memory the run takes from the machine.
-            let _ = fs::write(d.join("memory.swap.max"), "0");
-            fs::write(d.join("pids.max"), &tasks)?;
+            let _ = fs::write(d[0].join("memory.swap.max"), "0");
+            fs::write(d[0].join("pids.max"), &tasks)?;
         } else {
-            let m = &group.dirs[0];
-            fs::write(m.join("memory.limit_in_bytes"), &mem)?;
-            let memsw = m.join("memory.memsw.limit_in_bytes");
+            fs::write(d[0].join("memory.limit_in_bytes"), &mem)?;
+            let memsw = d[0].join("memory.memsw.limit_in_bytes");
             if memsw.exists() {
                 fs::write(memsw, &mem)?;
             }
-            fs::write(group.dirs[1].join("pids.max"), &tasks)?;
+            fs::write(d[1].join("pids.max"), &tasks)?;
         }
         Ok(group)
     }
 
-    /// Removes the runner's own groups (at exit; they must be empty).
+    /// Removes the runner's own folders (at exit; their groups are gone).
     pub fn remove(&self) {
-        match &self.version {
-            Version::V1 { memory, pids } => {
-                let _ = fs::remove_dir(memory);
-                let _ = fs::remove_dir(pids);
-            }
-            Version::V2 { base } => {
-                let _ = fs::remove_dir(base);
-            }
+        for d in self.bounds.iter().chain(&self.kill) {
+            let _ = fs::remove_dir(d);
         }
     }
 }
 
 impl Group {
-    /// The `cgroup.procs` files a new process writes "0" to, to join.
-    pub fn procs_files(&self) -> Vec<CString> {
-        self.dirs
-            .iter()
-            .filter_map(|d| CString::new(d.join("cgroup.procs").as_os_str().as_bytes()).ok())
-            .collect()
+    /// Moves process `pid` (and so all it will start) into the group.
+    pub fn add(&self, pid: u32) -> io::Result<()> {
+        for d in &self.dirs {
+            fs::write(d.join("cgroup.procs"), pid.to_string())?;
+        }
+        Ok(())
     }
 
-    fn pids(&self) -> Vec<i32> {
-        let mut v: Vec<i32> = self
-            .dirs
+    fn pids(dirs: &[PathBuf]) -> Vec<i32> {
+        let mut v: Vec<i32> = dirs
             .iter()
             .flat_map(|d| {
-                fs::read_to_string(d.join("cgroup.procs"))
-                    .unwrap_or_default()
-                    .lines()
-                    .filter_map(|l| l.trim().parse().ok())
-                    .collect::<Vec<i32>>()
+                let text = fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
+                text.lines().filter_map(|l| l.trim().parse().ok()).collect::<Vec<_>>()
             })
             .collect();
         v.sort_unstable();
@@ -318,32 +242,30 @@ impl Group {
         v
     }
 
-    /// Kills every process in the group until it is empty (a fork racing
-    /// the kill is caught by the next round; the task bound caps rounds).
-    pub fn kill_all(&self) {
-        if self.v2 && fs::write(self.dirs[0].join("cgroup.kill"), "1").is_ok() {
-            self.wait_empty(Duration::from_secs(2));
-            return;
-        }
-        let until = Instant::now() + Duration::from_secs(2);
-        loop {
-            let pids = self.pids();
-            if pids.is_empty() || Instant::now() > until {
+    /// Kills every member, at once where `cgroup.kill` exists, else one
+    /// by one until none is left (a fork racing the kill is caught next
+    /// round; the task bound caps rounds). Blocks until the group is
+    /// empty, for at most a few seconds.
+    fn kill_dirs(dirs: &[PathBuf], kill: Option<&Path>) {
+        let once = kill.is_some_and(|k| fs::write(k.join("cgroup.kill"), "1").is_ok());
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            let pids = Self::pids(dirs);
+            if pids.is_empty() {
                 return;
             }
-            for pid in pids {
-                // SAFETY: kill() with a pid read from the group's own list.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+            if !once {
+                for pid in pids {
+                    // SAFETY: kill() with a pid read from the group's own list.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
             }
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
-    fn wait_empty(&self, limit: Duration) {
-        let until = Instant::now() + limit;
-        while !self.pids().is_empty() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(2));
-        }
+    pub fn kill_all(&self) {
+        Self::kill_dirs(&self.dirs, self.kill.as_deref());
     }
 
     fn counter(&self, file: &str, key: &str) -> u64 {
@@ -361,74 +283,29 @@ impl Group {
             .sum()
     }
 
-    /// Processes the kernel's OOM killer killed for the memory bound.
-    pub fn oom_kills(&self) -> u64 {
-        if self.v2 {
-            self.counter("memory.events", "oom_kill")
-        } else {
-            self.counter("memory.oom_control", "oom_kill")
+    pub fn usage(&self) -> Usage {
+        let oom = if self.v2 { "memory.events" } else { "memory.oom_control" };
+        Usage {
+            oom_kills: self.counter(oom, "oom_kill"),
+            forks_refused: self.counter("pids.events", "max"),
         }
     }
 
-    /// fork()s and clone()s refused by the task bound.
-    pub fn forks_refused(&self) -> u64 {
-        self.counter("pids.events", "max")
-    }
-
-    /// The most memory the group held at once, if the kernel tells.
-    pub fn peak_memory(&self) -> Option<u64> {
-        let file = if self.v2 {
-            "memory.peak"
-        } else {
-            "memory.max_usage_in_bytes"
-        };
-        fs::read_to_string(self.dirs[0].join(file))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    }
-
-    /// Kills what is left and removes the group's directories.
-    pub fn remove(&mut self) {
-        if self.removed {
-            return;
-        }
-        self.kill_all();
+    fn remove_dirs(dirs: &[PathBuf], kill: Option<&Path>) {
+        Self::kill_dirs(dirs, kill);
         let until = Instant::now() + Duration::from_secs(2);
-        for d in &self.dirs {
+        for d in dirs {
             // Exiting tasks leave the group a moment after SIGKILL.
             while fs::remove_dir(d).is_err() && d.exists() && Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(2));
+                std::thread::sleep(Duration::from_millis(1));
             }
         }
-        self.removed = true;
     }
 }
 
 impl Drop for Group {
+    /// Kills what is left and removes the group's folders.
     fn drop(&mut self) {
-        self.remove();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn group_dirs_follow_the_mount_root() {
-        assert_eq!(
-            dir_of(Path::new("/sys/fs/cgroup/memory"), "/", "/a/b"),
-            PathBuf::from("/sys/fs/cgroup/memory/a/b")
-        );
-        assert_eq!(
-            dir_of(Path::new("/sys/fs/cgroup"), "/ctr", "/ctr/x"),
-            PathBuf::from("/sys/fs/cgroup/x")
-        );
-        assert_eq!(
-            dir_of(Path::new("/sys/fs/cgroup/pids"), "/", "/"),
-            PathBuf::from("/sys/fs/cgroup/pids/")
-        );
+        Self::remove_dirs(&self.dirs, self.kill.as_deref());
     }
 }

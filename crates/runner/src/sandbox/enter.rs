@@ -1,23 +1,19 @@
-//! What a sandbox's first process does between fork and exec, as the
-//! server's user, before it becomes `bwrap` (or, without bubblewrap, the job
-//! itself): join its cgroup, and when the server is root, stage what the
-//! sandbox sees and become `nobody`.
+//! What a sandbox's first process does between fork and exec, before it
+//! becomes `bwrap` (or, without it, the job): put the descriptors bwrap is
+//! handed at 3, 4, ... and pass no other on; when the server is root,
+//! stage what the sandbox sees and become the sandboxes' user.
 //!
-//! Why the staging: bwrap resolves every bind source as the user it runs
-//! as, and it must not run as root (a root-run bwrap maps the sandbox's user
-//! to root outside). nobody cannot reach root's rustup toolchain (/root is
-//! 0700) nor our 0700 `target/runner/`. So the child, still root, makes a
-//! private mount namespace, mounts a small tmpfs on [`STAGE_DIR`] there (its
-//! own, nobody else's) and bind-mounts each needed host path into it; then
-//! it drops to nobody and bwrap binds those paths into the sandbox. Nothing
-//! of this is visible outside the child.
-//!
-//! The staging folder is not under /tmp: a tmpfs there would hide every
-//! host path under /tmp, a clone of the book in /tmp included (a fresh
-//! clone in /tmp could start no sandbox). It lives in /run, which only root
-//! can write, so no other user can put a symlink or folder of theirs there.
+//! Why the staging: bwrap must not run as root (it would map the sandbox's
+//! user to root outside), and resolves bind sources as the user it runs
+//! as, who cannot reach root's toolchain (/root is 0700) nor our 0700
+//! `target/runner/`. So the child, still root, makes a private mount
+//! namespace, mounts a small tmpfs of its own on [`STAGE_DIR`] and binds
+//! each needed host path into it; then it changes user and bwrap binds
+//! those. Nothing of this is visible outside the child. [`STAGE_DIR`] is
+//! in /run (root's only), not /tmp, where it would hide clones in /tmp.
 use std::ffi::{CStr, CString};
 use std::io;
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -41,9 +37,7 @@ pub fn make_stage_dir() -> io::Result<()> {
     }
     let m = std::fs::symlink_metadata(STAGE_DIR)?;
     if !m.is_dir() || m.uid() != 0 {
-        return Err(io::Error::other(format!(
-            "{STAGE_DIR} is not a folder owned by root"
-        )));
+        return Err(io::Error::other(format!("{STAGE_DIR} is not a folder owned by root")));
     }
     Ok(())
 }
@@ -64,10 +58,12 @@ impl Staged {
 
 /// Everything computed before the fork (nothing may allocate after it).
 pub struct Enter {
-    cgroup_procs: Vec<CString>,
     stage: Vec<(CString, CString, bool)>,
     user: Option<(u32, u32)>,
-    setsid: bool,
+    /// Put at 3, 4, ... in the child; each must be above 2 + their count.
+    fds: Vec<RawFd>,
+    /// A network namespace to join.
+    net: Option<RawFd>,
 }
 
 fn c(p: &Path) -> io::Result<CString> {
@@ -76,21 +72,16 @@ fn c(p: &Path) -> io::Result<CString> {
 
 impl Enter {
     pub fn new(
-        cgroup_procs: Vec<CString>,
         stage: &[Staged],
         user: Option<(u32, u32)>,
-        setsid: bool,
+        fds: Vec<RawFd>,
+        net: Option<RawFd>,
     ) -> io::Result<Enter> {
         let mut s = Vec::new();
         for st in stage {
             s.push((c(&st.host)?, c(&st.path())?, st.host.is_dir()));
         }
-        Ok(Enter {
-            cgroup_procs,
-            stage: s,
-            user,
-            setsid,
-        })
+        Ok(Enter { stage: s, user, fds, net })
     }
 
     /// Installs the steps as the command's pre_exec hook.
@@ -112,16 +103,17 @@ impl Enter {
                 Ok(())
             }
         };
-        // SAFETY (all blocks below): plain system calls with pointers to
-        // NUL-terminated strings owned by `self`, alive across the calls.
-        for f in &self.cgroup_procs {
-            let fd = unsafe { libc::open(f.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-            check(fd)?;
-            let n = unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) };
-            unsafe { libc::close(fd) };
-            if n != 1 {
-                return Err(io::Error::last_os_error());
-            }
+        // SAFETY (all blocks below): plain system calls with numbers and
+        // pointers to NUL-terminated strings owned by `self`.
+        for (i, &fd) in self.fds.iter().enumerate() {
+            check(unsafe { libc::dup2(fd, 3 + i as RawFd) })?;
+        }
+        // Whatever else the server had open (inherited, or opened by
+        // another thread) goes at the exec.
+        let first = 3 + self.fds.len() as libc::c_uint;
+        let flags = libc::CLOSE_RANGE_CLOEXEC as libc::c_uint;
+        if unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, flags) } != 0 {
+            return Err(io::Error::last_os_error());
         }
         if !self.stage.is_empty() {
             let root = c"/";
@@ -164,6 +156,9 @@ impl Enter {
                 check(unsafe { bind(src, dst) })?;
             }
         }
+        if let Some(fd) = self.net {
+            check(unsafe { libc::setns(fd, libc::CLONE_NEWNET) })?;
+        }
         if let Some((uid, gid)) = self.user {
             check(unsafe { libc::setgroups(0, std::ptr::null()) })?;
             check(unsafe { libc::setgid(gid) })?;
@@ -171,9 +166,7 @@ impl Enter {
         }
         // After the uid change, which clears it: die with the server.
         check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) })?;
-        if self.setsid {
-            check(unsafe { libc::setsid() })?;
-        }
+        check(unsafe { libc::setsid() })?;
         check(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) })?;
         Ok(())
     }
@@ -201,9 +194,6 @@ mod tests {
     #[test]
     fn the_child_stages_where_the_server_made_the_folder() {
         assert_eq!(STAGE_DIR_C.to_str().unwrap(), STAGE_DIR);
-        assert!(
-            !STAGE_DIR.starts_with("/tmp"),
-            "a tmpfs there hides clones in /tmp"
-        );
+        assert!(!STAGE_DIR.starts_with("/tmp"), "a tmpfs there hides clones in /tmp");
     }
 }

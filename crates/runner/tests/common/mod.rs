@@ -11,16 +11,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use runner::client::{parse_first_line, run_body, Client, Timed};
 use runner::Event;
+use runner_client::client::{parse_first_line, run_body, Client, Timed};
 
 /// The book's workspace, two folders above this crate.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
 }
 
 /// One server at a time: each run takes a whole core or two.
@@ -49,14 +45,12 @@ impl Runner {
         }
         let mut child = serve
             .args(["--port", "0"])
-            .stdin(Stdio::null())
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let (port, token) = parse_first_line(&line).unwrap_or_else(|| {
             let _ = child.kill();
             panic!("no link in {line:?} (is bubblewrap installed? cargo xtask test installs it)")
@@ -72,23 +66,32 @@ impl Runner {
         self.child.id()
     }
 
-    /// Stops the server as Ctrl-C or xtask would (SIGTERM: it ends its
-    /// sandboxes and removes its cgroups), SIGKILL if it has not gone in
-    /// 10 s, and reaps it (again when dropped: a no-op).
-    pub fn stop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            // SAFETY: kill() on our own child's pid, not yet reaped.
-            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-            let start = Instant::now();
-            while let Ok(None) = self.child.try_wait() {
-                if start.elapsed() > Duration::from_secs(10) {
-                    let _ = self.child.kill();
-                    break;
+    /// Tells the server a book was republished (a `reload` line).
+    pub fn reload(&mut self) {
+        let stdin = self.child.stdin.as_mut().expect("the runner's stdin");
+        stdin.write_all(b"reload\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Stops the server as xtask would (the end of its stdin: it ends its
+    /// sandboxes, removes its cgroups and exits 0), SIGKILL if it has not
+    /// gone in 20 s, and reaps it (again when dropped: a no-op). The exit
+    /// status, when it went by itself.
+    pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        drop(self.child.stdin.take());
+        let start = Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(st)) => return Some(st),
+                Ok(None) if start.elapsed() < Duration::from_secs(20) => {
+                    std::thread::sleep(Duration::from_millis(20))
                 }
-                std::thread::sleep(Duration::from_millis(20));
+                _ => break,
             }
         }
+        let _ = self.child.kill();
         let _ = self.child.wait();
+        None
     }
 
     /// Kills the server at once (no clean-up of its own).
@@ -158,10 +161,7 @@ pub fn server_with(timeout: u64, more: impl FnOnce(&mut Command)) -> Server {
     .unwrap();
     std::fs::write(book.join("style.css"), "body { color: black }\n").unwrap();
     let runner = Runner::start(|serve| {
-        serve
-            .arg("--book")
-            .arg(&book)
-            .args(["--timeout", &timeout.to_string(), "--no-warm"]);
+        serve.arg("--book").arg(&book).args(["--timeout", &timeout.to_string(), "--no-warm"]);
         more(serve);
     });
     let port = runner.port;
@@ -186,10 +186,7 @@ pub fn wait_ready(c: &Client) {
         .request("GET", "/__rsp/health", &[], b"")
         .is_ok_and(|h| h.text().contains("\"ready\":true"))
     {
-        assert!(
-            start.elapsed() < Duration::from_secs(900),
-            "the runner never got ready"
-        );
+        assert!(start.elapsed() < Duration::from_secs(900), "the runner never got ready");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -197,10 +194,7 @@ pub fn wait_ready(c: &Client) {
 impl Server {
     /// What the runner says it got: `sandbox`, `cgroup`, `user`.
     pub fn isolation(&self, key: &str) -> String {
-        let h = self
-            .client
-            .request("GET", "/__rsp/health", &[], b"")
-            .unwrap();
+        let h = self.client.request("GET", "/__rsp/health", &[], b"").unwrap();
         let v: serde_json::Value = serde_json::from_slice(&h.body).unwrap();
         v["isolation"][key].as_str().unwrap_or("?").to_string()
     }
@@ -226,33 +220,12 @@ impl Server {
     }
 
     pub fn run_as(&self, page: &str, slug: &str, code: &str) -> (u16, Vec<Timed>) {
-        self.client
-            .run(
-                Some(&self.token),
-                Some(&self.origin),
-                &run_body(slug, code, page),
-            )
-            .unwrap()
-    }
-
-    /// A compile ahead of a run, as the page sends one while the reader
-    /// pauses typing.
-    pub fn compile_ahead(&self, slug: &str, code: &str) -> (u16, Vec<Timed>) {
-        self.client
-            .compile(
-                Some(&self.token),
-                Some(&self.origin),
-                &run_body(slug, code, "test-page"),
-            )
-            .unwrap()
+        self.client.run(Some(&self.token), Some(&self.origin), &run_body(slug, code, page)).unwrap()
     }
 
     /// The server answers, and no program of a run is left.
     pub fn assert_healthy(&self) {
-        let r = self
-            .client
-            .request("GET", "/__rsp/health", &[], b"")
-            .unwrap();
+        let r = self.client.request("GET", "/__rsp/health", &[], b"").unwrap();
         assert_eq!(r.status, 200, "{}", r.text());
         let left = programs(self.runner.pid());
         assert!(left.is_empty(), "left running: {left:?}");
@@ -295,6 +268,13 @@ pub fn raw_status(addr: SocketAddr, request: &[u8]) -> Option<u16> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The parent of `pid`, from /proc/<pid>/stat (the fields after the
+/// command name follow its last ')').
+pub fn ppid(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.get(stat.rfind(')')? + 2..)?.split(' ').nth(1)?.parse().ok()
+}
+
 /// Whether process `pid` belongs to a sandbox of the runner `owner`: it,
 /// or one of its ancestors, is that runner's bwrap or job (they carry
 /// `RSP_RUNNER=<owner>` on their command line or in their environment).
@@ -311,7 +291,7 @@ fn owned_by(pid: i32, owner: u32) -> bool {
         if has(&cmdline, &in_cmdline) || has(&environ, &in_environ) {
             return true;
         }
-        let ppid = runner::procs::ppid(p).unwrap_or(0);
+        let ppid = ppid(p).unwrap_or(0);
         if ppid <= 1 {
             return false;
         }
@@ -345,9 +325,7 @@ pub fn sandboxed_processes(owner: u32) -> Vec<String> {
 
 /// Programs of runs of runner `owner` (not the jobs standing by).
 pub fn programs(owner: u32) -> Vec<String> {
-    processes(owner, |exe| {
-        exe.starts_with("/rsp/bin/") || exe.starts_with("/toolchain/")
-    })
+    processes(owner, |exe| exe.starts_with("/rsp/bin/") || exe.starts_with("/toolchain/"))
 }
 
 fn processes(owner: u32, pick: impl Fn(&Path) -> bool) -> Vec<String> {
@@ -408,9 +386,7 @@ pub fn error(events: &[Timed]) -> String {
 /// What rustc said, for a run that did not compile.
 pub fn compile_error(events: &[Timed]) -> String {
     match &events.last().expect("no events").event {
-        Event::Compiled {
-            ok: false, output, ..
-        } => output.clone(),
+        Event::Compiled { ok: false, output, .. } => output.clone(),
         e => panic!(
             "expected a failed compile, got {e:?} after {:?}",
             events.iter().map(|t| &t.event).collect::<Vec<_>>()

@@ -8,37 +8,33 @@
 //!    the token, so it leaves the address bar and the history;
 //! 4. every other request needs that cookie, or the token in `X-RSP-Token`
 //!    (scripts and tests); without: 403 and a page saying where the link is;
-//! 5. a run or a compile ahead of one (`run/request.rs`) always needs
-//!    `X-RSP-Token`: the cookie alone does not run or compile code.
+//! 5. a run or a download (`run/request.rs`) always needs `X-RSP-Token`:
+//!    the cookie alone does not run code.
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 
-use super::{App, COMPILE_PATH, HEALTH_PATH, RUN_PATH, TOKEN_HEADER, TOKEN_PARAM};
+use crate::run::request::{Gate, TOKEN_HEADER};
 
-/// Compares without telling, through the time taken, how much was right.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub const RUN_PATH: &str = "/__rsp/run";
+pub const PROJECT_PATH: &str = "/__rsp/project";
+pub const HEALTH_PATH: &str = "/__rsp/health";
+/// The query parameter of the link printed at start.
+pub const TOKEN_PARAM: &str = "token";
 
-pub fn token_matches(app: &App, given: &[u8]) -> bool {
-    constant_time_eq(given, app.token.as_bytes())
-}
-
-/// The value of cookie `name` in the request's Cookie headers.
-fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name).then_some(v)
-        })
+/// What the check needs.
+pub struct Guard {
+    pub gate: Gate,
+    /// `127.0.0.1:PORT` and `localhost:PORT`.
+    pub hosts: [String; 2],
+    /// `rsp-runner-<port>`: cookies are not kept apart by port.
+    pub cookie: String,
+    pub port: u16,
 }
 
 /// Splits `token=...` out of a query; returns (token, the rest).
@@ -68,10 +64,7 @@ fn page(status: StatusCode, title: &str, text: &str, zh: (&str, &str)) -> Respon
     );
     (
         status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
         html,
     )
         .into_response()
@@ -79,7 +72,7 @@ fn page(status: StatusCode, title: &str, text: &str, zh: (&str, &str)) -> Respon
 
 /// The page for a request without the cookie or the token. It never holds
 /// the token; it says where the link with it is.
-fn locked(app: &App) -> Response {
+fn locked(app: &Guard) -> Response {
     page(
         StatusCode::FORBIDDEN,
         "Open the link from your terminal",
@@ -128,11 +121,17 @@ fn harden(mut r: Response) -> Response {
     r
 }
 
-pub async fn guard(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+/// The path with one leading slash: `//host` would be a link to another
+/// site, and browsers read `\` in a URL as `/`.
+fn same_site_path(path: &str) -> String {
+    format!("/{}", path.replace('\\', "/").trim_start_matches('/'))
+}
+
+pub async fn guard(State(app): State<Arc<Guard>>, req: Request, next: Next) -> Response {
     harden(check(&app, req, next).await)
 }
 
-async fn check(app: &App, req: Request, next: Next) -> Response {
+async fn check(app: &Guard, req: Request, next: Next) -> Response {
     let h = req.headers();
     let host_ok = h
         .get(header::HOST)
@@ -148,8 +147,8 @@ async fn check(app: &App, req: Request, next: Next) -> Response {
         );
     }
     let path = req.uri().path().to_string();
-    // Open: health; runs and compiles check their own token (run/request.rs).
-    if path == HEALTH_PATH || path == RUN_PATH || path == COMPILE_PATH {
+    // Open: health; runs and downloads check their own token (run/request.rs).
+    if path == HEALTH_PATH || path == RUN_PATH || path == PROJECT_PATH {
         return next.run(req).await;
     }
     let query = req.uri().query().unwrap_or("");
@@ -158,7 +157,7 @@ async fn check(app: &App, req: Request, next: Next) -> Response {
         if !(req.method() == Method::GET || req.method() == Method::HEAD) {
             return locked(app);
         }
-        if !token_matches(app, given.as_bytes()) {
+        if !app.gate.token_matches(given.as_bytes()) {
             return page(
                 StatusCode::FORBIDDEN,
                 "This link is from another start",
@@ -172,34 +171,28 @@ async fn check(app: &App, req: Request, next: Next) -> Response {
                 ),
             );
         }
-        // One leading slash: `//host` would be a link to another site.
-        let clean = format!("/{}", path.trim_start_matches('/'));
-        let location = if rest.is_empty() {
-            clean
-        } else {
-            format!("{clean}?{rest}")
-        };
-        let set = format!(
-            "{}={}; HttpOnly; SameSite=Strict; Path=/",
-            app.cookie, app.token
-        );
+        let clean = same_site_path(&path);
+        let location = if rest.is_empty() { clean } else { format!("{clean}?{rest}") };
+        let set = Cookie::build((app.cookie.clone(), app.gate.token.clone()))
+            .http_only(true)
+            .same_site(SameSite::Strict)
+            .path("/")
+            .build()
+            .to_string();
         let mut r = Response::new(Body::empty());
         *r.status_mut() = StatusCode::SEE_OTHER;
-        if let (Ok(loc), Ok(set)) = (
-            HeaderValue::from_str(&location),
-            HeaderValue::from_str(&set),
-        ) {
+        if let (Ok(loc), Ok(set)) = (HeaderValue::from_str(&location), HeaderValue::from_str(&set))
+        {
             r.headers_mut().insert(header::LOCATION, loc);
             r.headers_mut().insert(header::SET_COOKIE, set);
         }
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return r;
     }
-    let by_cookie = cookie(h, &app.cookie).is_some_and(|v| token_matches(app, v.as_bytes()));
-    let by_header = h
-        .get(TOKEN_HEADER)
-        .is_some_and(|v| token_matches(app, v.as_bytes()));
+    let by_cookie = CookieJar::from_headers(h)
+        .get(&app.cookie)
+        .is_some_and(|c| app.gate.token_matches(c.value().as_bytes()));
+    let by_header = h.get(TOKEN_HEADER).is_some_and(|v| app.gate.token_matches(v.as_bytes()));
     if !(by_cookie || by_header) {
         return locked(app);
     }
@@ -213,28 +206,16 @@ mod tests {
     #[test]
     fn the_token_leaves_the_query() {
         assert_eq!(take_token("token=abc"), (Some("abc"), String::new()));
-        assert_eq!(
-            take_token("a=1&token=abc&b=2"),
-            (Some("abc"), "a=1&b=2".to_string())
-        );
+        assert_eq!(take_token("a=1&token=abc&b=2"), (Some("abc"), "a=1&b=2".to_string()));
         assert_eq!(take_token("a=1"), (None, "a=1".to_string()));
     }
 
     #[test]
-    fn cookies_are_found_by_name() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("other=1; rsp-runner-5=abc"),
-        );
-        assert_eq!(cookie(&h, "rsp-runner-5"), Some("abc"));
-        assert_eq!(cookie(&h, "rsp-runner-6"), None);
-    }
-
-    #[test]
-    fn comparisons_need_every_byte() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
+    fn redirects_stay_on_this_server() {
+        for (path, clean) in
+            [("/\\evil.example/", "/evil.example/"), ("//evil.example", "/evil.example")]
+        {
+            assert_eq!(same_site_path(path), clean);
+        }
     }
 }

@@ -4,7 +4,7 @@
 //! list in its `<head>` as it is sent (`theme/rsp-run.js` reads them), and is
 //! never cached: only a browser that passed `auth.rs` ever sees one.
 use std::convert::Infallible;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -14,23 +14,30 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::{App, TOKEN_META};
+use crate::prepare::Layout;
+
+pub const TOKEN_META: &str = "rsp-runner-token";
 
 /// The largest page we add the token to (print.html is the biggest).
 const HTML_CAP: usize = 64 << 20;
 
 type Dir = ServeDir<tower_http::set_status::SetStatus<ServeFile>>;
 
-#[derive(Clone)]
-pub struct Files(Dir);
+/// The book's folder, its files' service, and what pages get.
+pub struct Files {
+    dir: Dir,
+    pub book: PathBuf,
+    pub token: String,
+    /// Where the snippet list comes from.
+    pub layout: Layout,
+}
 
 impl Files {
-    pub fn new(book: &Path) -> Files {
-        Files(
-            ServeDir::new(book)
-                .append_index_html_on_directories(true)
-                .not_found_service(ServeFile::new(book.join("404.html"))),
-        )
+    pub fn new(book: PathBuf, token: String, layout: Layout) -> Files {
+        let dir = ServeDir::new(&book)
+            .append_index_html_on_directories(true)
+            .not_found_service(ServeFile::new(book.join("404.html")));
+        Files { dir, book, token, layout }
     }
 }
 
@@ -40,28 +47,19 @@ fn inject(html: &str, token: &str, slugs: &[String]) -> String {
         "<meta name=\"{TOKEN_META}\" content=\"{token}\"><meta name=\"rsp-runner-slugs\" content=\"{}\">",
         slugs.join(" ")
     );
-    match html.find("<head>") {
-        Some(i) => {
-            let at = i + "<head>".len();
-            format!("{}{meta}{}", &html[..at], &html[at..])
-        }
-        None => format!("{meta}{html}"),
+    match html.contains("<head>") {
+        true => html.replacen("<head>", &format!("<head>{meta}"), 1),
+        false => format!("{meta}{html}"),
     }
 }
 
-pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
+pub async fn serve(State(app): State<Arc<Files>>, req: Request) -> Response {
     if !(req.method() == Method::GET || req.method() == Method::HEAD) {
         return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n").into_response();
     }
     let head = req.method() == Method::HEAD;
-    let edition_404 = edition_not_found(&app.cfg.book, req.uri().path());
-    let Ok(resp) = app
-        .files
-        .0
-        .clone()
-        .oneshot(req)
-        .await
-        .map_err(|e: Infallible| e);
+    let edition_404 = edition_not_found(&app.book, req.uri().path());
+    let Ok(resp) = app.dir.clone().oneshot(req).await.map_err(|e: Infallible| e);
     let status = resp.status();
     let html = resp
         .headers()
@@ -73,25 +71,21 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
             StatusCode::NOT_FOUND,
             format!(
                 "not found; is the book built in {}? (cargo xtask build)\n",
-                app.cfg.book.display()
+                app.book.display()
             ),
         )
             .into_response();
     }
     let (mut parts, body) = resp.into_parts();
     if !html || !(status.is_success() || status == StatusCode::NOT_FOUND) {
-        parts
-            .headers
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return Response::from_parts(parts, Body::new(body));
     }
     // A page: the token goes in, and the page is never stored anywhere.
     for h in [header::ETAG, header::LAST_MODIFIED, header::CONTENT_LENGTH] {
         parts.headers.remove(h);
     }
-    parts
-        .headers
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if head {
         return Response::from_parts(parts, Body::empty());
     }
@@ -103,11 +97,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
             bytes = page.into();
         }
     }
-    let page = inject(
-        &String::from_utf8_lossy(&bytes),
-        &app.token,
-        &app.layout.slugs(),
-    );
+    let page = inject(&String::from_utf8_lossy(&bytes), &app.token, &app.layout.slugs());
     Response::from_parts(parts, Body::from(page))
 }
 
@@ -117,9 +107,7 @@ pub async fn serve(State(app): State<Arc<App>>, req: Request) -> Response {
 fn edition_not_found(book: &Path, path: &str) -> Option<std::path::PathBuf> {
     let (first, _) = path.trim_start_matches('/').split_once('/')?;
     let ok = !first.is_empty()
-        && first
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && first.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     let page = book.join(first).join("404.html");
     (ok && page.is_file()).then_some(page)
 }
@@ -133,10 +121,7 @@ mod tests {
         let book = std::env::temp_dir().join(format!("runner-404-{}", std::process::id()));
         std::fs::create_dir_all(book.join("zh-TW")).unwrap();
         std::fs::write(book.join("zh-TW/404.html"), "找不到").unwrap();
-        assert_eq!(
-            edition_not_found(&book, "/zh-TW/nope.html"),
-            Some(book.join("zh-TW/404.html"))
-        );
+        assert_eq!(edition_not_found(&book, "/zh-TW/nope.html"), Some(book.join("zh-TW/404.html")));
         assert_eq!(edition_not_found(&book, "/processes/nope.html"), None);
         assert_eq!(edition_not_found(&book, "/nope.html"), None);
         assert_eq!(edition_not_found(&book, "/../zh-TW/x"), None);

@@ -1,18 +1,15 @@
 //! Connections: each one a task running hyper's HTTP/1 server (as axum's
-//! serve-with-hyper example does), so no connection waits behind another
-//! (the stall that made us drop tiny_http, whose thread pool queued new
-//! connections behind idle keep-alive ones and left Chromium waiting 20 s
-//! for a stylesheet). hyper answers malformed requests itself: 400, or 431
-//! for a head over `HEAD_CAP` or with more than `MAX_HEADERS` headers.
-//!
-//! Limits, none of which an unauthenticated client can use to lock pages out:
+//! serve-with-hyper example does; axum::serve has neither a header-read
+//! timeout nor a connection cap), so none waits behind another. hyper
+//! answers malformed requests itself: 400, or 431 for a head over
+//! `HEAD_CAP` or with more than `MAX_HEADERS` headers. Limits, none of which
+//! an unauthenticated client can use to lock pages out:
 //! - a request head must arrive within `HEADER_TIMEOUT`, which is also how
 //!   long a kept-alive connection may sit idle;
 //! - at most `MAX_CONNECTIONS` at once; when a new one would pass that, the
-//!   connection idle the longest (no request in flight: a fresh, a slow or a
-//!   kept-alive one) is closed to make room, so a flood of idle connections
-//!   only evicts itself; a run's or an event stream's connection is never
-//!   idle;
+//!   connection idle the longest (no request in flight) is closed to make
+//!   room, so a flood of idle connections only evicts itself (a run's or
+//!   an event stream's connection is never idle: `events.rs` caps those);
 //! - a write that makes no progress for `WRITE_TIMEOUT` closes the
 //!   connection (a client that stopped reading).
 use std::collections::HashMap;
@@ -137,9 +134,8 @@ impl WriteTimeout {
                 Poll::Ready(r)
             }
             Poll::Pending => {
-                let sleep = self
-                    .stalled
-                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
+                let sleep =
+                    self.stalled.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_TIMEOUT)));
                 match sleep.as_mut().poll(cx) {
                     Poll::Ready(()) => Poll::Ready(Err(io::ErrorKind::TimedOut.into())),
                     Poll::Pending => Poll::Pending,
@@ -168,20 +164,6 @@ impl AsyncWrite for WriteTimeout {
         let me = self.get_mut();
         let r = Pin::new(&mut me.io).poll_write(cx, buf);
         me.check(cx, r)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        let me = self.get_mut();
-        let r = Pin::new(&mut me.io).poll_write_vectored(cx, bufs);
-        me.check(cx, r)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -238,10 +220,7 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
                     )
                 }
             });
-            let io = TokioIo::new(WriteTimeout {
-                io: stream,
-                stalled: None,
-            });
+            let io = TokioIo::new(WriteTimeout { io: stream, stalled: None });
             let served = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
@@ -252,11 +231,7 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<
                 _ = served => {}
                 _ = conn.close.notified() => {}
             }
-            table
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .open
-                .remove(&id);
+            table.lock().unwrap_or_else(|p| p.into_inner()).open.remove(&id);
         });
     }
 }

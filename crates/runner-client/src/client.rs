@@ -1,4 +1,4 @@
-//! The runner's own tests and bench talk to it through this client, the way
+//! The runner's tests and bench talk to it through this client, the way
 //! a page does: the token in `X-RSP-Token` (as the page's script sends it),
 //! a run streamed back as NDJSON and timed event by event. It is hyper's
 //! client (hyper-util), driven by a small runtime of its own so that tests
@@ -12,8 +12,9 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::events::Event;
-use crate::server::{COMPILE_PATH, RUN_PATH, TOKEN_HEADER};
+use runner::app::RUN_PATH;
+use runner::run::request::TOKEN_HEADER;
+use runner::Event;
 
 pub struct Reply {
     pub status: u16,
@@ -143,16 +144,6 @@ impl Client {
         body: &str,
     ) -> Result<(u16, Vec<Timed>)> {
         self.events(RUN_PATH, token, origin, body)
-    }
-
-    /// A compile ahead of a run (`POST /__rsp/compile`), as [`Client::run`].
-    pub fn compile(
-        &self,
-        token: Option<&str>,
-        origin: Option<&str>,
-        body: &str,
-    ) -> Result<(u16, Vec<Timed>)> {
-        self.events(COMPILE_PATH, token, origin, body)
     }
 
     fn events(

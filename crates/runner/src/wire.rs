@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+pub use supervisor::diff::DiffLine;
 
 /// A run as the stages see it, checked (`run/request.rs`).
 #[derive(Debug, Clone)]
@@ -117,12 +118,6 @@ pub struct Comparison {
     pub vary: Vec<String>,
     /// Masked lines: `same`, `book` (only in the book's), `yours`.
     pub diff: Vec<DiffLine>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiffLine {
-    pub tag: String,
-    pub text: String,
 }
 
 /// One job for a sandbox, one JSON line on its stdin.

@@ -7,6 +7,7 @@
 
 pub mod args;
 pub mod compile;
+pub mod diff;
 pub mod locate;
 pub mod picture;
 pub mod python;

@@ -14,6 +14,7 @@ pub mod python;
 pub mod reap;
 pub mod render;
 pub mod store;
+pub mod strace;
 pub mod supervise;
 pub mod try_it;
 

@@ -1,5 +1,5 @@
 //! strace as the book runs it, for the supervisor's `--strace` and the
-//! local runner's "Run with trace": `strace -ff -q -ttt -T -o
+//! local runner's "Run with trace" ([`page`]): `strace -ff -q -ttt -T -o
 //! DIR/trace -e EXPR... -- PROGRAM`, one file per process, or per thread
 //! (`-ff`), which keeps each one's calls whole and in order, whatever the
 //! scheduler did between them. They are read back in the order the
@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::picture::trace::replace_pids;
+
+pub mod page;
 
 pub const STRACE: &str = "/usr/bin/strace";
 

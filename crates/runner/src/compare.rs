@@ -113,6 +113,17 @@ fn rust_text(code: &str, from_page: bool) -> String {
     kept.join("\n").trim_end().to_string()
 }
 
+/// What a traced run of `job` traces, and the book's trace of it.
+pub fn trace_plan(root: &Path, store: &Path, job: &Job) -> supervisor::strace::page::Plan {
+    let python = match &job.lang {
+        Lang::Python { name } => Some(name.as_str()),
+        Lang::Rust => None,
+    };
+    let unchanged = unchanged_program(root, job);
+    let chapter = job.chapter.as_deref();
+    supervisor::strace::page::plan(store, chapter, &job.slug, python, unchanged.as_deref())
+}
+
 fn parse_args(args: &[String]) -> Option<supervisor::Args> {
     use clap::Parser;
     supervisor::Args::try_parse_from(

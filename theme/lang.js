@@ -192,13 +192,17 @@
     }
 
     // The words of the pictures crates/supervisor/src/picture/ draws: each
-    // element carries its key and the values it was filled with.
-    function translatePictures() {
-        document.querySelectorAll('.rsp-pic [data-rsp-t]').forEach(function (el) {
+    // element carries its key and the values it was filled with. Also for
+    // a picture a script inserts later (a run with trace): rspPictures(el).
+    function translatePictures(root) {
+        (root || document).querySelectorAll('.rsp-pic [data-rsp-t]').forEach(function (el) {
             var args = JSON.parse(el.getAttribute('data-rsp-args') || 'null');
             el.textContent = window.rspT(el.getAttribute('data-rsp-t'), args);
         });
     }
+    window.rspPictures = function (root) {
+        if (mine !== en) { translatePictures(root); }
+    };
 
     // mdBook's searcher.js writes the results header in English each time
     // the query changes; it is rewritten here as it appears.
@@ -223,7 +227,7 @@
     if (mine !== en) {
         translateChrome();
         translateBlocks();
-        translatePictures();
+        translatePictures(document);
         translateSearchHeader();
     }
 })();

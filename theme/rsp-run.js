@@ -2,9 +2,11 @@
 // serve`, the local runner (crates/runner) has put a per-start token in a
 // <meta> tag; then every Rust block of a chapter, and every Python block
 // whose output block names its program, becomes an editor (rsp-editor.js)
-// with Run, Reset and Download buttons. Run sends the whole program (hidden
-// lines included) to the runner, which compiles and runs it in a sandbox
-// here and streams the events back (crates/runner/src/events.rs). Without
+// with Run, Run with trace, Reset and Download buttons. Run sends the whole
+// program (hidden lines included) to the runner, which compiles and runs it
+// in a sandbox here and streams the events back (crates/runner/src/wire.rs);
+// Run with trace runs it there under strace, and the trace and its
+// timeline come back before its exit (supervisor::strace::page). Without
 // the token (the book hosted as static files, or plain `mdbook serve`)
 // nothing is sent anywhere: no editor, and each output block says how to
 // run it locally. book.toml keeps `runnable = false`, so mdBook's own Run
@@ -76,6 +78,7 @@
         box.appendChild(el('ul', 'rsp-result-diags'));
         box.appendChild(el('pre', 'rsp-result-compile'));
         box.appendChild(el('pre', 'rsp-result-out'));
+        box.appendChild(el('div', 'rsp-trace'));
         box.appendChild(el('div', 'rsp-compare'));
         block.pre.parentNode.insertBefore(box, block.pre.nextSibling);
         block.result = box;
@@ -149,6 +152,23 @@
         return dd;
     }
 
+    // The masked line diff of the book's text and the reader's.
+    function diff(div, lines, vary) {
+        var pre = el('pre', 'rsp-diff');
+        lines.forEach(function (l) {
+            var sign = l.tag === 'book' ? '- ' : l.tag === 'yours' ? '+ ' : '  ';
+            var line = el('span', 'rsp-diff-' + l.tag, sign + l.text);
+            line.title = l.tag === 'book' ? rspT('compare.only-book') : l.tag === 'yours' ? rspT('compare.only-yours') : '';
+            pre.appendChild(line);
+            pre.appendChild(document.createTextNode('\n'));
+        });
+        div.appendChild(el('p', 'rsp-compare-legend', rspT('compare.legend')));
+        div.appendChild(pre);
+        if (vary.length) {
+            div.appendChild(el('p', 'rsp-compare-vary', rspT('compare.vary', { n: vary.length })));
+        }
+    }
+
     function comparison(box, c) {
         var div = box.querySelector('.rsp-compare');
         div.textContent = '';
@@ -163,19 +183,7 @@
                 div.appendChild(el('p', 'rsp-compare-status',
                     rspT('compare.status', { book: c.book_status, yours: c.your_status })));
             }
-            var pre = el('pre', 'rsp-diff');
-            c.diff.forEach(function (l) {
-                var sign = l.tag === 'book' ? '- ' : l.tag === 'yours' ? '+ ' : '  ';
-                var line = el('span', 'rsp-diff-' + l.tag, sign + l.text);
-                line.title = l.tag === 'book' ? rspT('compare.only-book') : l.tag === 'yours' ? rspT('compare.only-yours') : '';
-                pre.appendChild(line);
-                pre.appendChild(document.createTextNode('\n'));
-            });
-            div.appendChild(el('p', 'rsp-compare-legend', rspT('compare.legend')));
-            div.appendChild(pre);
-            if (c.vary.length) {
-                div.appendChild(el('p', 'rsp-compare-vary', rspT('compare.vary', { n: c.vary.length })));
-            }
+            diff(div, c.diff, c.vary);
         }
         if (c.book_stamp || c.your_stamp) {
             var dl = el('dl', 'rsp-compare-stamps');
@@ -187,7 +195,35 @@
         }
     }
 
-    function run(block) {
+    // A run under strace (the `trace` event): the calls traced, the trace
+    // as the book shows one (as text), its timeline (the runner's figure:
+    // supervisor::picture, every word of the trace escaped there; its own
+    // words translated by lang.js), and the book's trace beside it.
+    function traceResult(box, t) {
+        var div = box.querySelector('.rsp-trace');
+        div.textContent = '';
+        var cmd = 'strace -f' + t.exprs.map(function (e) { return ' -e ' + e; }).join('');
+        div.appendChild(el('p', 'rsp-trace-head', rspT(t.directive ? 'trace.chapter' : 'trace.default', { cmd: cmd })));
+        if (t.grep) { div.appendChild(el('p', 'rsp-trace-grep', rspT('trace.grep', { regex: t.grep }))); }
+        div.appendChild(el('pre', 'rsp-trace-text', t.text || rspT('trace.empty')));
+        if (t.html) {
+            var pic = el('div', 'rsp-trace-pic');
+            pic.innerHTML = t.html;
+            if (window.rspPictures) { window.rspPictures(pic); }
+            div.appendChild(pic);
+        }
+        var cmp = el('div', 'rsp-compare');
+        cmp.setAttribute('data-state', t.compared);
+        var said = {
+            match: rspT('trace.match'), differs: rspT('trace.differs'),
+            edited: rspT('trace.edited'), none: rspT('trace.none')
+        };
+        cmp.appendChild(el('p', 'rsp-compare-head', said[t.compared] || said.none));
+        if (t.compared === 'differs') { diff(cmp, t.diff, t.vary); }
+        div.appendChild(cmp);
+    }
+
+    function run(block, traced) {
         if (busy) { return; }
         var whole = block.editor.assemble();
         var text = whole.code;
@@ -200,6 +236,7 @@
         compile.textContent = '';
         out.textContent = '';
         box.querySelector('.rsp-result-diags').textContent = '';
+        box.querySelector('.rsp-trace').textContent = '';
         box.querySelector('.rsp-compare').textContent = '';
         box.querySelector('.rsp-compare').removeAttribute('data-state');
         // Set when the answer has ended (after the comparison, if any).
@@ -260,12 +297,15 @@
             case 'compare':
                 comparison(box, ev);
                 break;
+            case 'trace':
+                traceResult(box, ev);
+                break;
             case 'error':
                 state('error', runnerText(ev.message));
                 break;
             }
         }
-        var body = { slug: block.slug, code: text, edition: block.edition, page: pageId, chapter: block.chapter };
+        var body = { slug: block.slug, code: text, edition: block.edition, page: pageId, chapter: block.chapter, trace: !!traced };
         if (block.lang === 'python') {
             body.lang = 'python';
             body.file = block.name;
@@ -382,9 +422,11 @@
             function () { download(block); }), buttons.firstChild);
         buttons.insertBefore(button('fa-history', 'rsp-reset-button', rspT('run.undo'),
             function () { block.editor.reset(); }), buttons.firstChild);
+        var trace = button('fa-tasks', 'rsp-trace-button', rspT('run.trace'), function () { run(block, true); });
+        buttons.insertBefore(trace, buttons.firstChild);
         var play = button('fa-play', 'rsp-run-button', rspT('run.button'), function () { run(block); });
         buttons.insertBefore(play, buttons.firstChild);
-        runButtons.push(play);
+        runButtons.push(play, trace);
         return block;
     }
 

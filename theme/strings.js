@@ -12,6 +12,8 @@
 // (crates/supervisor/src/render.rs, `local_time`). The `pic.` entries are
 // the words of the pictures drawn from a run (crates/supervisor/src/picture,
 // `STRINGS`, which must say the same English), filled in by theme/lang.js.
+// The `trace.` entries are what a block says of a run with trace
+// (crates/supervisor/src/strace/page.rs: `compared` names the entry).
 // The `runner.` entries are the messages crates/runner sends to the page, in
 // its English words, `{name}` standing for what it fills in (which stays as
 // sent); the check requires one entry for each message the runner sends.
@@ -73,6 +75,7 @@ window.rspStrings = {
     "run.answered": "the runner answered {status}",
     "run.no-result": "the run ended without a result",
     "run.no-answer": "the local runner did not answer (is {cmd} still running?): {error}",
+    "run.trace": "Run with trace: this code under strace, its system calls and their timeline",
     "reload.banner": "The book was rebuilt. Reloading shows it; your edits are kept.",
     "reload.button": "Reload",
     "chrome.search-placeholder": "Search this book ...",
@@ -109,6 +112,14 @@ window.rspStrings = {
     "compare.vary": "{n} pattern(s) the book declares variable were masked in both.",
     "compare.book-stamp": "The book was built on",
     "compare.your-stamp": "You are on",
+    "trace.chapter": "Its system calls, traced as this chapter traces this program ({cmd}):",
+    "trace.default": "Its system calls ({cmd}): this chapter traces nothing for this program, so these are the calls that make, signal and reap processes.",
+    "trace.grep": "Only the lines that match {regex} are shown, as in the book.",
+    "trace.empty": "strace wrote nothing.",
+    "trace.match": "Matches the book: the same calls as the book's trace of this program (after masking what the book declares variable).",
+    "trace.differs": "Differs from the book: your run made other calls than the book's trace of this program shows.",
+    "trace.edited": "Not compared with the book: you edited the code.",
+    "trace.none": "Not compared with the book: it has no trace of this program run as the page runs it.",
     "try.summary": "What the edited program says",
     "try.button": "Make this edit in the block above",
     "try.not-found": "The block no longer holds the text this edit changes",
@@ -212,6 +223,7 @@ window.rspStrings = {
     "run.answered": "runner 回應了 {status}",
     "run.no-result": "執行結束了，卻沒有結果",
     "run.no-answer": "本機的 runner 沒有回應（{cmd} 還在執行嗎？）：{error}",
+    "run.trace": "以 strace 執行：看這段程式碼的系統呼叫與時間軸",
     "reload.banner": "本書已重新建置。重新載入即可看到新內容；你的修改會保留。",
     "reload.button": "重新載入",
     "chrome.search-placeholder": "搜尋本書…",
@@ -248,6 +260,14 @@ window.rspStrings = {
     "compare.vary": "兩邊都遮蔽了書中標明會變動的 {n} 個 pattern。",
     "compare.book-stamp": "本書建置於",
     "compare.your-stamp": "你的環境",
+    "trace.chapter": "這次執行的系統呼叫，依本章追蹤這個程式的方式（{cmd}）：",
+    "trace.default": "這次執行的系統呼叫（{cmd}）：本章沒有追蹤這個程式，所以追蹤的是建立 process、送訊號、回收 process 的系統呼叫。",
+    "trace.grep": "只顯示符合 {regex} 的行，和書中相同。",
+    "trace.empty": "strace 沒有寫出任何內容。",
+    "trace.match": "與書中一致：和書中這個程式的 trace 是相同的系統呼叫（已遮蔽書中標明會變動的部分）。",
+    "trace.differs": "與書中不同：你這次執行的系統呼叫，和書中這個程式的 trace 不一樣。",
+    "trace.edited": "沒有與書中比較：你修改了程式碼。",
+    "trace.none": "沒有與書中比較：書中沒有以這一頁的方式執行這個程式的 trace。",
     "try.summary": "修改後的程式印出什麼",
     "try.button": "在上面的程式碼區塊做這個修改",
     "try.not-found": "程式碼區塊裡已經沒有這個修改要改的文字",

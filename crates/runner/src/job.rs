@@ -1,9 +1,10 @@
 //! `runner job`: the process inside a sandbox (pid 1 of its namespaces). It
 //! waits for one [`JobSpec`] line on stdin, compiles with rustc or runs the
-//! program under the snippet supervisor (timeout, output cap, its own
-//! process group, a kill-all of what it leaves; it makes its caller a
-//! subreaper, so never the server), and prints [`Event`] lines as things
-//! happen. If its stdin closes first, it kills everything it started.
+//! program (under strace when asked) under the snippet supervisor
+//! (timeout, output cap, its own process group, a kill-all of what it
+//! leaves; it makes its caller a subreaper, so never the server), and
+//! prints [`Event`] lines as things happen. If its stdin closes first, it
+//! kills everything it started.
 use std::io::{BufRead, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
@@ -123,11 +124,15 @@ fn run(r: &RunSpec) {
     // the unfinished tail for the next piece.
     let pending = Arc::new(Mutex::new(Vec::<u8>::new()));
     let mut cmd = Command::new(&r.exe);
-    cmd.arg0(&r.arg0)
-        .args(&r.args)
-        .current_dir(&r.cwd)
-        .env_clear()
-        .envs(r.env.iter().map(|(k, v)| (k, v)));
+    cmd.arg0(&r.arg0);
+    if let Some((dir, exprs)) = &r.trace {
+        // strace passes the program's path on as its argv[0]. A folder
+        // that could not be made: strace says so in the output.
+        let _ = std::fs::create_dir(dir);
+        cmd = supervisor::strace::command(&dir.join("trace"), exprs);
+        cmd.arg("--").arg(&r.exe);
+    }
+    cmd.args(&r.args).current_dir(&r.cwd).env_clear().envs(r.env.iter().map(|(k, v)| (k, v)));
     apply(&r.limits, &mut cmd);
     let tail = Arc::clone(&pending);
     let result = supervise_streaming(cmd, &limits, move |chunk| {
@@ -141,6 +146,12 @@ fn run(r: &RunSpec) {
     let rest = std::mem::take(&mut *pending.lock().unwrap_or_else(|p| p.into_inner()));
     if !rest.is_empty() {
         emit(&Event::Output { text: String::from_utf8_lossy(&rest).into_owned() });
+    }
+    // Every traced process is gone: none can change the files now.
+    if let Some((dir, _)) = &r.trace {
+        let files = supervisor::strace::collect(dir, supervisor::strace::page::FILES_CAP);
+        let _ = std::fs::remove_dir_all(dir);
+        emit(&Event::Straced { files });
     }
     match result {
         Ok(o) => emit(&exit_event(&o, r.timeout_ms)),
@@ -282,8 +293,21 @@ mod tests {
                 open_files: 1,
                 nproc: None,
             },
+            trace: None,
         });
         let json = serde_json::to_string(&spec).unwrap();
         assert!(json.starts_with(r#"{"stage":"run","#), "{json}");
+    }
+
+    #[test]
+    fn a_trace_is_an_event_of_its_own_and_a_spec_may_leave_it_out() {
+        let r = supervisor::strace::page::report(&Default::default(), &[], "/rsp/bin");
+        let json = line(&Event::Trace(Box::new(r)));
+        assert!(json.starts_with(r#"{"event":"trace","exprs":[],"#), "{json}");
+        let files = line(&Event::Straced { files: vec![(3, "x".into())] });
+        assert_eq!(files, "{\"event\":\"straced\",\"files\":[[3,\"x\"]]}\n");
+        let untraced = r#"{"stage":"run","exe":"x","arg0":"x","cwd":"/tmp","env":[],"timeout_ms":1,"output_cap":1,"limits":{"address_space":1,"cpu_secs":1,"file_size":1,"open_files":1,"nproc":null}}"#;
+        let spec: JobSpec = serde_json::from_str(untraced).unwrap();
+        assert!(matches!(spec, JobSpec::Run(RunSpec { trace: None, .. })));
     }
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+pub use supervisor::diff::DiffLine;
 
 /// A run as the stages see it, checked (`run/request.rs`).
 #[derive(Debug, Clone)]
@@ -19,6 +20,8 @@ pub struct Job {
     /// The page's chapter (`processes/zombie.md`): where the book's own
     /// output of an unchanged block is looked for.
     pub chapter: Option<String>,
+    /// "Run with trace": under strace, as the chapter traces the program.
+    pub trace: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +86,12 @@ pub enum Event {
     /// After the exit of an unchanged block: its output beside the book's.
     /// Sent by the server, never by a job.
     Compare(Box<Comparison>),
+    /// strace's files of a traced run, (pid, text): sent by a job, never to the page.
+    Straced {
+        files: Vec<(i32, String)>,
+    },
+    /// A traced run's calls and timeline, before its exit: sent by the server.
+    Trace(Box<supervisor::strace::page::Report>),
 }
 
 /// One error or warning of rustc, as the page shows it on a line.
@@ -119,12 +128,6 @@ pub struct Comparison {
     pub diff: Vec<DiffLine>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DiffLine {
-    pub tag: String,
-    pub text: String,
-}
-
 /// One job for a sandbox, one JSON line on its stdin.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "stage", rename_all = "snake_case")]
@@ -158,6 +161,9 @@ pub struct RunSpec {
     pub timeout_ms: u64,
     pub output_cap: usize,
     pub limits: Rlimits,
+    /// Run under strace: the folder of its files, its `-e` expressions.
+    #[serde(default)]
+    pub trace: Option<(PathBuf, Vec<String>)>,
 }
 
 /// Per-process limits the job sets on rustc or the program. The cgroup

@@ -514,6 +514,86 @@ fn an_unchanged_run_matches_the_book() {
     });
 }
 
+/// "Run with trace" on an edited block: the program runs under strace in
+/// its sandbox, and under its output come the calls the chapter traces for
+/// it, the trace, and the timeline of this run, with its `wait4` and
+/// `waitid`; on the zh-TW page the timeline speaks Chinese (theme/lang.js).
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn an_edited_block_run_with_trace_shows_its_waits_in_the_timeline() {
+    in_browser(async |c, url| {
+        open(c, &url).await;
+        type_over(c, "spawned", "TRACED").await;
+        click(c, &format!("{RUST} .rsp-trace-button")).await;
+        let (state, status, compile, out) = result(c).await;
+        assert_eq!(state, "ok", "{status}\n{compile}\n{out}");
+        assert!(out.starts_with("TRACED `true` as pid "), "{out}");
+        let trace = format!(
+            r#"
+            const t = document.querySelector('{RUST} + .rsp-result .rsp-trace');
+            const fig = t.querySelector('figure.rsp-pic-timeline');
+            return [t.querySelector('.rsp-trace-head').textContent,
+                    t.querySelector('.rsp-trace-text').textContent,
+                    fig ? Array.from(fig.querySelectorAll('svg text')).map(e => e.textContent) : [],
+                    fig ? fig.querySelector('figcaption').textContent : '',
+                    t.querySelector('.rsp-compare').getAttribute('data-state')];
+            "#
+        );
+        let v = js(c, &trace, vec![]).await;
+        let head = v[0].as_str().unwrap_or("");
+        assert!(head.contains("strace -f -e trace=") && head.contains("wait4"), "{v}");
+        let text = v[1].as_str().unwrap_or("");
+        assert!(text.contains("P1  wait4(P2, "), "{v}");
+        let words: Vec<&str> =
+            v[2].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        assert!(words.contains(&"wait4") && words.contains(&"waitid"), "the timeline: {words:?}");
+        assert!(words.contains(&"P2"), "{words:?}");
+        assert!(v[3].as_str().unwrap_or("").contains("reaps P2 (wait4)"), "{v}");
+        // Edited: not compared with the book's trace, and said so.
+        assert_eq!(v[4], json!("edited"), "{v}");
+        screenshot(c, "run-with-trace").await;
+        // The same on the zh-TW page: the figure's words in Chinese.
+        open(c, &url.replace(PAGE, ZH_PAGE)).await;
+        click(c, &format!("{RUST} .rsp-trace-button")).await;
+        let (state, status, ..) = result(c).await;
+        assert_eq!(state, "ok", "{status}");
+        let v = js(c, &trace, vec![]).await;
+        let caption = v[3].as_str().unwrap_or("");
+        assert!(caption.contains("回收 P2（wait4）"), "{v}");
+        assert!(v[0].as_str().unwrap_or("").starts_with("這次執行的系統呼叫"), "{v}");
+    });
+}
+
+/// "Run with trace" on the book's own block: its trace beside the book's
+/// traced run of the same program, and the same calls.
+#[test]
+#[ignore = "needs chromium, chromedriver and book/: run by cargo xtask browser"]
+fn an_unchanged_block_run_with_trace_matches_the_books_trace() {
+    assert!(
+        root().join("target/outputs/build/src_processes").is_dir(),
+        "no build records: cargo xtask build"
+    );
+    in_browser(async |c, url| {
+        open(c, &url).await;
+        click(c, &format!("{RUST} .rsp-trace-button")).await;
+        let (state, status, ..) = result(c).await;
+        assert_eq!(state, "ok", "{status}");
+        let v = js(
+            c,
+            &format!(
+                r#"
+                const cmp = document.querySelector('{RUST} + .rsp-result .rsp-trace .rsp-compare');
+                return [cmp.getAttribute('data-state'), cmp.textContent];
+                "#
+            ),
+            vec![],
+        )
+        .await;
+        assert_eq!(v[0], json!("match"), "{v}");
+        assert!(v[1].as_str().unwrap_or("").starts_with("Matches the book"), "{v}");
+    });
+}
+
 /// A store whose record of the chapter's unchanged run printed `from`
 /// where the program prints `to`, on a machine with 64 CPUs: what a book
 /// built elsewhere would say.

@@ -254,15 +254,17 @@ fn main() {{
             "unexpected /{entry} in {out}"
         );
     }
-    assert_eq!(line("tmp"), "[]", "{out}");
+    let tmp = if common::traced() { ".rsp-strace" } else { "" };
+    assert_eq!(line("tmp"), format!("[{tmp}]"), "{out}");
     assert_eq!(line("bin"), "zombie", "{out}");
     assert_eq!(line("workspace"), "NotFound", "{out}");
     assert_eq!(line("shadow"), "Err(NotFound)", "{out}");
     assert_eq!(line("passwd"), "2", "{out}");
     assert_eq!(line("usr"), "Err(Some(30))", "read-only /usr (EROFS): {out}");
     assert_eq!(line("dev"), "Err(Some(30))", "read-only /dev (EROFS): {out}");
-    // The job (pid 1) and the program: nothing else of the machine.
-    assert_eq!(line("processes"), "2", "{out}");
+    // The job (pid 1) and the program (and strace): nothing else of the machine.
+    let processes = if common::traced() { "3" } else { "2" };
+    assert_eq!(line("processes"), processes, "{out}");
     assert_eq!(line("host"), "sandbox", "{out}");
     s.assert_healthy();
 }
@@ -349,7 +351,8 @@ fn main() {
     let (st, events) = s.run("zombie", write);
     assert_eq!(st, 200);
     let out = output(&events);
-    assert!(out.contains("tmp at start: 0\n"), "{out}");
+    let tmp = if common::traced() { 1 } else { 0 };
+    assert!(out.contains(&format!("tmp at start: {tmp}\n")), "{out}");
     assert!(out.contains("100 MiB in /dev/shm: Err(Some(28))"), "ENOSPC: {out}");
     assert!(out.ends_with("wrote\n"), "{out}");
     let check = r#"
@@ -523,7 +526,8 @@ fn main() {
         "zombie",
         "fn main() { println!(\"{}\", std::fs::read_dir(\"/tmp\").unwrap().count()); }",
     );
-    assert_eq!((st, output(&events).as_str()), (200, "0\n"));
+    let tmp = if common::traced() { "1\n" } else { "0\n" };
+    assert_eq!((st, output(&events).as_str()), (200, tmp));
     s.assert_healthy();
 }
 

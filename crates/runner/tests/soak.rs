@@ -51,6 +51,17 @@ fn footprint(pid: u32) -> (usize, u64, u64) {
 
 #[test]
 fn a_hundred_and_fifty_runs_leave_no_zombie_and_no_process() {
+    soak(false);
+}
+
+/// The same under strace ("Run with trace"): one more process in each
+/// sandbox, its files in the run's /tmp, and the trace sent back.
+#[test]
+fn a_hundred_and_fifty_traced_runs_leave_nothing_either() {
+    soak(true);
+}
+
+fn soak(traced: bool) {
     nix::sys::prctl::set_child_subreaper(true).unwrap();
     let s = server();
     let uid = s.isolation("user");
@@ -65,8 +76,13 @@ fn a_hundred_and_fifty_runs_leave_no_zombie_and_no_process() {
         } else {
             zombie.clone()
         };
-        let (st, events) = s.run("zombie", &code);
+        let (st, events) = if traced { s.run_traced(&code) } else { s.run("zombie", &code) };
         assert_eq!(st, 200);
+        let trace = events.iter().find_map(|t| match &t.event {
+            runner::Event::Trace(r) => Some(r.text.as_str()),
+            _ => None,
+        });
+        assert_eq!(trace.is_some_and(|t| t.contains("P1  wait4(P2")), traced, "run {i}: {trace:?}");
         assert!(
             matches!(common::exit(&events), runner::Event::Exit { code: Some(0), .. }),
             "run {i}: {}",

@@ -7,12 +7,14 @@
 
 pub mod args;
 pub mod compile;
+pub mod diff;
 pub mod locate;
 pub mod picture;
 pub mod python;
 pub mod reap;
 pub mod render;
 pub mod store;
+pub mod strace;
 pub mod supervise;
 pub mod try_it;
 

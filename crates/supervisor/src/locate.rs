@@ -57,25 +57,25 @@ pub fn build_snippet(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, Stri
     if prebuilt(&exe, root, slug) {
         return Ok(exe);
     }
+    cargo_build(&root.join("Cargo.toml"), slug, bin)?;
+    Ok(exe)
+}
+
+/// `cargo build -p SLUG --bin BIN` of the workspace `manifest`, quietly;
+/// cargo's error output if it fails.
+pub fn cargo_build(manifest: &Path, slug: &str, bin: &str) -> Result<(), String> {
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
-            "build",
-            "--quiet",
-            "--color",
-            "never",
-            "--package",
-            slug,
-            "--bin",
-            bin,
+            "build", "--quiet", "--color", "never", "-p", slug, "--bin", bin,
         ])
         .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
+        .arg(manifest)
         .output()
         .map_err(|e| format!("could not run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    match out.status.success() {
+        true => Ok(()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
     }
-    Ok(exe)
 }
 
 /// Whether xtask built the snippets and `exe` is newer than `slug`'s

@@ -11,7 +11,6 @@
 //! replaced). Files are written only when their bytes change, so cargo
 //! finds an unchanged copy fresh.
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde::Deserialize;
 
@@ -156,17 +155,7 @@ fn manifest(root: &Path, members: &[String]) -> Result<String, String> {
 /// The edited program, built: `cargo build` in the Try it workspace.
 pub fn build(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, String> {
     let ws = dir(root);
-    let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "build", "--quiet", "--color", "never", "-p", slug, "--bin", bin,
-        ])
-        .arg("--manifest-path")
-        .arg(ws.join("Cargo.toml"))
-        .output()
-        .map_err(|e| format!("could not run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
+    crate::locate::cargo_build(&ws.join("Cargo.toml"), slug, bin)?;
     Ok(ws.join("target").join("debug").join(bin))
 }
 

@@ -27,17 +27,7 @@ pub struct Preprocessed {
 /// each directive in its chapter's folder, relative to it) to render into
 /// `dest`, in English or as `edition`, and runs its preprocessors.
 pub fn preprocess(root: &Path, dest: &Path, edition: Option<&Edition>) -> Result<Preprocessed> {
-    let file = root.join("book.toml");
-    let mut config =
-        Config::from_disk(&file).with_context(|| format!("reading {}", file.display()))?;
-    config.update_from_env();
-    if let Some(table) = config
-        .get_mut("preprocessor")
-        .and_then(|p| p.as_table_mut())
-    {
-        table.remove("cmdrun");
-        table.remove("gettext");
-    }
+    let mut config = config(root)?;
     config.build.use_default_preprocessors = false;
     config.build.build_dir = dest.to_path_buf();
     if let Some(e) = edition {
@@ -59,6 +49,23 @@ pub fn preprocess(root: &Path, dest: &Path, edition: Option<&Edition>) -> Result
         config: book.config,
         content,
     })
+}
+
+/// book.toml (and `MDBOOK_*` settings), without the tables of the
+/// preprocessors we link in: mdbook would look for their binaries.
+pub fn config(root: &Path) -> Result<Config> {
+    let file = root.join("book.toml");
+    let mut config =
+        Config::from_disk(&file).with_context(|| format!("reading {}", file.display()))?;
+    config.update_from_env();
+    if let Some(table) = config
+        .get_mut("preprocessor")
+        .and_then(|p| p.as_table_mut())
+    {
+        table.remove("cmdrun");
+        table.remove("gettext");
+    }
+    Ok(config)
 }
 
 impl Preprocessed {

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use mdbook::{Config, MDBook};
+use mdbook::MDBook;
 
 use crate::setup;
 
@@ -18,18 +18,9 @@ pub fn run(root: &Path) -> Result<()> {
     let deps = target.join("debug").join("deps");
     let built = build_mdbook_deps(root, &target)?;
     prune_other_libs(&deps, &built)?;
-    let mut config = Config::from_disk(root.join("book.toml")).context("reading book.toml")?;
-    config.update_from_env();
     // cmdrun runs for the html renderer only, and gettext changes nothing
-    // in the English book: without their tables mdbook does not look for
-    // their binaries (and warns that they are missing).
-    if let Some(table) = config
-        .get_mut("preprocessor")
-        .and_then(|p| p.as_table_mut())
-    {
-        table.remove("cmdrun");
-        table.remove("gettext");
-    }
+    // in the English book.
+    let config = crate::build::render::config(root)?;
     let mut book = MDBook::load_with_config(root, config).context("loading the book")?;
     let Some(deps) = deps.to_str() else {
         bail!("{} is not UTF-8", deps.display());

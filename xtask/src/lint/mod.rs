@@ -194,6 +194,8 @@ fn check_try_it(root: &Path, ch: &Chapter) -> Vec<String> {
             ch.slug(),
             supervisor::try_it::FILE
         ));
+    } else if let Err(e) = supervisor::try_it::TryIt::load(root, ch.slug()) {
+        out.push(format!("{}: {e}", ch.shown()));
     }
     out
 }

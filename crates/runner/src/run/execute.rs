@@ -3,8 +3,8 @@
 //! kill-all of what it leaves) inside its cgroup's bounds. Its output
 //! streams to the page as it comes; the exit event says how it ended, and
 //! what the bounds did. The job shares the sandbox with the program, so
-//! its lines are checked like input: only output, exit and error events,
-//! no more output than the cap.
+//! its lines are checked like input: only output, exit and error events
+//! (and strace's files, for a run with trace), no more output than the cap.
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,6 +13,7 @@ use super::stream::{Events, Gone};
 use crate::sandbox::cgroup::{Bounds, Usage};
 use crate::sandbox::{Sandbox, View};
 use crate::wire::{Event, JobSpec, Ran, Rlimits, RunSpec};
+use supervisor::strace::page::{report, Plan};
 
 /// Descriptors a program may have open.
 pub const OPEN_FILES: u64 = 256;
@@ -52,6 +53,7 @@ pub fn spec(
             open_files: OPEN_FILES,
             nproc,
         },
+        trace: None,
     };
     if let Some(file) = python {
         if !view.0.iter().any(|(i, _)| *i == "/rsp/venv") {
@@ -67,6 +69,14 @@ pub fn spec(
         r.env.push(("PYTHONDONTWRITEBYTECODE".into(), "1".into()));
     }
     Ok(JobSpec::Run(r))
+}
+
+/// `spec` under strace with `exprs`, its files in the run's own /tmp.
+pub fn traced(mut spec: JobSpec, view: &View, exprs: Option<Vec<String>>) -> JobSpec {
+    if let JobSpec::Run(r) = &mut spec {
+        r.trace = exprs.map(|e| (view.at("/tmp").join(".rsp-strace"), e));
+    }
+    spec
 }
 
 /// What the bounds did, for the page.
@@ -88,9 +98,16 @@ fn notes(usage: &Usage, b: Bounds) -> Vec<String> {
     n
 }
 
-/// Runs `spec` in `sb` and streams its events. Returns what it printed
-/// when it ended with an exit event. The sandbox is finished here.
-pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bounds) -> Option<Ran> {
+/// Runs `spec` in `sb` and streams its events (and, traced per `plan`, the
+/// trace before the exit). Returns what it printed when it ended with an
+/// exit event. The sandbox is finished here.
+pub async fn execute(
+    mut sb: Sandbox,
+    spec: &JobSpec,
+    ev: &Events,
+    bounds: Bounds,
+    plan: Option<&Plan>,
+) -> Option<Ran> {
     let (timeout, cap) = match spec {
         JobSpec::Run(r) => (Duration::from_millis(r.timeout_ms), r.output_cap + 4096),
         JobSpec::Compile(_) => (Duration::ZERO, 0),
@@ -108,6 +125,7 @@ pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bound
     let mut last: Option<Event> = None;
     let mut stop: Option<String> = None;
     let mut gone = None;
+    let mut traced = None;
     loop {
         let line = tokio::select! {
             l = sb.next_line() => l,
@@ -136,6 +154,7 @@ pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bound
                 last = Some(e);
                 break;
             }
+            Ok(Event::Straced { files }) if plan.is_some() => traced = Some(files),
             _ => {}
         }
     }
@@ -172,6 +191,10 @@ pub async fn execute(mut sb: Sandbox, spec: &JobSpec, ev: &Events, bounds: Bound
             Event::Error { message }
         }
     };
+    if let (Some(plan), Some(files)) = (plan, traced) {
+        let r = tokio::task::block_in_place(|| report(plan, &files, &dir));
+        ev.send(&Event::Trace(Box::new(r))).await.ok()?;
+    }
     let ran = match &last {
         Event::Exit { status, .. } => Some(Ran { output: printed, status: status.clone(), dir }),
         _ => None,

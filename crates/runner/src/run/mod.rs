@@ -22,6 +22,7 @@ use axum::response::Response;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::compare;
 use crate::prepare::Plan;
 use crate::sandbox::{Isolation, Kind, Sandbox};
 use crate::wire::{Event, Job, Lang, Ran};
@@ -181,7 +182,7 @@ impl Runs {
             let (root, store, job) =
                 (self.iso.host.layout.root.clone(), self.cfg.store.clone(), job.clone());
             let found = tokio::task::spawn_blocking(move || {
-                crate::compare::compare(&root, &store, &chapter, &job, &ran)
+                compare::compare(&root, &store, &chapter, &job, &ran)
             })
             .await
             .ok()
@@ -240,9 +241,15 @@ impl Runs {
     }
 
     async fn execute(&self, sb: Sandbox, job: &Job, py: Option<&str>, ev: &Events) -> Option<Ran> {
-        let (c, nproc) = (&self.cfg, self.nproc());
+        let (c, nproc, root) = (&self.cfg, self.nproc(), &self.iso.host.layout.root);
+        let trace = (job.trace)
+            .then(|| tokio::task::block_in_place(|| compare::trace_plan(root, &c.store, job)));
+        let exprs = trace.as_ref().map(|t| t.exprs.clone());
         match execute::spec(&sb.view, &job.slug, py, c.run_timeout, c.output_cap, nproc) {
-            Ok(spec) => execute::execute(sb, &spec, ev, self.iso.budget.run).await,
+            Ok(spec) => {
+                let spec = execute::traced(spec, &sb.view, exprs);
+                execute::execute(sb, &spec, ev, self.iso.budget.run, trace.as_ref()).await
+            }
             Err(message) => {
                 sb.finish().await;
                 self.send(ev, Event::Error { message }).await;

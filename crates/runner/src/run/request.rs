@@ -2,7 +2,7 @@
 //! the page shows: it must come from one of our pages (Origin, Sec-Fetch-Site),
 //! carry this start's token in `X-RSP-Token` (a cookie is not enough for a
 //! run), and have a JSON body `{slug, code, page, edition, lang, file,
-//! chapter}` of a known size (Content-Length, at most `body_cap`), naming a
+//! chapter, trace}` of a known size (Content-Length, at most `body_cap`), naming a
 //! snippet crate we have (and for Python, one of its programs).
 use std::time::Duration;
 
@@ -68,6 +68,7 @@ pub struct RunBody {
     /// For Python: the program's name in `snippets/<slug>/python/`.
     file: Option<String>,
     chapter: Option<String>,
+    trace: Option<bool>,
 }
 
 /// A refused request: status and the page's sentence, as `{"error": ...}`.
@@ -221,5 +222,6 @@ pub fn job(run: RunBody, l: &Layout, anonymous: impl FnOnce() -> String) -> Resu
         Some(_) => return Err(refuse(StatusCode::BAD_REQUEST, "bad chapter")),
         None => None,
     };
-    Ok(Job { slug: run.slug, edition, code: run.code, page, lang, chapter })
+    let trace = run.trace.unwrap_or(false);
+    Ok(Job { slug: run.slug, edition, code: run.code, page, lang, chapter, trace })
 }

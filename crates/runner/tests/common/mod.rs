@@ -220,7 +220,19 @@ impl Server {
     }
 
     pub fn run_as(&self, page: &str, slug: &str, code: &str) -> (u16, Vec<Timed>) {
-        self.client.run(Some(&self.token), Some(&self.origin), &run_body(slug, code, page)).unwrap()
+        let body = run_body(slug, code, page);
+        let body = match traced() {
+            true => body.replacen('{', "{\"trace\":true,", 1),
+            false => body,
+        };
+        self.client.run(Some(&self.token), Some(&self.origin), &body).unwrap()
+    }
+
+    /// A run of `code` as the zombie block, under strace.
+    pub fn run_traced(&self, code: &str) -> (u16, Vec<Timed>) {
+        let body =
+            serde_json::json!({ "slug": "zombie", "code": code, "page": "traced", "trace": true });
+        self.client.run(Some(&self.token), Some(&self.origin), &body.to_string()).unwrap()
     }
 
     /// The server answers, and no program of a run is left.
@@ -248,6 +260,13 @@ impl Server {
         )
         .into_bytes()
     }
+}
+
+/// `RSP_TEST_TRACE=1`: every run of [`Server::run`] under strace, as "Run
+/// with trace" runs it. The program then sees two things more: strace, its
+/// parent, and strace's folder in its /tmp (`.rsp-strace`).
+pub fn traced() -> bool {
+    std::env::var_os("RSP_TEST_TRACE").is_some()
 }
 
 /// Sends `request` on a new connection and reads the status code.

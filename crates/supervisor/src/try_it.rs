@@ -89,19 +89,23 @@ pub fn prepare(root: &Path) -> Result<Vec<String>, String> {
             continue;
         }
         let t = TryIt::load(root, &slug)?;
-        copy_dir(&e.path(), &ws.join(&slug))?;
-        if t.python().is_none() {
-            let file = e.path().join(&t.file);
-            let text = std::fs::read_to_string(&file)
-                .map_err(|err| format!("snippets/{slug}/{}: {err}", t.file))?;
-            write_if_changed(&ws.join(&slug).join(&t.file), t.apply(&text)?.as_bytes())?;
-        }
+        let file = e.path().join(&t.file);
+        let text = std::fs::read_to_string(&file)
+            .map_err(|err| format!("snippets/{slug}/{}: {err}", t.file))?;
+        // The edited file is written as edited, once: a copy of the
+        // original first would make cargo rebuild every edit every time.
+        let edited = (file, t.apply(&text)?);
+        copy_dir(&e.path(), &ws.join(&slug), &edited)?;
         slugs.push(slug);
     }
     slugs.sort();
     write_if_changed(&ws.join("Cargo.toml"), manifest(root, &slugs)?.as_bytes())?;
-    let lock = std::fs::read(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
-    write_if_changed(&ws.join("Cargo.lock"), &lock)?;
+    // The book's lock, when it is newer than the copy cargo keeps pruned.
+    let (lock, copy) = (root.join("Cargo.lock"), ws.join("Cargo.lock"));
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if mtime(&copy) < mtime(&lock) {
+        std::fs::copy(&lock, &copy).map_err(|e| format!("{}: {e}", copy.display()))?;
+    }
     Ok(slugs)
 }
 
@@ -159,7 +163,9 @@ pub fn build(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, String> {
     Ok(ws.join("target").join("debug").join(bin))
 }
 
-fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+/// `from` copied into `to`, file by file where bytes differ, but the file
+/// `edited.0`, whose content is `edited.1`.
+fn copy_dir(from: &Path, to: &Path, edited: &(PathBuf, String)) -> Result<(), String> {
     let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
     for e in entries.flatten() {
         let name = e.file_name();
@@ -169,7 +175,9 @@ fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
         }
         let (src, dst) = (e.path(), to.join(&name));
         if src.is_dir() {
-            copy_dir(&src, &dst)?;
+            copy_dir(&src, &dst, edited)?;
+        } else if src == edited.0 {
+            write_if_changed(&dst, edited.1.as_bytes())?;
         } else {
             let bytes = std::fs::read(&src).map_err(|err| format!("{}: {err}", src.display()))?;
             write_if_changed(&dst, &bytes)?;

@@ -84,7 +84,7 @@ pub struct Args {
 
     /// The program prints Markdown, spliced into the page as it is: an
     /// index the book makes of its own runs (it reads the output store,
-    /// so every record is among its inputs).
+    /// so every record but those of its own slug is among its inputs).
     #[arg(long, conflicts_with_all = ["python", "strace", "try_it", "expect_compile_error", "expect_warning"])]
     pub markdown: bool,
 

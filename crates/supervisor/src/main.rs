@@ -51,9 +51,18 @@ fn main() -> ExitCode {
     let stamp = std::env::var(STAMP_ENV).unwrap_or_default();
     let mut exes = locate::executables(&root, &args);
     if args.markdown {
-        // Every other record: its own changes with each of its runs.
+        // Every record but the appendix's own, which change with each of its runs.
         let own = store.path(&cwd_rel, &words);
-        exes.extend(store::files(&store.dir).into_iter().filter(|f| *f != own));
+        let own_slug = own
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.rsplit_once('-'));
+        let own_slug = own_slug.map_or(String::new(), |(slug, _)| format!("{slug}-"));
+        let others = store::files(&store.dir).into_iter().filter(|f| {
+            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            !name.starts_with(&own_slug)
+        });
+        exes.extend(others);
     }
     let inputs = || store::inputs(&root, &cwd_rel, &words, &stamp, &exes);
     match (store.mode, store.load(&cwd_rel, &words)) {

@@ -16,10 +16,14 @@ impl Store {
     }
 
     fn run(&self, mode: &str, exe: &Path) -> Output {
+        self.run_with(mode, exe, &["--vary", "x", "--", "ok", "rsp-store-test"])
+    }
+
+    fn run_with(&self, mode: &str, exe: &Path, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_supervisor"))
             .args(["fixture", "--exe"])
             .arg(exe)
-            .args(["--vary", "x", "--", "ok", "rsp-store-test"])
+            .args(args)
             .env("RSP_STORE", &self.dir)
             .env("RSP_STORE_MODE", mode)
             .env("RSP_STAMP", "Linux test")
@@ -123,4 +127,44 @@ fn an_unknown_mode_is_refused() {
     let out = store.run("sometimes", &misbehave());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not fresh, reuse or replay"));
+}
+
+#[test]
+fn an_index_reuses_while_only_its_own_records_change() {
+    // Two index directives of one slug read the store: each must not count
+    // the other's record, or every rebuild while serving reruns both.
+    let store = Store::new("index");
+    let index =
+        |word: &str| store.run_with("reuse", &misbehave(), &["--markdown", "--", "ok", word]);
+    index("first");
+    index("second");
+    let records = || -> Vec<Vec<u8>> {
+        let folder = std::fs::read_dir(&store.dir)
+            .unwrap()
+            .flatten()
+            .find(|f| f.file_name() != "elsewhere")
+            .unwrap();
+        let mut files: Vec<_> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .flatten()
+            .map(|f| f.path())
+            .collect();
+        files.sort();
+        files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+    };
+    let kept = records();
+    assert_eq!(kept.len(), 2);
+    index("first");
+    index("second");
+    assert_eq!(records(), kept, "neither index ran again");
+    // A record of another slug is an input: the index runs again.
+    let other = store.dir.join("elsewhere");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("other-0000000000000000.json"), "{}").unwrap();
+    index("first");
+    assert_ne!(
+        records()[..1],
+        kept[..1],
+        "a new record elsewhere reruns the index"
+    );
 }

@@ -62,6 +62,8 @@ fn one(root: &Path, i: usize) -> Result<f64> {
             .arg(&clone),
     )?;
     let port = free_port()?;
+    let log = base.join("serve.log");
+    let stderr = std::fs::File::create(&log).context("creating the clone's log")?;
     let start = Instant::now();
     let mut child = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .current_dir(&clone)
@@ -70,7 +72,7 @@ fn one(root: &Path, i: usize) -> Result<f64> {
         .env(supervisor::python::DIR_ENV, &python)
         .env_remove("CARGO_TARGET_DIR")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .process_group(0)
         .spawn()
         .context("starting cargo xtask serve in the clone")?;
@@ -86,7 +88,16 @@ fn one(root: &Path, i: usize) -> Result<f64> {
         nix::sys::signal::Signal::SIGKILL,
     );
     let _ = child.wait();
+    // Why the clone failed (a full disk, a compile error) is in its log.
+    let said = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&base);
-    served?;
+    served.with_context(|| {
+        let tail: Vec<&str> = said.lines().rev().take(15).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!(
+            "the clone's cargo xtask serve said, last:\n{}",
+            tail.join("\n")
+        )
+    })?;
     Ok(took)
 }

@@ -124,8 +124,7 @@ fn soak(traced: bool) {
         }
         todo = next;
     }
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    assert!(!mounts.contains(&format!("target/runner/run-{pid}/tmp ")), "{mounts}");
+    assert_eq!(common::loop_devices_left(pid), Vec::<String>::new());
     let state = common::root().join(format!("target/runner/run-{pid}"));
     assert!(!state.exists(), "{} is left", state.display());
 }

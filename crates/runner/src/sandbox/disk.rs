@@ -6,8 +6,9 @@
 //! a new folder in it, made once the last run's is removed, when no
 //! process of that run is left (runs are one at a time); the file
 //! system's root stays root's, so no mode or attribute a run sets there
-//! outlives it.
-use std::path::{Path, PathBuf};
+//! outlives it. The mount is the runner's alone (its own mount namespace),
+//! so it goes with the runner however the runner ends.
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use anyhow::{ensure, Context, Result};
@@ -19,13 +20,21 @@ pub struct Disk {
     owner: u32,
 }
 
-/// Takes down a mount a killed runner left at `at`, if any.
-pub fn unmount_stale(at: &Path) {
-    let at_s = at.to_string_lossy();
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    if info.lines().any(|l| l.split(' ').nth(4) == Some(&*at_s)) {
-        let _ = run(Command::new("umount").arg("-l").arg(at));
-    }
+/// Moves this thread (and the threads and processes it starts later) into
+/// a mount namespace of its own whose mounts do not propagate back: the
+/// file system mounted here is then taken down, and its loop device freed,
+/// when the runner's last process ends, even one killed outright.
+fn own_mount_namespace() -> Result<()> {
+    // SAFETY: unshare takes a flag; mount reads NUL-terminated strings.
+    let slave = unsafe {
+        if libc::unshare(libc::CLONE_NEWNS) != 0 {
+            return Err(std::io::Error::last_os_error()).context("unshare(CLONE_NEWNS)");
+        }
+        let flags = libc::MS_REC | libc::MS_SLAVE;
+        libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), flags, std::ptr::null())
+    };
+    ensure!(slave == 0, "making / a slave mount: {}", std::io::Error::last_os_error());
+    Ok(())
 }
 
 fn run(cmd: &mut Command) -> Result<()> {
@@ -44,7 +53,9 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 impl Disk {
     /// Makes and mounts a file system of `bytes` with at most `files`
-    /// entries at `mount`, whose runs' folders `owner` will own.
+    /// entries at `mount`, whose runs' folders `owner` will own. On the
+    /// thread that starts all the runner's others: the mount is in a
+    /// namespace of that thread's.
     pub fn make(
         image: PathBuf,
         mount: PathBuf,
@@ -62,6 +73,7 @@ impl Disk {
             .args(["-N", &files.to_string()])
             .args(["-E", "root_owner=0:0,nodiscard"])
             .arg(&image))?;
+        own_mount_namespace()?;
         run(Command::new("mount")
             .args(["-t", "ext4", "-o", "loop,nosuid,nodev,noatime"])
             .arg(&image)

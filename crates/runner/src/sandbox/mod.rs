@@ -244,12 +244,11 @@ impl Isolation {
         // 0700: no other user reaches the cache, sources or scratch folders.
         own_dir(&l.dir, None, 0o700)?;
         // The folders of runners that are gone (killed: a clean stop
-        // removes its own), their /tmp mount first.
+        // removes its own).
         for e in std::fs::read_dir(&l.dir)?.flatten() {
             let pid =
                 e.file_name().to_str().and_then(|n| n.strip_prefix("run-")?.parse::<u32>().ok());
             if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
-                disk::unmount_stale(&e.path().join("tmp"));
                 remove_tree(&e.path());
             }
         }

@@ -297,6 +297,31 @@ pub fn ppid(pid: i32) -> Option<i32> {
 /// Whether process `pid` belongs to a sandbox of the runner `owner`: it,
 /// or one of its ancestors, is that runner's bwrap or job (they carry
 /// `RSP_RUNNER=<owner>` on their command line or in their environment).
+/// The loop devices still holding runner `pid`'s /tmp image once the
+/// kernel has had up to 10 s to free them (it does so after the image's
+/// last mount, in the runner's own mount namespace, is gone).
+pub fn loop_devices_left(pid: u32) -> Vec<String> {
+    let image = format!("target/runner/run-{pid}/tmp.img");
+    let held = || -> Vec<String> {
+        let devices = std::fs::read_dir("/sys/block").into_iter().flatten().flatten();
+        devices
+            .filter(|e| {
+                let file = std::fs::read_to_string(e.path().join("loop/backing_file"));
+                file.is_ok_and(|f| f.contains(&image))
+            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let start = Instant::now();
+    loop {
+        let left = held();
+        if left.is_empty() || start.elapsed() > Duration::from_secs(10) {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Other runners on the machine (your `cargo xtask serve`) do not count.
 fn owned_by(pid: i32, owner: u32) -> bool {
     let in_cmdline = format!("RSP_RUNNER\0{owner}\0").into_bytes();

@@ -6,8 +6,7 @@
 //! a new folder in it, made once the last run's is removed, when no
 //! process of that run is left (runs are one at a time); the file
 //! system's root stays root's, so no mode or attribute a run sets there
-//! outlives it. The mount is the runner's alone (its own mount namespace),
-//! so it goes with the runner however the runner ends.
+//! outlives it. The mount is in the runner's own mount namespace.
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -20,18 +19,18 @@ pub struct Disk {
     owner: u32,
 }
 
-/// Moves this thread (and the threads and processes it starts later) into
-/// a mount namespace of its own whose mounts do not propagate back: the
-/// file system mounted here is then taken down, and its loop device freed,
-/// when the runner's last process ends, even one killed outright.
+/// Moves this thread, and what it starts later (call it before the other
+/// threads start), into a mount namespace whose mounts do not propagate
+/// back: the kernel unmounts the file system, and frees its loop device,
+/// when the runner's last process ends, even killed outright.
 fn own_mount_namespace() -> Result<()> {
     // SAFETY: unshare takes a flag; mount reads NUL-terminated strings.
     let slave = unsafe {
         if libc::unshare(libc::CLONE_NEWNS) != 0 {
             return Err(std::io::Error::last_os_error()).context("unshare(CLONE_NEWNS)");
         }
-        let flags = libc::MS_REC | libc::MS_SLAVE;
-        libc::mount(c"none".as_ptr(), c"/".as_ptr(), std::ptr::null(), flags, std::ptr::null())
+        let (none, root, flags) = (c"none".as_ptr(), c"/".as_ptr(), libc::MS_REC | libc::MS_SLAVE);
+        libc::mount(none, root, std::ptr::null(), flags, std::ptr::null())
     };
     ensure!(slave == 0, "making / a slave mount: {}", std::io::Error::last_os_error());
     Ok(())
@@ -53,9 +52,7 @@ fn run(cmd: &mut Command) -> Result<()> {
 
 impl Disk {
     /// Makes and mounts a file system of `bytes` with at most `files`
-    /// entries at `mount`, whose runs' folders `owner` will own. On the
-    /// thread that starts all the runner's others: the mount is in a
-    /// namespace of that thread's.
+    /// entries at `mount`, whose runs' folders `owner` will own.
     pub fn make(
         image: PathBuf,
         mount: PathBuf,

@@ -162,9 +162,7 @@ fn an_index_reuses_while_only_its_own_records_change() {
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("other-0000000000000000.json"), "{}").unwrap();
     index("first");
-    assert_ne!(
-        records()[..1],
-        kept[..1],
-        "a new record elsewhere reruns the index"
-    );
+    // (Records are named by a hash of their command: which file holds
+    // "first" depends on the checkout's path.)
+    assert_ne!(records(), kept, "a new record elsewhere reruns the index");
 }

@@ -8,9 +8,8 @@
 //! A Rust edit is built in `target/try-it/`, a workspace of its own holding
 //! a copy of each snippet crate that has a Try it (the book's workspace
 //! settings and lock, its own target folder so no binary of the book's is
-//! replaced, the book's build folder for the rest: `cargo`). Files are
-//! written only when their bytes change, so cargo finds an unchanged copy
-//! fresh.
+//! replaced). Files are written only when their bytes change, so cargo
+//! finds an unchanged copy fresh.
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -157,28 +156,11 @@ fn manifest(root: &Path, members: &[String]) -> Result<String, String> {
     ))
 }
 
-/// `cargo build`, quietly, in the Try it workspace: its binaries in its own
-/// target folder, so none of the book's is replaced; the rest in the book's
-/// build folder (cargo's build-dir), so the dependencies are compiled once.
-pub fn cargo(root: &Path) -> std::process::Command {
-    let mut cmd =
-        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.env("CARGO_BUILD_BUILD_DIR", crate::locate::target_dir(root))
-        .args(["build", "--quiet", "--color", "never", "--manifest-path"])
-        .arg(dir(root).join("Cargo.toml"));
-    cmd
-}
-
-/// The edited program, built; cargo's error output if it fails.
+/// The edited program, built: `cargo build` in the Try it workspace.
 pub fn build(root: &Path, slug: &str, bin: &str) -> Result<PathBuf, String> {
-    let out = cargo(root)
-        .args(["-p", slug, "--bin", bin])
-        .output()
-        .map_err(|e| format!("could not run cargo: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    Ok(dir(root).join("target").join("debug").join(bin))
+    let ws = dir(root);
+    crate::locate::cargo_build(&ws.join("Cargo.toml"), slug, bin)?;
+    Ok(ws.join("target").join("debug").join(bin))
 }
 
 /// `from` copied into `to`, file by file where bytes differ, but the file

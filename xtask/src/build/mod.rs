@@ -55,10 +55,12 @@ pub fn book_packages(root: &Path) -> Result<Vec<String>> {
     Ok(p)
 }
 
-/// `cargo build --bins` of `packages`, quietly, then of the chapters' Try
-/// it edits in their own workspace (`supervisor::try_it::cargo`). xtask is
-/// in the selection (already built: nothing to do for it), so cargo unifies
-/// features as for `cargo run -p xtask` and reuses what that compiled.
+/// `cargo build --bins` of `packages`, quietly, and of the chapters' Try
+/// it edits (`supervisor::try_it`) in their own workspace, at the same time
+/// (two cargos, two target folders: each waits on its own no-op check).
+/// xtask is in the selection (already built: nothing to do for it), so
+/// cargo unifies features as for `cargo run -p xtask` and reuses what that
+/// compiled.
 pub fn compile(root: &Path, packages: &[String]) -> Result<()> {
     let mut cmd = setup::cargo();
     cmd.current_dir(root)
@@ -66,14 +68,22 @@ pub fn compile(root: &Path, packages: &[String]) -> Result<()> {
     for p in packages {
         cmd.args(["-p", p]);
     }
-    setup::run("building the snippets", &mut cmd)?;
-    supervisor::try_it::prepare(root).map_err(anyhow::Error::msg)?;
-    setup::run(
-        "building the Try it edits",
-        supervisor::try_it::cargo(root)
-            .current_dir(root)
-            .arg("--bins"),
-    )
+    let try_it = || -> Result<()> {
+        supervisor::try_it::prepare(root).map_err(anyhow::Error::msg)?;
+        setup::run(
+            "building the Try it edits",
+            setup::cargo()
+                .current_dir(root)
+                .args(["build", "--quiet", "--bins", "--manifest-path"])
+                .arg(supervisor::try_it::dir(root).join("Cargo.toml")),
+        )
+    };
+    let (snippets, edits) = std::thread::scope(|s| {
+        let edits = s.spawn(try_it);
+        (setup::run("building the snippets", &mut cmd), edits.join())
+    });
+    snippets?;
+    edits.map_err(|_| anyhow::anyhow!("building the Try it edits panicked"))?
 }
 
 /// Builds the book into `target/book-staging/<name>/` with its outputs in

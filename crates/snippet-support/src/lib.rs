@@ -1,7 +1,8 @@
 //! Helpers for the snippets' integration tests (a dev-dependency only).
 //!
 //! - [`run`] runs a binary and returns its status, stdout and stderr as text;
-//!   [`run_ok`] also asserts it succeeded and returns the stdout lines.
+//!   [`run_ok`] also asserts it succeeded and returns the stdout lines;
+//!   `run_denying` and `run_ok_denying` set `RSP_DENY` first.
 //! - [`rustc_error_codes`] compiles one file the way the supervisor's
 //!   `--expect-compile-error` does and returns the `EXXXX` codes rustc gave.
 //! - [`assert_rejects`] is the usual test: this file must fail with this code;
@@ -14,10 +15,26 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Runs `exe` with `args`, stdin closed; returns (status, stdout, stderr).
 /// Panics if the program cannot be started at all.
 pub fn run(exe: impl AsRef<OsStr>, args: &[&str]) -> (ExitStatus, String, String) {
+    run_denying(exe, args, None)
+}
+
+/// [`run`] with `RSP_DENY` set to `deny`, or cleared: the snippet acts as
+/// if the kernel refused that (a namespace, cgroups), as an unprivileged
+/// sandbox would.
+pub fn run_denying(
+    exe: impl AsRef<OsStr>,
+    args: &[&str],
+    deny: Option<&str>,
+) -> (ExitStatus, String, String) {
     let exe = exe.as_ref();
-    let out = Command::new(exe)
-        .args(args)
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
         .stdin(std::process::Stdio::null())
+        .env_remove("RSP_DENY");
+    if let Some(what) = deny {
+        cmd.env("RSP_DENY", what);
+    }
+    let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.to_string_lossy()));
     (
@@ -30,7 +47,12 @@ pub fn run(exe: impl AsRef<OsStr>, args: &[&str]) -> (ExitStatus, String, String
 /// Runs `exe` with `args`, asserts it succeeded (showing its output if not)
 /// and returns its stdout lines: what most snippet tests start with.
 pub fn run_ok(exe: impl AsRef<OsStr>, args: &[&str]) -> Vec<String> {
-    let (status, stdout, stderr) = run(exe, args);
+    run_ok_denying(exe, args, None)
+}
+
+/// [`run_ok`] with `RSP_DENY` as in [`run_denying`].
+pub fn run_ok_denying(exe: impl AsRef<OsStr>, args: &[&str], deny: Option<&str>) -> Vec<String> {
+    let (status, stdout, stderr) = run_denying(exe, args, deny);
     assert!(status.success(), "{status}\n{stdout}{stderr}");
     stdout.lines().map(String::from).collect()
 }

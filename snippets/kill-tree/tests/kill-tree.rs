@@ -2,19 +2,9 @@
 //! cgroup catches it (cgroup.kill, or the v1 freezer); a stop sends SIGTERM,
 //! waits, and SIGKILLs what is left, and each process ends as its handling
 //! of SIGTERM says. Without cgroups, it says so and exits 0.
-use std::process::Command;
 
 fn run(args: &[&str], deny: Option<&str>) -> Vec<String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kill-tree"));
-    cmd.args(args).env_remove("RSP_DENY");
-    if let Some(what) = deny {
-        cmd.env("RSP_DENY", what);
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}\n{text}{err}", out.status);
-    text.lines().map(String::from).collect()
+    snippet_support::run_ok_denying(env!("CARGO_BIN_EXE_kill-tree"), args, deny)
 }
 
 /// The lines after the header that starts with `header`, up to the next.

@@ -3,19 +3,9 @@
 //! ends the namespace with its zombies; under an init that reaps, no
 //! zombies, and SIGTERM reaches the app; a PID 1 that ignores SIGCHLD has
 //! no zombies and no statuses. Without a pid namespace, it says so.
-use std::process::Command;
 
 fn run(args: &[&str], deny: Option<&str>) -> Vec<String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pid-one"));
-    cmd.args(args).env_remove("RSP_DENY");
-    if let Some(what) = deny {
-        cmd.env("RSP_DENY", what);
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}\n{text}{err}", out.status);
-    text.lines().map(String::from).collect()
+    snippet_support::run_ok_denying(env!("CARGO_BIN_EXE_pid-one"), args, deny)
 }
 
 fn find<'a>(lines: &'a [String], prefix: &str) -> Vec<&'a str> {

@@ -2,19 +2,9 @@
 //! worker's pid 300 goes to a stranger once the counter comes round; kill by
 //! the number hits the stranger, the worker's pidfd answers ESRCH. Without a
 //! pid namespace, it says so and exits 0.
-use std::process::Command;
 
 fn run(deny: Option<&str>) -> Vec<String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pid-reuse"));
-    cmd.env_remove("RSP_DENY");
-    if let Some(what) = deny {
-        cmd.env("RSP_DENY", what);
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}\n{text}{err}", out.status);
-    text.lines().map(String::from).collect()
+    snippet_support::run_ok_denying(env!("CARGO_BIN_EXE_pid-reuse"), &[], deny)
 }
 
 #[test]

@@ -3,19 +3,13 @@
 //! existing tracer and a user namespace's root refuse; CAP_SYS_PTRACE and
 //! the namespace's own child allow. Yama is reported as found. Without root
 //! or user namespaces, it says what it could not do and exits 0.
-use std::process::Command;
 
 fn run(deny: Option<&str>) -> Vec<String> {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ptrace-attach"));
-    cmd.env_remove("RSP_DENY");
-    if let Some(what) = deny {
-        cmd.env("RSP_DENY", what);
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{}\n{text}{err}", out.status);
-    text.lines().map(String::from).collect()
+    snippet_support::run_ok_denying(
+        env!("CARGO_BIN_EXE_ptrace-attach"),
+        &[],
+        deny,
+    )
 }
 
 fn yama_absent() -> bool {

@@ -100,7 +100,6 @@ def wait_empty(cgroup):
 # ANCHOR_END: monitor
 
 
-# ANCHOR: run
 def run(cgroup):
     r, w = os.pipe()
     service = subprocess.Popen(
@@ -123,15 +122,18 @@ def run(cgroup):
         print(f"[monitor] {role}: {where}")
     with open(f"{cgroup}/cgroup.procs") as f:
         print(f"[monitor] cgroup.procs: {len(f.read().split())} processes")
-    worker, daemon = ids["worker"][0], ids["daemon"][0]
-    daemon_fd = os.pidfd_open(daemon)
+    kill(cgroup, service, ids["worker"][0], ids["daemon"][0])
 
+
+# ANCHOR: kill
+def kill(cgroup, service, worker, daemon):
+    daemon_fd = os.pidfd_open(daemon)
     print("[monitor] os.killpg(service.pid, SIGKILL)")
     os.killpg(service.pid, signal.SIGKILL)
     service.wait()
-    # Reaped: the service's orphan, the worker, is now ours (a subreaper).
-    _, status = os.waitpid(worker, 0)
+    _, status = os.waitpid(worker, 0)  # the service's orphan: ours to reap
     alive = not select.select([daemon_fd], [], [], 0)[0]
+    os.close(daemon_fd)
     with open(f"{cgroup}/cgroup.procs") as f:
         left = f.read().split()
     print(f"[monitor] service: returncode {service.returncode}; "
@@ -148,13 +150,13 @@ def run(cgroup):
     _, status = os.waitpid(daemon, 0)
     print(f"[monitor] cgroup.events: populated 0; daemon: {how(status)}")
     check(os.WTERMSIG(status) == signal.SIGKILL, "cgroup.kill ends the daemon")
+# ANCHOR_END: kill
 
 
 def how(status):
     if os.WIFSIGNALED(status):
         return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
     return f"exited with status {os.WEXITSTATUS(status)}"
-# ANCHOR_END: run
 
 
 if __name__ == "__main__":

@@ -68,8 +68,7 @@ def request():
         ["sh", "-c", f"for i in 1 2 3; do cat <&{r} >/dev/null & echo $!; done"],
         pass_fds=[r], stdout=subprocess.PIPE, text=True)
     os.close(r)
-    jobs = [int(pid) for pid in sh.stdout.split()]
-    # sh has exited and was reaped: its jobs, still reading, are PID 1's now.
+    jobs = [int(pid) for pid in sh.stdout.split()]  # sh is gone: PID 1's now
     pidfds = [os.pidfd_open(pid) for pid in jobs]
     os.close(w)  # the jobs read end-of-file and exit
     for fd in pidfds:
@@ -78,6 +77,7 @@ def request():
     zombies = zombies_under(os.getpid())
     return (f"sh exited, its jobs {' '.join(map(str, jobs))} too; "
             f"zombies under pid 1: {len(zombies)}")
+# ANCHOR_END: request
 
 
 def zombies_under(parent):
@@ -96,10 +96,8 @@ def zombies_under(parent):
         if state == "Z" and int(ppid) == parent:
             found.append(int(name))
     return sorted(found)
-# ANCHOR_END: request
 
 
-# ANCHOR: runtime
 def runtime():
     """Starts the service as PID 1, sends it requests, then SIGTERM."""
     command = UNSHARE + [sys.executable, __file__, "--pid1"]
@@ -132,7 +130,6 @@ def ask(app, command, until=None):
         print(f"[pid 1]   {lines[-1]}")
         if until is None or lines[-1] == until:
             return lines
-# ANCHOR_END: runtime
 
 
 # ANCHOR: talk
@@ -149,9 +146,8 @@ def talk(app):
               "the jobs' zombies pile up under PID 1")
     ask(app, "ps", until="end of ps")
 
-    # PID 1's pid out here: the child unshare forked.
     with open(f"/proc/{app.pid}/task/{app.pid}/children") as f:
-        pid1 = int(f.read().split()[0])
+        pid1 = int(f.read().split()[0])  # out here: the child unshare forked
     print("[runtime] os.kill(PID 1, SIGTERM); then a ping")
     os.kill(pid1, signal.SIGTERM)
     check(ask(app, "ping") == ["pong"], "PID 1 ignores SIGTERM without a handler")

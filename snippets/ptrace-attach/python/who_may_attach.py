@@ -25,7 +25,9 @@ def check(ok, what):
 
 # ANCHOR: target
 def target(uid, dumpable):
-    """A process of `uid`, dumpable or not, waiting. Returns its pid."""
+    """A process of `uid`, dumpable or not, waiting. Returns its pid. A
+    change of uid leaves a process undumpable; a program alice started
+    would be dumpable, unless it asked not to be: prctl says which."""
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -33,8 +35,6 @@ def target(uid, dumpable):
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-            # A change of uid leaves a process undumpable; a program alice
-            # started would be dumpable, unless it asked not to be.
             libc.prctl(PR_SET_DUMPABLE, 1 if dumpable else 0)
             os.write(w, b"y")
             signal.pause()

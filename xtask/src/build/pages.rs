@@ -53,8 +53,45 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
             problems.push(format!("{}: an output block is empty", ch.shown()));
         }
         problems.extend(unshown_messages(ch, &outputs));
+        let code = code_before_output(&html);
+        if code > CODE_BEFORE_OUTPUT {
+            problems.push(format!(
+                "{}: {code} lines of code before the first output block (at most {CODE_BEFORE_OUTPUT}): show the regions that carry the note, the rest as hidden lines",
+                ch.shown()
+            ));
+        }
     }
     Ok(problems)
+}
+
+/// How many lines of code a reader may scroll past before a page's first
+/// output: a chapter shows the regions that carry the note first, with the
+/// rest of the program a click away (hidden lines).
+const CODE_BEFORE_OUTPUT: usize = 40;
+
+/// The non-blank lines of code blocks shown before the first output block,
+/// hidden lines (mdBook's `<span class="boring">`) not counted.
+fn code_before_output(html: &str) -> usize {
+    static PATTERNS: std::sync::LazyLock<[Regex; 4]> = std::sync::LazyLock::new(|| {
+        [
+            r#"<div class="rsp-run[ "]"#,
+            r"(?s)<pre[^>]*><code[^>]*>(.*?)</code></pre>",
+            r#"(?s)<span class="boring">.*?</span>"#,
+            r"<[^>]+>",
+        ]
+        .map(|p| Regex::new(p).expect("a valid pattern"))
+    });
+    let [first_output, code, hidden, tags] = &*PATTERNS;
+    let end = first_output.find(html).map_or(html.len(), |m| m.start());
+    code.captures_iter(&html[..end])
+        .map(|c| {
+            let shown = hidden.replace_all(&c[1], "");
+            tags.replace_all(&shown, "")
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .count()
+        })
+        .sum()
 }
 
 /// A program's message quoted in prose (a code span starting `<slug>: `,
@@ -151,6 +188,26 @@ mod tests {
         let problems = unshown_messages(&ch, &["spawned".to_string()]);
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].contains("quotes `zombie: behaviour not seen: x`"));
+    }
+
+    #[test]
+    fn code_before_the_first_output_counts_shown_lines_only() {
+        let block = |lines: usize| {
+            let shown = "x = 1\n\n".repeat(lines);
+            format!(
+                r#"<pre><code class="language-python"><span class="boring">hidden
+</span>{shown}</code></pre>"#
+            )
+        };
+        let page = format!("{}{}{GOOD}{}", block(30), block(10), block(99));
+        assert_eq!(code_before_output(&page), 40);
+        check(&page, 1).unwrap();
+        let page = format!("{}{}{GOOD}", block(30), block(11));
+        let err = check(&page, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("41 lines of code before the first output block"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -92,14 +92,19 @@ fn the_link_check_reports_the_broken_links_and_lists_external_ones() {
 }
 
 #[test]
-fn the_page_check_reports_the_empty_output_block() {
+fn the_page_check_reports_the_empty_output_block_and_the_code_before_it() {
     let root = fixture_copy("pages");
     build(&root, &root.join("book"));
     let chapters = chapters::load(&root).unwrap();
     let problems = pages::page_problems(&root.join("book"), &chapters).unwrap();
+    // good.md shows 2 lines of shown.py's 104 before its output: the rest
+    // are hidden lines, which do not count.
     assert_eq!(
         problems,
-        ["src/part/broken.md: an output block is empty"],
+        [
+            "src/part/broken.md: an output block is empty",
+            "src/part/broken.md: 41 lines of code before the first output block (at most 40): show the regions that carry the note, the rest as hidden lines"
+        ],
         "{problems:#?}"
     );
     std::fs::remove_dir_all(&root).unwrap();

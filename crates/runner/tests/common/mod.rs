@@ -294,9 +294,6 @@ pub fn ppid(pid: i32) -> Option<i32> {
     stat.get(stat.rfind(')')? + 2..)?.split(' ').nth(1)?.parse().ok()
 }
 
-/// Whether process `pid` belongs to a sandbox of the runner `owner`: it,
-/// or one of its ancestors, is that runner's bwrap or job (they carry
-/// `RSP_RUNNER=<owner>` on their command line or in their environment).
 /// The loop devices still holding runner `pid`'s /tmp image once the
 /// kernel has had up to 10 s to free them (it does so after the image's
 /// last mount, in the runner's own mount namespace, is gone).
@@ -322,6 +319,9 @@ pub fn loop_devices_left(pid: u32) -> Vec<String> {
     }
 }
 
+/// Whether process `pid` belongs to a sandbox of the runner `owner`: it,
+/// or one of its ancestors, is that runner's bwrap or job (they carry
+/// `RSP_RUNNER=<owner>` on their command line or in their environment).
 /// Other runners on the machine (your `cargo xtask serve`) do not count.
 fn owned_by(pid: i32, owner: u32) -> bool {
     let in_cmdline = format!("RSP_RUNNER\0{owner}\0").into_bytes();

@@ -53,16 +53,9 @@ fn main() -> ExitCode {
     if args.markdown {
         // Every record but the appendix's own, which change with each of its runs.
         let own = store.path(&cwd_rel, &words);
-        let own_slug = own
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.rsplit_once('-'));
-        let own_slug = own_slug.map_or(String::new(), |(slug, _)| format!("{slug}-"));
-        let others = store::files(&store.dir).into_iter().filter(|f| {
-            let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            !name.starts_with(&own_slug)
-        });
-        exes.extend(others);
+        let own = store::slug_of(&own);
+        let others = store::files(&store.dir).into_iter();
+        exes.extend(others.filter(|f| store::slug_of(f) != own));
     }
     let inputs = || store::inputs(&root, &cwd_rel, &words, &stamp, &exes);
     match (store.mode, store.load(&cwd_rel, &words)) {

@@ -151,6 +151,13 @@ pub fn all(dir: &Path) -> Result<Vec<Record>, String> {
     Ok(out)
 }
 
+/// The slug a record file is named by (`Store::path`'s
+/// `<slug>-<hash>.json`: the hash holds no `-`).
+pub fn slug_of(file: &Path) -> Option<&str> {
+    let name = file.file_stem()?.to_str()?;
+    Some(name.rsplit_once('-')?.0)
+}
+
 /// The record files of a store folder.
 pub fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -281,6 +288,17 @@ mod tests {
             },
             markdown: "<div>".into(),
         }
+    }
+
+    #[test]
+    fn a_record_file_names_its_slug_whole() {
+        let store = Store {
+            dir: "store".into(),
+            mode: Mode::Fresh,
+        };
+        let path = |slug: &str| store.path("src/production", &[slug.to_string()]);
+        assert_eq!(slug_of(&path("kill-tree")), Some("kill-tree"));
+        assert_eq!(slug_of(&path("kill")), Some("kill"));
     }
 
     #[test]

@@ -4,6 +4,11 @@
 /// Each output block of a page (`<div class="rsp-run ...">` to its own
 /// closing tag: command, status, output and stamp), in page order.
 pub fn blocks(html: &str) -> Vec<&str> {
+    block_ranges(html).into_iter().map(|r| &html[r]).collect()
+}
+
+/// Where [`blocks`] are in the page: byte ranges of `html`.
+pub fn block_ranges(html: &str) -> Vec<std::ops::Range<usize>> {
     const OPEN: &str = "<div class=\"rsp-run";
     let find = |pat: &str, from: usize| html.get(from..)?.find(pat).map(|i| i + from);
     let mut out = Vec::new();
@@ -33,7 +38,7 @@ pub fn blocks(html: &str) -> Vec<&str> {
             }
         };
         let Some(end) = end else { break };
-        out.push(&html[i..end]);
+        out.push(i..end);
         from = end;
     }
     out

@@ -2,15 +2,17 @@
 //! stderr, and `mdbook build` exits 0 whatever a directive did, so the
 //! supervisor's records and the pages themselves are inspected.
 use std::path::Path;
+use std::sync::LazyLock;
 
 use anyhow::Result;
 use regex::Regex;
 
 use crate::chapters::Chapter;
 
+static TAGS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]+>").expect("a valid pattern"));
+
 pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
     let error = Regex::new(r"(?s)<strong>(supervisor error|cmdrun error)</strong>:(.*?)</p>")?;
-    let tags = Regex::new(r"<[^>]+>")?;
     let mut problems = Vec::new();
     for ch in chapters.iter().filter(|c| !c.directives.is_empty()) {
         let page = ch.html(book);
@@ -23,7 +25,7 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
             continue;
         };
         for e in error.captures_iter(&html) {
-            let text = tags.replace_all(&e[2], "");
+            let text = TAGS.replace_all(&e[2], "");
             let first = text.trim().lines().next().unwrap_or_default().to_string();
             problems.push(format!(
                 "{}: {}: {}",
@@ -32,19 +34,20 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
                 crate::html::unescape(&first)
             ));
         }
-        let outputs: Vec<_> = crate::html::blocks(&html)
-            .into_iter()
-            .map(|b| crate::html::output(b).trim().to_string())
+        let blocks = crate::html::block_ranges(&html);
+        let outputs: Vec<_> = blocks
+            .iter()
+            .map(|b| crate::html::output(&html[b.clone()]).trim().to_string())
             .collect();
         // A `--markdown` directive's output is the page's own Markdown.
-        let blocks = ch
+        let directives = ch
             .directives
             .iter()
             .filter(|d| !crate::chapters::parse_args(d).is_ok_and(|a| a.markdown))
             .count();
-        if outputs.len() != blocks {
+        if outputs.len() != directives {
             problems.push(format!(
-                "{}: {blocks} output block(s) expected but {} on the page (did the supervisor fail to build?)",
+                "{}: {directives} output block(s) expected but {} on the page (did the supervisor fail to build?)",
                 ch.shown(),
                 outputs.len()
             ));
@@ -53,7 +56,8 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
             problems.push(format!("{}: an output block is empty", ch.shown()));
         }
         problems.extend(unshown_messages(ch, &outputs));
-        let code = code_before_output(&html);
+        let first = blocks.first().map_or(html.len(), |b| b.start);
+        let code = code_lines(&html[..first]);
         if code > CODE_BEFORE_OUTPUT {
             problems.push(format!(
                 "{}: {code} lines of code before the first output block (at most {CODE_BEFORE_OUTPUT}): show the regions that carry the note, the rest as hidden lines",
@@ -69,24 +73,21 @@ pub fn page_problems(book: &Path, chapters: &[Chapter]) -> Result<Vec<String>> {
 /// rest of the program a click away (hidden lines).
 const CODE_BEFORE_OUTPUT: usize = 40;
 
-/// The non-blank lines of code blocks shown before the first output block,
-/// hidden lines (mdBook's `<span class="boring">`) not counted.
-fn code_before_output(html: &str) -> usize {
-    static PATTERNS: std::sync::LazyLock<[Regex; 4]> = std::sync::LazyLock::new(|| {
+/// The non-blank lines of the code blocks in `html` (a page up to its first
+/// output block), hidden lines (mdBook's `<span class="boring">`) not counted.
+fn code_lines(html: &str) -> usize {
+    static PATTERNS: LazyLock<[Regex; 2]> = LazyLock::new(|| {
         [
-            r#"<div class="rsp-run[ "]"#,
             r"(?s)<pre[^>]*><code[^>]*>(.*?)</code></pre>",
             r#"(?s)<span class="boring">.*?</span>"#,
-            r"<[^>]+>",
         ]
         .map(|p| Regex::new(p).expect("a valid pattern"))
     });
-    let [first_output, code, hidden, tags] = &*PATTERNS;
-    let end = first_output.find(html).map_or(html.len(), |m| m.start());
-    code.captures_iter(&html[..end])
+    let [code, hidden] = &*PATTERNS;
+    code.captures_iter(html)
         .map(|c| {
             let shown = hidden.replace_all(&c[1], "");
-            tags.replace_all(&shown, "")
+            TAGS.replace_all(&shown, "")
                 .lines()
                 .filter(|l| !l.trim().is_empty())
                 .count()
@@ -199,8 +200,9 @@ mod tests {
 </span>{shown}</code></pre>"#
             )
         };
-        let page = format!("{}{}{GOOD}{}", block(30), block(10), block(99));
-        assert_eq!(code_before_output(&page), 40);
+        let before = format!("{}{}", block(30), block(10));
+        assert_eq!(code_lines(&before), 40);
+        let page = format!("{before}{GOOD}{}", block(99));
         check(&page, 1).unwrap();
         let page = format!("{}{}{GOOD}", block(30), block(11));
         let err = check(&page, 1).unwrap_err().to_string();

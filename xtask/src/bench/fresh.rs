@@ -92,12 +92,9 @@ fn one(root: &Path, i: usize) -> Result<f64> {
     let said = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&base);
     served.with_context(|| {
-        let tail: Vec<&str> = said.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!(
-            "the clone's cargo xtask serve said, last:\n{}",
-            tail.join("\n")
-        )
+        let lines: Vec<&str> = said.lines().collect();
+        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+        format!("the clone's cargo xtask serve said, last:\n{tail}")
     })?;
     Ok(took)
 }
